@@ -1,7 +1,38 @@
-"""dltasks: local-first, Jupyter-native data-labelling tasks."""
+"""dltasks: local-first, Jupyter-native data-labelling tasks.
+
+>>> import dltasks as dl
+>>> store = dl.connect("sqlite://")
+>>> dataset = store.datasets.create("faces", labels=["Adult", "Child"])
+>>> dataset.labels
+['Adult', 'Child']
+"""
 from __future__ import annotations
 
-from dltasks.errors import ConflictError, DltasksError, NotFoundError, ValidationError
+from dltasks.entities import Annotation, Item, User
+from dltasks.errors import ConflictError, DltasksError, NotFoundError, PermissionDeniedError, ValidationError
+from dltasks.filters import Filters, FiltersMethod, FiltersOperations, FiltersOrderByDirection, FiltersResource
+from dltasks.store import Store, connect
+from dltasks.tasks import Task
+from dltasks.workload import Workload, WorkloadUnit
 
-__all__ = ["DltasksError", "ValidationError", "NotFoundError", "ConflictError"]
+__all__ = [
+    "connect",
+    "Store",
+    "Filters",
+    "FiltersOperations",
+    "FiltersMethod",
+    "FiltersResource",
+    "FiltersOrderByDirection",
+    "Workload",
+    "WorkloadUnit",
+    "Item",
+    "Annotation",
+    "User",
+    "Task",
+    "DltasksError",
+    "ValidationError",
+    "NotFoundError",
+    "ConflictError",
+    "PermissionDeniedError",
+]
 __version__ = "0.1.0"

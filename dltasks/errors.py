@@ -7,8 +7,8 @@ Examples
 --------
 >>> from dltasks.errors import ValidationError
 >>> err = ValidationError("must be at least 1", field="workers_per_input", value=0)
->>> str(err)
-"workers_per_input: must be at least 1 (got 0)"
+>>> print(err)
+workers_per_input: must be at least 1 (got 0)
 >>> isinstance(err, ValueError)
 True
 """

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -267,21 +266,6 @@ def test_partition_summary_rejects_foreign_workers():
         partition_summary(plan, WORKERS, normalise_weights(WORKERS, None), 1, 1)
     assert info.value.field == "plan"
     assert "zed" in str(info.value)
-
-
-def test_plans_a_million_items_quickly():
-    """A guard against a Python loop creeping in (the bench checks the 0.1 s target)."""
-    rng = np.random.default_rng(0)
-    workers = [f"user{i}" for i in range(20)]
-    weights = rng.uniform(1, 3, 20)
-    items = np.arange(1_000_000)
-    best = math.inf
-    for _ in range(3):
-        start = time.perf_counter()
-        plan = plan_partition(items, workers, 3, weights, seed=1)
-        best = min(best, time.perf_counter() - start)
-    assert len(plan) == 3_000_000
-    assert best < 0.5
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,336 @@
+"""Item filters, dtlpy-compatible, compiled to parameterised SQL (never string-built).
+
+Semantics as dtlpy: an item matches when (any of the OR conditions holds, if there are any)
+AND (all of the AND conditions hold) AND (it has an annotation matching all join conditions,
+if there are any).
+
+Examples
+--------
+>>> f = Filters()
+>>> f.add(field="metadata.user.colour", values="red")
+>>> f.add(field="dir", values="/train*", operator=FiltersOperations.GLOB)
+>>> f.add_join(field="label", values="Adult")
+>>> [c.field for c in f.and_filter], [c.field for c in f.join_filter]
+(['metadata.user.colour', 'dir'], ['label'])
+>>> Filters.from_json(f.to_json()) == f
+True
+"""
+from __future__ import annotations
+
+import enum
+import json
+import re
+from dataclasses import asdict, dataclass, field as dc_field
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from dltasks.errors import ValidationError
+from dltasks.timeutil import to_epoch
+
+__all__ = [
+    "Filters",
+    "FiltersOperations",
+    "FiltersMethod",
+    "FiltersResource",
+    "FiltersOrderByDirection",
+    "ITEM_FIELDS",
+    "JOIN_FIELDS",
+]
+
+
+class FiltersOperations(str, enum.Enum):
+    """Comparison operators (dtlpy names)."""
+
+    EQUAL = "eq"
+    NOT_EQUAL = "ne"
+    GREATER_THAN = "gt"
+    LESS_THAN = "lt"
+    GREATER_THAN_OR_EQUAL = "gte"
+    LESS_THAN_OR_EQUAL = "lte"
+    IN = "in"
+    NIN = "nin"
+    NOT_IN = "nin"
+    EXISTS = "exists"
+    GLOB = "glob"
+
+
+class FiltersMethod(str, enum.Enum):
+    """How a condition combines with the others."""
+
+    AND = "and"
+    OR = "or"
+
+
+class FiltersResource(str, enum.Enum):
+    """What the filter selects (dltasks filters items)."""
+
+    ITEM = "items"
+
+
+class FiltersOrderByDirection(str, enum.Enum):
+    """Sort direction for :meth:`Filters.sort_by`."""
+
+    ASCENDING = "ascending"
+    DESCENDING = "descending"
+
+
+#: Item fields a filter may name (besides ``metadata.<path>``).
+ITEM_FIELDS = ("id", "name", "filename", "dir", "created_at", "mime", "size", "path")
+#: Annotation fields ``add_join`` may name.
+JOIN_FIELDS = ("label", "author", "creator", "task_id", "created_at", "id")
+
+_KEY = re.compile(r"^[A-Za-z0-9_\- ]+$")
+_OPS = {op.value for op in FiltersOperations}
+_ALIASES = {"$" + op: op for op in _OPS} | {"=": "eq", "==": "eq", "!=": "ne", ">": "gt", "<": "lt",
+                                             ">=": "gte", "<=": "lte", "not_in": "nin"}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One ``field operator values`` condition."""
+
+    field: str
+    values: Any
+    operator: str = "eq"
+
+
+def _operator(op: Any) -> str:
+    if op is None:
+        return "eq"
+    name = op.value if isinstance(op, enum.Enum) else str(op).strip().lower()
+    name = _ALIASES.get(name, name)
+    if name not in _OPS:
+        raise ValidationError(f"unknown operator; use one of {sorted(_OPS)}", "operator", op)
+    return name
+
+
+def _method(method: Any) -> str:
+    name = method.value if isinstance(method, enum.Enum) else str(method or "and").strip().lower().lstrip("$")
+    if name not in ("and", "or"):
+        raise ValidationError("unknown method; use 'and' or 'or'", "method", method)
+    return name
+
+
+def _check_field(name: Any, allowed: Iterable[str], what: str) -> str:
+    if not isinstance(name, str):
+        raise ValidationError(f"{what} field must be a string", "field", name)
+    if name.startswith("metadata."):
+        keys = name.split(".")[1:]
+        if not keys or not all(_KEY.match(k) for k in keys):
+            raise ValidationError("metadata paths are dot-separated keys of letters, digits, _ - or space",
+                                  "field", name)
+        return name
+    if name not in allowed:
+        raise ValidationError(f"unknown {what} field; use one of {list(allowed)} or metadata.<path>",
+                              "field", name)
+    return name
+
+
+def _check_values(op: str, values: Any, fld: str) -> Any:
+    if op in ("in", "nin"):
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            values = [values]
+        values = list(values)
+    elif op == "exists":
+        if not isinstance(values, bool):
+            raise ValidationError("exists takes True or False", "values", values)
+    elif op == "glob" and not isinstance(values, str):
+        raise ValidationError("glob takes a pattern string", "values", values)
+    for v in values if isinstance(values, list) else [values]:
+        if v is not None and not isinstance(v, (str, int, float, bool)):
+            raise ValidationError(f"values for {fld!r} must be strings, numbers, booleans or None",
+                                  "values", v)
+    return values
+
+
+class Filters:
+    """Select items by their fields, metadata and annotations (dtlpy ``dl.Filters``).
+
+    Parameters
+    ----------
+    field, values, operator, method:
+        An optional first condition, as :meth:`add` takes it.
+    resource:
+        What is filtered; only ``FiltersResource.ITEM``.
+    """
+
+    def __init__(self, field: str | None = None, values: Any = None, operator: Any = None,
+                 method: Any = FiltersMethod.AND, resource: Any = FiltersResource.ITEM,
+                 **_ignored: Any) -> None:
+        res = resource.value if isinstance(resource, enum.Enum) else str(resource)
+        if res not in ("items", "item"):
+            raise ValidationError("dltasks filters select items", "resource", resource)
+        self.resource = FiltersResource.ITEM
+        self.and_filter: list[Condition] = []
+        self.or_filter: list[Condition] = []
+        self.join_filter: list[Condition] = []
+        self.sort: list[tuple[str, str]] = []
+        if field is not None:
+            self.add(field=field, values=values, operator=operator, method=method)
+
+    def add(self, field: str, values: Any, operator: Any = None, method: Any = FiltersMethod.AND) -> None:
+        """Add a condition on an item field or ``metadata.<path>``."""
+        fld = _check_field(field, ITEM_FIELDS, "item")
+        op = _operator(operator)
+        cond = Condition(fld, _check_values(op, values, fld), op)
+        (self.or_filter if _method(method) == "or" else self.and_filter).append(cond)
+
+    def add_join(self, field: str, values: Any, operator: Any = None, method: Any = FiltersMethod.AND) -> None:
+        """Keep items that have an annotation matching this condition (all join conditions)."""
+        fld = _check_field(field, JOIN_FIELDS, "annotation")
+        if fld.startswith("metadata."):
+            raise ValidationError("annotations have no metadata to filter on", "field", field)
+        op = _operator(operator)
+        _method(method)
+        self.join_filter.append(Condition(fld, _check_values(op, values, fld), op))
+
+    def sort_by(self, field: str, value: Any = FiltersOrderByDirection.ASCENDING) -> None:
+        """Order the matching items by ``field`` (ascending or descending)."""
+        fld = _check_field(field, ITEM_FIELDS, "item")
+        direction = value.value if isinstance(value, enum.Enum) else str(value).lower()
+        direction = {"asc": "ascending", "desc": "descending"}.get(direction, direction)
+        if direction not in ("ascending", "descending"):
+            raise ValidationError("use 'ascending' or 'descending'", "value", value)
+        self.sort.append((fld, direction))
+
+    def has_field(self, field: str) -> bool:
+        """Whether any condition names ``field``."""
+        return any(c.field == field for c in self.and_filter + self.or_filter + self.join_filter)
+
+    def pop(self, field: str) -> None:
+        """Remove every condition on ``field``."""
+        self.and_filter = [c for c in self.and_filter if c.field != field]
+        self.or_filter = [c for c in self.or_filter if c.field != field]
+        self.join_filter = [c for c in self.join_filter if c.field != field]
+
+    def reset(self) -> None:
+        """Remove every condition and sort."""
+        self.and_filter, self.or_filter, self.join_filter, self.sort = [], [], [], []
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the filter selects every item."""
+        return not (self.and_filter or self.or_filter or self.join_filter)
+
+    # -- serialisation -------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict (stored with tasks, sent over HTTP)."""
+        return {
+            "and": [asdict(c) for c in self.and_filter],
+            "or": [asdict(c) for c in self.or_filter],
+            "join": [asdict(c) for c in self.join_filter],
+            "sort": [list(s) for s in self.sort],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | str | None) -> Filters:
+        """Rebuild a filter from :meth:`to_json` output (validated again)."""
+        f = cls()
+        if data is None:
+            return f
+        if isinstance(data, str):
+            data = json.loads(data)
+        if not isinstance(data, dict):
+            raise ValidationError("must be a dict from Filters.to_json()", "filters", data)
+        for c in data.get("and", []):
+            f.add(c["field"], c["values"], c.get("operator"), "and")
+        for c in data.get("or", []):
+            f.add(c["field"], c["values"], c.get("operator"), "or")
+        for c in data.get("join", []):
+            f.add_join(c["field"], c["values"], c.get("operator"))
+        for fld, direction in data.get("sort", []):
+            f.sort_by(fld, direction)
+        return f
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Filters) and self.to_json() == other.to_json()
+
+    def __repr__(self) -> str:
+        return f"Filters({json.dumps(self.to_json())})"
+
+    # -- compilation ---------------------------------------------------------------------
+    def where(self, items: sa.Table, annotations: sa.Table, dialect: str) -> sa.ColumnElement[bool]:
+        """The SQL condition selecting the matching rows of ``items`` (bound parameters only)."""
+        parts: list[sa.ColumnElement[bool]] = []
+        if self.or_filter:
+            parts.append(sa.or_(*(_compile(c, items, dialect) for c in self.or_filter)))
+        parts.extend(_compile(c, items, dialect) for c in self.and_filter)
+        if self.join_filter:
+            conds = [_compile(c, annotations, dialect, join=True) for c in self.join_filter]
+            parts.append(sa.exists().where(annotations.c.item_id == items.c.id, *conds))
+        return sa.and_(sa.true(), *parts)
+
+    def order_by(self, items: sa.Table, dialect: str) -> list[sa.ColumnElement[Any]]:
+        """ORDER BY terms for the sort, with ``id`` as the tie breaker."""
+        terms: list[sa.ColumnElement[Any]] = []
+        for fld, direction in self.sort:
+            expr = _column(fld, items, dialect, typed=False)
+            terms.append(expr.desc() if direction == "descending" else expr.asc())
+        return terms + [items.c.id.asc()]
+
+
+def _column(fld: str, table: sa.Table, dialect: str, typed: bool) -> sa.ColumnElement[Any]:
+    if fld.startswith("metadata."):
+        keys = fld.split(".")[1:]
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            fn = sa.func.jsonb_extract_path if typed else sa.func.jsonb_extract_path_text
+            return fn(sa.cast(table.c.metadata, JSONB), *[sa.literal(k) for k in keys])
+        path = "$" + "".join(f'."{k}"' for k in keys)
+        return sa.func.json_extract(table.c.metadata, sa.literal(path))
+    if fld == "creator":
+        fld = "author"
+    return table.c[fld]
+
+
+def _bind(value: Any, fld: str, dialect: str, is_json: bool) -> Any:
+    if fld == "created_at" and value is not None:
+        return to_epoch(value, field="values")
+    if is_json and dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        return sa.cast(sa.literal(json.dumps(value), sa.Text), JSONB)
+    return value
+
+
+def _compile(c: Condition, table: sa.Table, dialect: str, join: bool = False) -> sa.ColumnElement[bool]:
+    is_json = c.field.startswith("metadata.")
+    if c.operator == "glob":
+        expr = _column(c.field, table, dialect, typed=False)
+        if dialect == "sqlite":
+            return expr.op("GLOB")(c.values)
+        return expr.like(_glob_to_like(c.values), escape="\\")
+    expr = _column(c.field, table, dialect, typed=True)
+    if c.operator == "exists":
+        return expr.is_not(None) if c.values else expr.is_(None)
+    if c.operator in ("in", "nin"):
+        vals = [_bind(v, c.field, dialect, is_json) for v in c.values]
+        if is_json and dialect == "postgresql":
+            inside = sa.or_(sa.false(), *(expr == v for v in vals))
+        else:
+            inside = expr.in_(vals)
+        return inside if c.operator == "in" else sa.or_(expr.is_(None), sa.not_(inside))
+    value = _bind(c.values, c.field, dialect, is_json)
+    if c.values is None:
+        return expr.is_(None) if c.operator == "eq" else expr.is_not(None)
+    if c.operator == "eq":
+        return expr == value
+    if c.operator == "ne":
+        return expr.is_distinct_from(value)
+    return {"gt": expr > value, "lt": expr < value, "gte": expr >= value, "lte": expr <= value}[c.operator]
+
+
+def _glob_to_like(pattern: str) -> str:
+    out = []
+    for ch in pattern:
+        if ch in "%_\\":
+            out.append("\\" + ch)
+        elif ch == "*":
+            out.append("%")
+        elif ch == "?":
+            out.append("_")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -1,0 +1,315 @@
+"""Matplotlib figures from dltasks DataFrames.
+
+Every function takes a DataFrame or Series (the output of the SDK, of
+:mod:`dltasks.partition` or :mod:`dltasks.consensus`), has an explicit
+``figsize`` and returns a new :class:`matplotlib.figure.Figure`.  Figures are
+built with the object API, never through ``pyplot``, so no global state is
+touched and nothing is shown until the caller displays the figure.
+
+Per-worker charts draw horizontal bars, one row per worker, so that twenty or
+more names stay readable; with ``figsize=None`` the height grows with the
+number of workers.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from dltasks.plots import plot_progress
+>>> progress = pd.DataFrame({"assigned": [10, 8], "done": [4, 8]},
+...                         index=pd.Index(["ann", "bob"], name="user_id"))
+>>> fig = plot_progress(progress, figsize=(6, 3))
+>>> fig.axes[0].get_title()
+'Progress per assignee'
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from dltasks.consensus import STATUSES
+from dltasks.errors import ValidationError
+
+__all__ = [
+    "plot_partition",
+    "plot_progress",
+    "plot_consensus_status",
+    "plot_agreement_histogram",
+    "plot_worker_quality",
+    "plot_confusion_matrix",
+]
+
+FigSize = tuple[float, float]
+
+_TARGET_COLOR = "#b8c7d9"
+_ACTUAL_COLOR = "#2f6fad"
+_STATUS_COLORS = {"approved": "#3a923a", "awaiting_review": "#e1812c", "awaiting_labels": "#8c8c8c"}
+
+
+def _frame(data: pd.DataFrame, columns: Sequence[str], field: str) -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        raise ValidationError("must be a DataFrame", field=field, value=type(data).__name__)
+    for column in columns:
+        if column not in data.columns:
+            raise ValidationError(f"missing column {column!r}", field=column, value=list(data.columns))
+    return data
+
+
+def _rows_figsize(n_rows: int, figsize: FigSize | None, width: float = 8.0) -> FigSize:
+    """Height that gives every horizontal bar row about a third of an inch."""
+    return figsize if figsize is not None else (width, max(2.5, 0.32 * n_rows + 1.4))
+
+
+def _new_axes(figsize: FigSize) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _name_axis(ax: Axes, names: pd.Index) -> None:
+    """One y tick per worker, first row at the top, font shrinking for long lists."""
+    ax.set_yticks(np.arange(len(names)), [str(n) for n in names], fontsize=9 if len(names) <= 30 else 7)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+
+
+def plot_partition(summary: pd.DataFrame, figsize: FigSize | None = None) -> Figure:
+    """Target vs. actual items per assignee, as grouped horizontal bars.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Indexed by ``user_id`` with columns ``assigned`` (items given) and
+        ``target`` (exact share, may be fractional).
+    figsize : (width, height), optional
+        Default: 8 inches wide, a third of an inch per assignee.
+
+    Returns
+    -------
+    Figure
+        One axes; the first ``len(summary)`` patches are the target bars,
+        the next ones the assigned bars, in row order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> summary = pd.DataFrame({"assigned": [34, 33], "target": [33.5, 33.5]}, index=["a", "b"])
+    >>> [float(p.get_width()) for p in plot_partition(summary, figsize=(6, 3)).axes[0].patches]
+    [33.5, 33.5, 34.0, 33.0]
+    """
+    data = _frame(summary, ["assigned", "target"], "summary")
+    fig, ax = _new_axes(_rows_figsize(len(data), figsize))
+    rows = np.arange(len(data))
+    ax.barh(rows - 0.2, data["target"].to_numpy(dtype=float), height=0.4, color=_TARGET_COLOR, label="target")
+    ax.barh(rows + 0.2, data["assigned"].to_numpy(dtype=float), height=0.4, color=_ACTUAL_COLOR, label="assigned")
+    _name_axis(ax, data.index)
+    ax.set_xlabel("items")
+    ax.set_ylabel(data.index.name or "assignee")
+    ax.set_title("Items per assignee: target vs. assigned")
+    fig.legend(loc="outside lower center", ncols=2, frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def plot_progress(progress: pd.DataFrame, figsize: FigSize | None = None) -> Figure:
+    """Done out of assigned per assignee: overlaid horizontal bars with the percent.
+
+    Parameters
+    ----------
+    progress : DataFrame
+        Indexed by ``user_id`` with columns ``assigned`` and ``done``; an
+        optional ``percent`` column (0-100) is printed as given, otherwise
+        ``100 * done / assigned``.
+    figsize : (width, height), optional
+        Default: 8 inches wide, a third of an inch per assignee.
+
+    Returns
+    -------
+    Figure
+        Patches: the ``assigned`` bars, then the ``done`` bars drawn over them.
+    """
+    data = _frame(progress, ["assigned", "done"], "progress")
+    assigned = data["assigned"].to_numpy(dtype=float)
+    done = data["done"].to_numpy(dtype=float)
+    if "percent" in data.columns:
+        percent = data["percent"].to_numpy(dtype=float)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            percent = np.where(assigned > 0, 100.0 * done / np.where(assigned > 0, assigned, 1), np.nan)
+    fig, ax = _new_axes(_rows_figsize(len(data), figsize))
+    rows = np.arange(len(data))
+    ax.barh(rows, assigned, height=0.7, color=_TARGET_COLOR, label="assigned")
+    ax.barh(rows, done, height=0.7, color=_ACTUAL_COLOR, label="done")
+    for row, end, pct in zip(rows, np.maximum(assigned, done), percent):
+        if np.isfinite(pct):
+            ax.annotate(f"{pct:.0f}%", (end, row), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=8)
+    _name_axis(ax, data.index)
+    ax.set_xlabel("items")
+    ax.set_ylabel(data.index.name or "assignee")
+    ax.set_title("Progress per assignee")
+    fig.legend(loc="outside lower center", ncols=2, frameon=False)
+    ax.margins(x=0.08)
+    return fig
+
+
+def plot_consensus_status(consensus: pd.DataFrame, figsize: FigSize = (6.0, 3.5)) -> Figure:
+    """Number of items per consensus status (a :func:`~dltasks.consensus.threshold_consensus` frame).
+
+    Bars come in the order approved, awaiting_review, awaiting_labels (zeros
+    included), followed by any other status found.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"status": ["approved", "approved", "awaiting_labels"]})
+    >>> [float(p.get_height()) for p in plot_consensus_status(frame).axes[0].patches]
+    [2.0, 0.0, 1.0]
+    """
+    data = _frame(consensus, ["status"], "consensus")
+    counts = data["status"].astype(str).value_counts()
+    order = list(STATUSES) + sorted(set(counts.index) - set(STATUSES))
+    counts = counts.reindex(order, fill_value=0)
+    fig, ax = _new_axes(figsize)
+    colors = [_STATUS_COLORS.get(status, _ACTUAL_COLOR) for status in order]
+    bars = ax.bar(np.arange(len(order)), counts.to_numpy(dtype=float), color=colors)
+    ax.bar_label(bars, labels=[f"{n:,}" for n in counts], fontsize=9)
+    ax.set_xticks(np.arange(len(order)), [s.replace("_", " ") for s in order])
+    ax.set_xlabel("status")
+    ax.set_ylabel("items")
+    ax.set_title(f"Consensus status of {len(data):,} items")
+    ax.margins(y=0.12)
+    return fig
+
+
+def plot_agreement_histogram(
+    item_agreement: pd.Series, bins: int = 10, figsize: FigSize = (6.0, 3.5)
+) -> Figure:
+    """Histogram of per-item agreement (:func:`~dltasks.consensus.item_agreement`).
+
+    NaN (items with fewer than two votes) are left out; the mean is marked.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fig = plot_agreement_histogram(pd.Series([1.0, 1.0, 1 / 3, float("nan")]), bins=3)
+    >>> [float(p.get_height()) for p in fig.axes[0].patches]
+    [0.0, 1.0, 2.0]
+    """
+    if not isinstance(item_agreement, pd.Series):
+        raise ValidationError("must be a Series", field="item_agreement", value=type(item_agreement).__name__)
+    values = item_agreement.dropna().to_numpy(dtype=float)
+    fig, ax = _new_axes(figsize)
+    ax.hist(values, bins=bins, range=(0.0, 1.0), color=_ACTUAL_COLOR, edgecolor="white")
+    if len(values):
+        ax.axvline(values.mean(), color="black", linestyle="--", linewidth=1,
+                   label=f"mean {values.mean():.2f}")
+        ax.legend(loc="upper left")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_xlabel("share of agreeing vote pairs")
+    ax.set_ylabel("items")
+    ax.set_title(f"Agreement per item ({len(values):,} items with 2+ votes)")
+    return fig
+
+
+def _quality_values(quality: pd.Series | pd.DataFrame, column: str | None) -> pd.Series:
+    if isinstance(quality, pd.Series):
+        return quality
+    if not isinstance(quality, pd.DataFrame):
+        raise ValidationError("must be a Series or DataFrame", field="quality", value=type(quality).__name__)
+    if column is None:
+        known = [c for c in ("agreement_with_consensus", "skill") if c in quality.columns]
+        numeric = quality.select_dtypes("number").columns
+        column = known[0] if known else (numeric[0] if len(numeric) == 1 else None)
+        if column is None:
+            raise ValidationError("say which column to plot", field="column", value=list(quality.columns))
+    if column not in quality.columns:
+        raise ValidationError("no such column", field="column", value=column)
+    return quality[column].rename(column)
+
+
+def plot_worker_quality(
+    quality: pd.Series | pd.DataFrame,
+    column: str | None = None,
+    figsize: FigSize | None = None,
+) -> Figure:
+    """Per-worker quality as horizontal bars, best worker at the top.
+
+    Parameters
+    ----------
+    quality : Series or DataFrame
+        Indexed by worker: e.g. ``DawidSkene().fit(df).skills_`` or
+        :func:`~dltasks.consensus.worker_agreement` output.
+    column : str, optional
+        Column of a DataFrame to plot; default ``agreement_with_consensus``,
+        else ``skill``, else the only numeric column.
+    figsize : (width, height), optional
+        Default: 8 inches wide, a third of an inch per worker.
+
+    Returns
+    -------
+    Figure
+        Patches and y tick labels in sorted (descending) order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fig = plot_worker_quality(pd.Series({"a": 0.7, "b": 0.9}, name="skill"), figsize=(5, 2))
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['b', 'a']
+    """
+    values = _quality_values(quality, column).sort_values(ascending=False, na_position="last")
+    fig, ax = _new_axes(_rows_figsize(len(values), figsize))
+    bars = ax.barh(np.arange(len(values)), values.to_numpy(dtype=float), height=0.7, color=_ACTUAL_COLOR)
+    ax.bar_label(bars, fmt="%.2f", padding=3, fontsize=8)
+    _name_axis(ax, values.index)
+    finite = values.dropna()
+    if len(finite) and finite.between(0, 1).all():
+        ax.set_xlim(0.0, 1.08)
+    name = str(values.name or "quality").replace("_", " ")
+    ax.set_xlabel(name)
+    ax.set_ylabel(values.index.name or "worker")
+    ax.set_title(f"Worker quality: {name}")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def plot_confusion_matrix(
+    matrix: pd.DataFrame,
+    figsize: FigSize = (5.5, 4.5),
+    fmt: str = "{:.2f}",
+    title: str = "Confusion matrix",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> Figure:
+    """Heat map of a square-ish label x label matrix with every cell annotated.
+
+    Rows are drawn top to bottom in index order, columns left to right.  Axis
+    titles default to the column / index names; pass ``xlabel="true label",
+    ylabel="observed label"`` for a Dawid–Skene ``errors_.loc[worker]``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame([[0.9, 0.2], [0.1, 0.8]], index=["cat", "dog"], columns=["cat", "dog"])
+    >>> fig = plot_confusion_matrix(m, fmt="{:.1f}")
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['0.9', '0.2', '0.1', '0.8']
+    """
+    data = _frame(matrix, [], "matrix")
+    values = data.to_numpy(dtype=float)
+    fig, ax = _new_axes(figsize)
+    image = ax.imshow(values, cmap="Blues", aspect="auto")
+    fig.colorbar(image, ax=ax, shrink=0.85)
+    finite = values[np.isfinite(values)]
+    middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+    for (row, col), value in np.ndenumerate(values):
+        text = fmt.format(value) if np.isfinite(value) else ""
+        ax.text(col, row, text, ha="center", va="center", fontsize=9,
+                color="white" if value > middle else "black")
+    ax.set_xticks(np.arange(values.shape[1]), [str(c) for c in data.columns], rotation=45, ha="right")
+    ax.set_yticks(np.arange(values.shape[0]), [str(i) for i in data.index])
+    ax.set_xlabel(xlabel if xlabel is not None else str(data.columns.name or "column"))
+    ax.set_ylabel(ylabel if ylabel is not None else str(data.index.name or "row"))
+    ax.set_title(title)
+    return fig

@@ -1,0 +1,171 @@
+"""Opening a store: engine settings per dialect, all-or-nothing transactions, bulk inserts.
+
+SQLite runs in WAL mode with foreign keys on and a busy timeout; write transactions start
+with ``BEGIN IMMEDIATE`` so two kernels writing to one file queue up instead of failing
+with ``database is locked``.  PostgreSQL uses psycopg 3 and ``COPY`` for bulk inserts.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import threading
+from typing import Any, Iterator, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.pool import StaticPool
+
+from dltasks.errors import ConflictError, DltasksError, ValidationError
+from dltasks.store import schema
+
+__all__ = ["Database", "normalise_url"]
+
+BUSY_TIMEOUT_MS = 60_000
+
+
+def normalise_url(url: str | os.PathLike[str] | None) -> str:
+    """Map what ``dl.connect`` accepts to an SQLAlchemy URL.
+
+    >>> normalise_url(None)
+    'sqlite:///dltasks.db'
+    >>> normalise_url("data/x.db")
+    'sqlite:///data/x.db'
+    >>> normalise_url("postgresql://u@h/db")
+    'postgresql+psycopg://u@h/db'
+    """
+    if url is None:
+        return "sqlite:///dltasks.db"
+    url = os.fspath(url)
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if "://" in url:
+        return url
+    return f"sqlite:///{url}"
+
+
+class Database:
+    """An SQLAlchemy engine with dltasks' transaction rules; shared by every repository."""
+
+    def __init__(self, url: str | os.PathLike[str] | None = None) -> None:
+        self.url = normalise_url(url)
+        self.engine = _make_engine(self.url)
+        self.dialect = self.engine.dialect.name
+        self._local = threading.local()
+        with self.atomic() as conn:
+            schema.migrate(conn)
+
+    # -- transactions -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sa.Connection]:
+        """A write transaction: commits at the end of the block, rolls back on any error.
+
+        Nested ``atomic()`` blocks join the outer transaction, so the outermost block is
+        all-or-nothing.
+        """
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        with self.engine.connect() as conn:
+            conn.info["write"] = True
+            try:
+                with translate_errors(), conn.begin():
+                    self._local.conn = conn
+                    try:
+                        yield conn
+                    finally:
+                        self._local.conn = None
+            finally:
+                conn.info.pop("write", None)
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A read-only connection (joins an open ``atomic()`` block of this thread)."""
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        with translate_errors(), self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    # -- bulk writes ---------------------------------------------------------------------
+    def insert_rows(self, conn: sa.Connection, table: sa.Table, columns: Sequence[str],
+                    rows: Sequence[Sequence[Any]] | Iterator[Sequence[Any]]) -> None:
+        """Insert many rows (tuples in ``columns`` order) the fastest way the dialect has."""
+        raw = conn.connection.driver_connection
+        names = ", ".join(_quote(c) for c in columns)
+        if self.dialect == "sqlite":
+            marks = ", ".join("?" for _ in columns)
+            cur = raw.cursor()
+            cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+            cur.close()
+        elif self.dialect == "postgresql":
+            with raw.cursor().copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:  # pragma: no cover - other dialects through SQLAlchemy
+            conn.execute(sa.insert(table), [dict(zip(columns, r)) for r in rows])
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _make_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}}
+        if memory:
+            kwargs["poolclass"] = StaticPool
+        else:
+            path = sa.engine.make_url(url).database
+            if path and os.path.dirname(path):
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+        engine = sa.create_engine(url, **kwargs)
+        _sqlite_events(engine, memory)
+        return engine
+    try:
+        return sa.create_engine(url, pool_pre_ping=True)
+    except (ImportError, sa.exc.ArgumentError) as exc:
+        raise ValidationError(f"cannot open this store ({exc})", "url", url) from None
+
+
+def _sqlite_events(engine: sa.Engine, memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn database errors into the dltasks error tree where they cross into dltasks."""
+    try:
+        yield
+    except sa.exc.IntegrityError as exc:
+        raise ConflictError(f"the write conflicts with stored data: {exc.orig}") from exc
+    except sa.exc.OperationalError as exc:
+        raise DltasksError(f"database error: {exc.orig}") from exc
+    except Exception as exc:  # driver errors raised from the raw bulk paths
+        name = type(exc).__name__
+        if name in ("IntegrityError", "UniqueViolation", "ForeignKeyViolation"):
+            raise ConflictError(f"the write conflicts with stored data: {exc}") from exc
+        if name == "OperationalError" and type(exc).__module__.startswith(("sqlite3", "psycopg")):
+            raise DltasksError(f"database error: {exc}") from exc
+        raise

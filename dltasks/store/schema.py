@@ -1,0 +1,180 @@
+"""The tables of a dltasks store (SQLAlchemy Core, dialect-neutral) and their version.
+
+Timestamps are UTC epoch seconds (``Float``); metadata, labels, weights and filters are JSON
+text.  ``SCHEMA_VERSION`` is written into ``dltasks_meta``; :func:`migrate` brings an older
+store up to date, so a newer dltasks can open a store an older one wrote.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlalchemy as sa
+
+__all__ = ["metadata", "SCHEMA_VERSION", "migrate", "TABLES"]
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "dltasks_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("labels", sa.Text, nullable=False, default="[]"),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dataset_id", sa.String(32), sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("dir", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("path", sa.Text),
+    sa.Column("mime", sa.Text),
+    sa.Column("size", sa.BigInteger),
+    sa.Column("metadata", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("dataset_id", "filename", name="uq_items_dataset_filename"),
+)
+
+metadata_keys = sa.Table(
+    "metadata_keys",
+    metadata,
+    sa.Column("dataset_id", sa.String(32), sa.ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("path", sa.String(512), primary_key=True),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("name", sa.String(255)),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("dataset_id", sa.String(32), sa.ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("parent_task_id", sa.String(32), sa.ForeignKey("tasks.id", ondelete="SET NULL")),
+    sa.Column("due_date", sa.Float, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("priority", sa.String(16), nullable=False),
+    sa.Column("worker_strategy", sa.String(16), nullable=False),
+    sa.Column("workers_per_input", sa.Integer, nullable=False),
+    sa.Column("weights", sa.Text, nullable=False),
+    sa.Column("review_strategy", sa.String(16), nullable=False),
+    sa.Column("approval_threshold", sa.Integer),
+    sa.Column("labels", sa.Text, nullable=False),
+    sa.Column("available_actions", sa.Text, nullable=False),
+    sa.Column("filter", sa.Text),
+    sa.Column("metadata", sa.Text, nullable=False),
+    sa.Column("seed", sa.BigInteger),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("modified_at", sa.Float, nullable=False),
+)
+sa.Index("ix_tasks_dataset", tasks.c.dataset_id)
+
+task_members = sa.Table(
+    "task_members",
+    metadata,
+    sa.Column("task_id", sa.String(32), sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.String(255), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("role", sa.String(16), primary_key=True),
+    sa.Column("weight", sa.Float),
+)
+sa.Index("ix_task_members_user", task_members.c.user_id, task_members.c.role)
+
+annotations = sa.Table(
+    "annotations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("author", sa.String(255), nullable=False),
+    sa.Column("task_id", sa.String(32), sa.ForeignKey("tasks.id", ondelete="CASCADE")),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+sa.Index("ix_annotations_item", annotations.c.item_id)
+sa.Index("ix_annotations_task", annotations.c.task_id, annotations.c.item_id)
+
+assignments = sa.Table(
+    "assignments",
+    metadata,
+    sa.Column("task_id", sa.String(32), sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.String(255), primary_key=True),
+    sa.Column("role", sa.String(16), primary_key=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+sa.Index("ix_assignments_user", assignments.c.user_id, assignments.c.task_id)
+
+task_items = sa.Table(
+    "task_items",
+    metadata,
+    sa.Column("task_id", sa.String(32), sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(128), primary_key=True),
+    sa.Column("user_id", sa.String(255), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+TABLES = metadata.tables
+
+#: migrations[v] upgrades a store at version v to v + 1.
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {}
+
+
+def stored_version(conn: sa.Connection) -> int | None:
+    """The schema version written in the store, or ``None`` for a new store."""
+    if not sa.inspect(conn).has_table("dltasks_meta"):
+        return None
+    row = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+    return int(row[0]) if row else None
+
+
+def migrate(conn: sa.Connection) -> int:
+    """Create the tables of a new store or upgrade an older one; return the version."""
+    version = stored_version(conn)
+    if version is None:
+        metadata.create_all(conn)
+        conn.execute(sa.insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
+        return SCHEMA_VERSION
+    if version > SCHEMA_VERSION:
+        from dltasks.errors import DltasksError
+
+        raise DltasksError(
+            f"this store was written by a newer dltasks (schema {version}; this one reads up to "
+            f"{SCHEMA_VERSION}): upgrade dltasks"
+        )
+    while version < SCHEMA_VERSION:
+        MIGRATIONS[version](conn)
+        version += 1
+    metadata.create_all(conn)  # new tables of this version
+    conn.execute(
+        sa.update(meta_table).where(meta_table.c.key == "schema_version").values(value=str(version))
+    )
+    return version

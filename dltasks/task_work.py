@@ -1,0 +1,245 @@
+"""The work inside a task: workers submit labels and statuses, reviewers approve or reject.
+
+Each action is one transaction that writes the label or status and re-derives the item's
+status with :func:`dltasks.workflow.derive_item_status`.
+"""
+from __future__ import annotations
+
+import collections
+from typing import TYPE_CHECKING, Any, Iterable
+
+import pandas as pd
+import sqlalchemy as sa
+
+from dltasks.annotations import check_label
+from dltasks.errors import NotFoundError, PermissionDeniedError, ValidationError
+from dltasks.store import schema as S
+from dltasks.timeutil import now
+from dltasks.users import check_user_id
+from dltasks.workflow import derive_item_status
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dltasks.store import Store
+
+__all__ = ["TaskWork", "recompute_statuses"]
+
+
+class TaskWork:
+    """Work methods of :class:`dltasks.tasks.Task` (mixed in)."""
+
+    id: str
+    type: str
+    labels: list[str]
+    available_actions: list[dict[str, str]]
+    review_strategy: str
+    approval_threshold: int | None
+    workers_per_input: int
+    assignee_ids: list[str]
+    reviewer_ids: list[str]
+
+    def _bound(self) -> Store:  # pragma: no cover - provided by Task
+        raise NotImplementedError
+
+    # -- actions -------------------------------------------------------------------------
+    def submit(self, item_id: int, user_id: str, label: str) -> str:
+        """Record ``user_id``'s label for an item assigned to them; return the item's new status.
+
+        A second submit by the same worker replaces the first.  On a task with no assignees the
+        item is claimed by whoever submits first (up to ``workers_per_input`` workers).
+        """
+        uid = check_user_id(user_id)
+        label = check_label(label)
+        if self.labels and label not in self.labels:
+            raise ValidationError(f"is not one of this task's labels {self.labels}", "label", label)
+        db = self._bound().db
+        iid = _item(item_id)
+        with db.atomic() as conn:
+            self._require_item(conn, iid)
+            self._require_worker(conn, iid, uid)
+            a, ann = S.annotations, S.assignments
+            conn.execute(sa.delete(a).where(a.c.task_id == self.id, a.c.item_id == iid, a.c.author == uid))
+            t = now()
+            conn.execute(sa.insert(a).values(item_id=iid, label=label, author=uid, task_id=self.id, created_at=t))
+            conn.execute(sa.update(ann).where(ann.c.task_id == self.id, ann.c.item_id == iid, ann.c.user_id == uid,
+                                              ann.c.role == "worker").values(status="done", updated_at=t))
+            conn.execute(sa.delete(ann).where(ann.c.task_id == self.id, ann.c.item_id == iid,
+                                              ann.c.role == "reviewer", ann.c.status == "rejected"))
+            return _refresh(conn, self.id, iid, self.review_strategy, self.approval_threshold)
+
+    def set_status(self, item_ids: int | Iterable[int], status: str, user_id: str) -> int:
+        """Mark items with an action (``completed``, ``discard``, ``approved`` in QA, or a custom one)."""
+        uid = check_user_id(user_id)
+        names = [a["name"] for a in self.available_actions]
+        if status not in names:
+            raise ValidationError(f"is not an action of this task ({names})", "status", status)
+        ids = [_item(i) for i in ([item_ids] if isinstance(item_ids, (int, str)) else list(item_ids))]
+        if not ids:
+            raise ValidationError("give at least one item id", "item_ids", item_ids)
+        db = self._bound().db
+        stored = "done" if status == "completed" else status
+        with db.atomic() as conn:
+            for iid in ids:
+                self._require_item(conn, iid)
+                self._require_worker(conn, iid, uid)
+            a, t = S.assignments, now()
+            for iid in ids:
+                conn.execute(sa.update(a).where(a.c.task_id == self.id, a.c.item_id == iid, a.c.user_id == uid,
+                                                a.c.role == "worker").values(status=stored, updated_at=t))
+                _refresh(conn, self.id, iid, self.review_strategy, self.approval_threshold)
+        return len(ids)
+
+    def review(self, item_id: int, user_id: str, approve: bool = True) -> str:
+        """A reviewer approves or rejects an item awaiting review; return its new status.
+
+        A rejected item goes back to its workers (their assignments are pending again).
+        """
+        uid = check_user_id(user_id)
+        if not isinstance(approve, bool):
+            raise ValidationError("must be True or False", "approve", approve)
+        db = self._bound().db
+        iid = _item(item_id)
+        with db.atomic() as conn:
+            status = self._require_item(conn, iid)
+            if uid not in self.reviewer_ids:
+                raise PermissionDeniedError(f"{uid!r} is not a reviewer of task {self.id!r}")
+            if status != "awaiting_review":
+                raise ValidationError(f"is not awaiting review (its status is {status!r})", "item_id", iid)
+            a, t = S.assignments, now()
+            decision = "approved" if approve else "rejected"
+            conn.execute(sa.delete(a).where(a.c.task_id == self.id, a.c.item_id == iid, a.c.role == "reviewer"))
+            conn.execute(sa.insert(a).values(task_id=self.id, item_id=iid, user_id=uid, role="reviewer",
+                                             status=decision, updated_at=t))
+            if not approve:
+                conn.execute(sa.update(a).where(a.c.task_id == self.id, a.c.item_id == iid, a.c.role == "worker")
+                             .values(status="pending", updated_at=t))
+            return _refresh(conn, self.id, iid, self.review_strategy, self.approval_threshold)
+
+    # -- reading -------------------------------------------------------------------------
+    def assignments_df(self) -> pd.DataFrame:
+        """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at."""
+        a = S.assignments
+        q = (sa.select(a.c.item_id, a.c.user_id, a.c.role, a.c.status, a.c.updated_at)
+             .where(a.c.task_id == self.id).order_by(a.c.item_id, a.c.role.desc(), a.c.user_id))
+        df = _frame(self._bound(), q)
+        df["updated_at"] = pd.to_datetime(df["updated_at"], unit="s", utc=True)
+        return df
+
+    def labels_df(self) -> pd.DataFrame:
+        """The labels given in this task, long form: item_id, worker, label."""
+        a = S.annotations
+        q = sa.select(a.c.item_id, a.c.author.label("worker"), a.c.label).where(a.c.task_id == self.id).order_by(a.c.id)
+        return _frame(self._bound(), q)
+
+    def items_df(self) -> pd.DataFrame:
+        """One row per item of the task: item_id, status, label (top vote), votes, n_labels."""
+        ti = S.task_items
+        items = _frame(self._bound(), sa.select(ti.c.item_id, ti.c.status).where(ti.c.task_id == self.id)
+                       .order_by(ti.c.item_id))
+        labels = self.labels_df()
+        if labels.empty:
+            items["label"], items["votes"], items["n_labels"] = None, 0, 0
+            return items
+        counts = labels.groupby(["item_id", "label"]).size().rename("votes").reset_index()
+        counts = counts.sort_values(["item_id", "votes", "label"], ascending=[True, False, True])
+        top = counts.drop_duplicates("item_id").set_index("item_id")
+        n = labels.groupby("item_id").size()
+        out = items.set_index("item_id")
+        out["label"] = top["label"]
+        out["votes"] = top["votes"].reindex(out.index).fillna(0).astype(int)
+        out["n_labels"] = n.reindex(out.index).fillna(0).astype(int)
+        return out.reset_index()
+
+    def progress(self) -> pd.DataFrame:
+        """Per assignee: assigned, done, percent; plus a ``total`` row."""
+        a = S.assignments
+        q = (sa.select(a.c.user_id, sa.func.count().label("assigned"),
+                       sa.func.sum(sa.case((a.c.status != "pending", 1), else_=0)).label("done"))
+             .where(a.c.task_id == self.id, a.c.role == "worker").group_by(a.c.user_id))
+        df = _frame(self._bound(), q).set_index("user_id")
+        df = df.reindex(list(dict.fromkeys(list(self.assignee_ids) + list(df.index))), fill_value=0)
+        df.loc["total"] = df.sum()
+        df = df.astype({"assigned": "int64", "done": "int64"})
+        df["percent"] = (100.0 * df["done"] / df["assigned"].where(df["assigned"] > 0)).fillna(0.0).round(1)
+        df.index.name = "user_id"
+        return df
+
+    def status_counts(self) -> pd.Series:
+        """How many items are in each status."""
+        ti = S.task_items
+        q = sa.select(ti.c.status, sa.func.count().label("items")).where(ti.c.task_id == self.id).group_by(ti.c.status)
+        df = _frame(self._bound(), q)
+        return df.set_index("status")["items"].sort_index()
+
+    # -- checks --------------------------------------------------------------------------
+    def _require_item(self, conn: sa.Connection, iid: int) -> str:
+        ti = S.task_items
+        status = conn.execute(sa.select(ti.c.status).where(ti.c.task_id == self.id, ti.c.item_id == iid)).scalar()
+        if status is None:
+            raise NotFoundError(f"item {iid} is not in task {self.id!r}")
+        return str(status)
+
+    def _require_worker(self, conn: sa.Connection, iid: int, uid: str) -> None:
+        a = S.assignments
+        workers = conn.execute(sa.select(a.c.user_id).where(a.c.task_id == self.id, a.c.item_id == iid,
+                                                           a.c.role == "worker")).scalars().all()
+        if uid in workers:
+            return
+        if not self.assignee_ids and len(workers) < self.workers_per_input:  # a pool: claim the item
+            self._bound().users.ensure([uid], conn, "user_id")
+            conn.execute(sa.insert(a).values(task_id=self.id, item_id=iid, user_id=uid, role="worker",
+                                             status="pending", updated_at=now()))
+            return
+        raise PermissionDeniedError(f"item {iid} of task {self.id!r} is not assigned to {uid!r}")
+
+
+def _item(value: Any) -> int:
+    from dltasks.items import _item_id
+
+    return _item_id(value)
+
+
+def _frame(store: Store, query: Any) -> pd.DataFrame:
+    with store.db.read() as conn:
+        res = conn.execute(query)
+        return pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+
+
+def _refresh(conn: sa.Connection, task_id: str, iid: int, review: str, threshold: int | None) -> str:
+    a, ann = S.assignments, S.annotations
+    rows = conn.execute(sa.select(a.c.role, a.c.status).where(a.c.task_id == task_id, a.c.item_id == iid)).all()
+    workers = [s for r, s in rows if r == "worker"]
+    decision = next((s for r, s in rows if r == "reviewer"), None)
+    votes = collections.Counter(conn.execute(sa.select(ann.c.label).where(ann.c.task_id == task_id,
+                                                                          ann.c.item_id == iid)).scalars())
+    status = derive_item_status(review, threshold, workers, votes, decision)
+    conn.execute(sa.update(S.task_items).where(S.task_items.c.task_id == task_id, S.task_items.c.item_id == iid)
+                 .values(status=status, updated_at=now()))
+    return status
+
+
+def recompute_statuses(conn: sa.Connection, task_id: str, review: str, threshold: int | None) -> None:
+    """Re-derive every item's status (after the review settings or workers changed)."""
+    a, ann = S.assignments, S.annotations
+    rows = conn.execute(sa.select(a.c.item_id, a.c.role, a.c.status).where(a.c.task_id == task_id)).all()
+    votes_rows = conn.execute(sa.select(ann.c.item_id, ann.c.label).where(ann.c.task_id == task_id)).all()
+    workers: dict[int, list[str]] = collections.defaultdict(list)
+    decisions: dict[int, str] = {}
+    for iid, role, status in rows:
+        if role == "worker":
+            workers[iid].append(status)
+        else:
+            decisions[iid] = status
+    votes: dict[int, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for iid, label in votes_rows:
+        votes[iid][label] += 1
+    current = dict(conn.execute(sa.select(S.task_items.c.item_id, S.task_items.c.status)
+                                .where(S.task_items.c.task_id == task_id)).all())
+    changes = []
+    for iid, old in current.items():
+        new = derive_item_status(review, threshold, workers.get(iid, []), votes.get(iid, {}), decisions.get(iid))
+        if new != old:
+            changes.append({"i": iid, "s": new})
+    if changes:
+        ti = S.task_items
+        conn.execute(sa.update(ti).where(ti.c.task_id == task_id, ti.c.item_id == sa.bindparam("i"))
+                     .values(status=sa.bindparam("s"), updated_at=now()), changes)

@@ -1,0 +1,71 @@
+"""Conversions between the time forms users pass and the UTC epoch seconds we store.
+
+Examples
+--------
+>>> to_epoch("2025-03-11T00:00:00+00:00")
+1741651200.0
+>>> from_epoch(1741651200.0).isoformat()
+'2025-03-11T00:00:00+00:00'
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from typing import Any
+
+from dltasks.errors import ValidationError
+
+__all__ = ["now", "to_epoch", "from_epoch"]
+
+#: Seconds timestamps beyond this (year ~2286) are almost surely milliseconds.
+_MAX_SECONDS = 1e10
+
+
+def now() -> float:
+    """Current time as UTC epoch seconds."""
+    return time.time()
+
+
+def to_epoch(value: Any, field: str = "due_date") -> float:
+    """Turn a seconds timestamp, ``datetime``, ``date`` or ISO string into UTC epoch seconds.
+
+    Naive datetimes are read as local time (as ``datetime.timestamp()`` does), so the
+    seeds' ``datetime.datetime(...).timestamp()`` and the datetime itself agree.
+    A number that looks like milliseconds is refused with a ``ValidationError``.
+    """
+    if isinstance(value, bool):
+        raise ValidationError("must be a timestamp, datetime, date or ISO string", field, value)
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+        if seconds != seconds or seconds in (float("inf"), float("-inf")):
+            raise ValidationError("must be a finite timestamp", field, value)
+        if abs(seconds) > _MAX_SECONDS:
+            raise ValidationError(
+                "looks like milliseconds; pass seconds (divide by 1000)", field, value
+            )
+        return seconds
+    if isinstance(value, _dt.datetime):
+        return value.timestamp()
+    if isinstance(value, _dt.date):
+        return _dt.datetime(value.year, value.month, value.day, tzinfo=_dt.timezone.utc).timestamp()
+    if isinstance(value, str):
+        try:
+            parsed = _dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError("is not an ISO-8601 date or time", field, value) from None
+        return parsed.timestamp()
+    try:  # numpy / pandas scalars
+        import pandas as pd
+
+        if isinstance(value, pd.Timestamp):
+            return value.timestamp()
+    except ImportError:  # pragma: no cover
+        pass
+    raise ValidationError("must be a timestamp, datetime, date or ISO string", field, value)
+
+
+def from_epoch(seconds: float | None) -> _dt.datetime | None:
+    """UTC-aware datetime for stored epoch seconds (``None`` stays ``None``)."""
+    if seconds is None:
+        return None
+    return _dt.datetime.fromtimestamp(float(seconds), tz=_dt.timezone.utc)

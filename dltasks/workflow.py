@@ -1,0 +1,122 @@
+"""Pure rules of the work flow: strategies, default actions, and an item's status in a task.
+
+Examples
+--------
+>>> item_status("consensus", 2, n_assigned=3, votes={"cat": 2, "dog": 1}, n_done=3)
+'approved'
+>>> item_status("consensus", 2, n_assigned=3, votes={"cat": 1}, n_done=1)
+'awaiting_consensus'
+>>> item_status("consensus", 2, n_assigned=3, votes={"cat": 1, "dog": 1, "cow": 1}, n_done=3)
+'awaiting_review'
+>>> item_status("manual", None, n_assigned=1, votes={"cat": 1}, n_done=1)
+'awaiting_review'
+>>> item_status("none", None, n_assigned=2, votes={"cat": 1}, n_done=1)
+'pending'
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from dltasks.errors import ValidationError
+
+__all__ = [
+    "WORKER_STRATEGIES",
+    "REVIEW_STRATEGIES",
+    "PRIORITIES",
+    "TASK_STATUSES",
+    "ITEM_STATUSES",
+    "default_actions",
+    "check_actions",
+    "item_status",
+    "consensus_reached",
+]
+
+WORKER_STRATEGIES = ("full", "partitioned")
+REVIEW_STRATEGIES = ("none", "manual", "consensus")
+PRIORITIES = ("low", "medium", "high")
+TASK_STATUSES = ("in_progress", "done", "wont_do")
+ITEM_STATUSES = ("pending", "awaiting_consensus", "awaiting_review", "completed", "approved", "rejected",
+                 "discarded")
+#: Statuses after which an item counts as "completed items" for a QA task.
+COMPLETED = ("completed", "approved")
+
+_DEFAULT_ACTIONS = {
+    "annotation": [{"name": "completed", "display_name": "Completed", "color": "#2e7d32"},
+                   {"name": "discard", "display_name": "Discard", "color": "#9e9e9e"}],
+    "qa": [{"name": "approved", "display_name": "Approved", "color": "#2e7d32"},
+           {"name": "discard", "display_name": "Discard", "color": "#9e9e9e"}],
+}
+
+
+def default_actions(task_type: str) -> list[dict[str, str]]:
+    """The statuses every task of ``task_type`` offers."""
+    return [dict(a) for a in _DEFAULT_ACTIONS[task_type]]
+
+
+def check_actions(actions: Any, task_type: str) -> list[dict[str, str]]:
+    """Defaults plus custom statuses (names or ``{name, display_name, color}`` dicts)."""
+    out = default_actions(task_type)
+    if actions is None:
+        return out
+    if isinstance(actions, (str, dict)):
+        actions = [actions]
+    names = {a["name"] for a in out}
+    for a in actions:
+        if isinstance(a, str):
+            a = {"name": a}
+        if not isinstance(a, dict) or not isinstance(a.get("name"), str) or not a["name"].strip():
+            raise ValidationError("each action is a name or a dict with a 'name'", "available_actions", a)
+        name = a["name"].strip()
+        if name in ITEM_STATUSES and name not in names:
+            raise ValidationError("this name is a built-in item status", "available_actions", name)
+        if name in names:
+            continue
+        names.add(name)
+        out.append({"name": name, "display_name": str(a.get("display_name") or name.replace("_", " ").title()),
+                    "color": str(a.get("color") or "#1565c0")})
+    return out
+
+
+def consensus_reached(votes: Mapping[str, int], threshold: int) -> str | None:
+    """The label with >= ``threshold`` votes when no other label also has that many."""
+    over = [label for label, n in votes.items() if n >= threshold]
+    return over[0] if len(over) == 1 else None
+
+
+def item_status(review_strategy: str, threshold: int | None, n_assigned: int, votes: Mapping[str, int],
+                n_done: int) -> str:
+    """An item's status in a task from its workers' progress and labels (before any review)."""
+    all_in = n_assigned > 0 and n_done >= n_assigned
+    if review_strategy == "consensus":
+        if threshold is not None and consensus_reached(votes, threshold):
+            return "approved"
+        if all_in:
+            return "awaiting_review"
+        return "awaiting_consensus" if n_done else "pending"
+    if not all_in:
+        return "pending"
+    return "awaiting_review" if review_strategy == "manual" else "completed"
+
+
+def derive_item_status(review_strategy: str, threshold: int | None, worker_statuses: list[str],
+                       votes: Mapping[str, int], review_decision: str | None = None) -> str:
+    """An item's status from its worker assignment statuses, labels and any review decision.
+
+    >>> derive_item_status("none", None, ["done", "pending"], {"cat": 1})
+    'pending'
+    >>> derive_item_status("manual", None, ["done"], {"cat": 1}, review_decision="rejected")
+    'rejected'
+    >>> derive_item_status("none", None, ["discard"], {})
+    'discarded'
+    """
+    if review_decision in ("approved", "rejected"):
+        return review_decision
+    if "discard" in worker_statuses:
+        return "discarded"
+    if "approved" in worker_statuses:
+        return "approved"
+    custom = [s for s in worker_statuses if s not in ("pending", "done", "completed")]
+    if custom:
+        return custom[0]
+    n_done = sum(s in ("done", "completed") for s in worker_statuses)
+    return item_status(review_strategy, threshold, len(worker_statuses), votes, n_done)
