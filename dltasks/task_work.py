@@ -21,27 +21,17 @@ from dltasks.workflow import derive_item_status
 if TYPE_CHECKING:  # pragma: no cover
     from dltasks.store import Store
 
-__all__ = ["TaskWork", "recompute_statuses"]
+__all__ = ["TaskWork", "LocalWork", "recompute_statuses"]
 
 
-class TaskWork:
-    """Work methods of :class:`dltasks.tasks.Task` (mixed in)."""
+class LocalWork:
+    """The work backend of a local store (``store.work``): every method takes the task first."""
 
-    id: str
-    type: str
-    labels: list[str]
-    available_actions: list[dict[str, str]]
-    review_strategy: str
-    approval_threshold: int | None
-    workers_per_input: int
-    assignee_ids: list[str]
-    reviewer_ids: list[str]
-
-    def _bound(self) -> Store:  # pragma: no cover - provided by Task
-        raise NotImplementedError
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     # -- actions -------------------------------------------------------------------------
-    def submit(self, item_id: int, user_id: str, label: str) -> str:
+    def submit(self, task: Any, item_id: int, user_id: str, label: str) -> str:
         """Record ``user_id``'s label for an item assigned to them; return the item's new status.
 
         A second submit by the same worker replaces the first.  On a task with no assignees the
@@ -49,46 +39,46 @@ class TaskWork:
         """
         uid = check_user_id(user_id)
         label = check_label(label)
-        if self.labels and label not in self.labels:
-            raise ValidationError(f"is not one of this task's labels {self.labels}", "label", label)
-        db = self._bound().db
+        if task.labels and label not in task.labels:
+            raise ValidationError(f"is not one of this task's labels {task.labels}", "label", label)
+        db = self._store.db
         iid = _item(item_id)
         with db.atomic() as conn:
-            self._require_item(conn, iid)
-            self._require_worker(conn, iid, uid)
+            self._require_item(task, conn, iid)
+            self._require_worker(task, conn, iid, uid)
             a, ann = S.annotations, S.assignments
-            conn.execute(sa.delete(a).where(a.c.task_id == self.id, a.c.item_id == iid, a.c.author == uid))
+            conn.execute(sa.delete(a).where(a.c.task_id == task.id, a.c.item_id == iid, a.c.author == uid))
             t = now()
-            conn.execute(sa.insert(a).values(item_id=iid, label=label, author=uid, task_id=self.id, created_at=t))
-            conn.execute(sa.update(ann).where(ann.c.task_id == self.id, ann.c.item_id == iid, ann.c.user_id == uid,
+            conn.execute(sa.insert(a).values(item_id=iid, label=label, author=uid, task_id=task.id, created_at=t))
+            conn.execute(sa.update(ann).where(ann.c.task_id == task.id, ann.c.item_id == iid, ann.c.user_id == uid,
                                               ann.c.role == "worker").values(status="done", updated_at=t))
-            conn.execute(sa.delete(ann).where(ann.c.task_id == self.id, ann.c.item_id == iid,
+            conn.execute(sa.delete(ann).where(ann.c.task_id == task.id, ann.c.item_id == iid,
                                               ann.c.role == "reviewer", ann.c.status == "rejected"))
-            return _refresh(conn, self.id, iid, self.review_strategy, self.approval_threshold)
+            return _refresh(conn, task.id, iid, task.review_strategy, task.approval_threshold)
 
-    def set_status(self, item_ids: int | Iterable[int], status: str, user_id: str) -> int:
+    def set_status(self, task: Any, item_ids: int | Iterable[int], status: str, user_id: str) -> int:
         """Mark items with an action (``completed``, ``discard``, ``approved`` in QA, or a custom one)."""
         uid = check_user_id(user_id)
-        names = [a["name"] for a in self.available_actions]
+        names = [a["name"] for a in task.available_actions]
         if status not in names:
             raise ValidationError(f"is not an action of this task ({names})", "status", status)
         ids = [_item(i) for i in ([item_ids] if isinstance(item_ids, (int, str)) else list(item_ids))]
         if not ids:
             raise ValidationError("give at least one item id", "item_ids", item_ids)
-        db = self._bound().db
+        db = self._store.db
         stored = "done" if status == "completed" else status
         with db.atomic() as conn:
             for iid in ids:
-                self._require_item(conn, iid)
-                self._require_worker(conn, iid, uid)
+                self._require_item(task, conn, iid)
+                self._require_worker(task, conn, iid, uid)
             a, t = S.assignments, now()
             for iid in ids:
-                conn.execute(sa.update(a).where(a.c.task_id == self.id, a.c.item_id == iid, a.c.user_id == uid,
+                conn.execute(sa.update(a).where(a.c.task_id == task.id, a.c.item_id == iid, a.c.user_id == uid,
                                                 a.c.role == "worker").values(status=stored, updated_at=t))
-                _refresh(conn, self.id, iid, self.review_strategy, self.approval_threshold)
+                _refresh(conn, task.id, iid, task.review_strategy, task.approval_threshold)
         return len(ids)
 
-    def review(self, item_id: int, user_id: str, approve: bool = True) -> str:
+    def review(self, task: Any, item_id: int, user_id: str, approve: bool = True) -> str:
         """A reviewer approves or rejects an item awaiting review; return its new status.
 
         A rejected item goes back to its workers (their assignments are pending again).
@@ -96,46 +86,46 @@ class TaskWork:
         uid = check_user_id(user_id)
         if not isinstance(approve, bool):
             raise ValidationError("must be True or False", "approve", approve)
-        db = self._bound().db
+        db = self._store.db
         iid = _item(item_id)
         with db.atomic() as conn:
-            status = self._require_item(conn, iid)
-            if uid not in self.reviewer_ids:
-                raise PermissionDeniedError(f"{uid!r} is not a reviewer of task {self.id!r}")
+            status = self._require_item(task, conn, iid)
+            if uid not in task.reviewer_ids:
+                raise PermissionDeniedError(f"{uid!r} is not a reviewer of task {task.id!r}")
             if status != "awaiting_review":
                 raise ValidationError(f"is not awaiting review (its status is {status!r})", "item_id", iid)
             a, t = S.assignments, now()
             decision = "approved" if approve else "rejected"
-            conn.execute(sa.delete(a).where(a.c.task_id == self.id, a.c.item_id == iid, a.c.role == "reviewer"))
-            conn.execute(sa.insert(a).values(task_id=self.id, item_id=iid, user_id=uid, role="reviewer",
+            conn.execute(sa.delete(a).where(a.c.task_id == task.id, a.c.item_id == iid, a.c.role == "reviewer"))
+            conn.execute(sa.insert(a).values(task_id=task.id, item_id=iid, user_id=uid, role="reviewer",
                                              status=decision, updated_at=t))
             if not approve:
-                conn.execute(sa.update(a).where(a.c.task_id == self.id, a.c.item_id == iid, a.c.role == "worker")
+                conn.execute(sa.update(a).where(a.c.task_id == task.id, a.c.item_id == iid, a.c.role == "worker")
                              .values(status="pending", updated_at=t))
-            return _refresh(conn, self.id, iid, self.review_strategy, self.approval_threshold)
+            return _refresh(conn, task.id, iid, task.review_strategy, task.approval_threshold)
 
     # -- reading -------------------------------------------------------------------------
-    def assignments_df(self) -> pd.DataFrame:
+    def assignments_df(self, task: Any) -> pd.DataFrame:
         """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at."""
         a = S.assignments
         q = (sa.select(a.c.item_id, a.c.user_id, a.c.role, a.c.status, a.c.updated_at)
-             .where(a.c.task_id == self.id).order_by(a.c.item_id, a.c.role.desc(), a.c.user_id))
-        df = _frame(self._bound(), q)
+             .where(a.c.task_id == task.id).order_by(a.c.item_id, a.c.role.desc(), a.c.user_id))
+        df = _frame(self._store, q)
         df["updated_at"] = pd.to_datetime(df["updated_at"], unit="s", utc=True)
         return df
 
-    def labels_df(self) -> pd.DataFrame:
+    def labels_df(self, task: Any) -> pd.DataFrame:
         """The labels given in this task, long form: item_id, worker, label."""
         a = S.annotations
-        q = sa.select(a.c.item_id, a.c.author.label("worker"), a.c.label).where(a.c.task_id == self.id).order_by(a.c.id)
-        return _frame(self._bound(), q)
+        q = sa.select(a.c.item_id, a.c.author.label("worker"), a.c.label).where(a.c.task_id == task.id).order_by(a.c.id)
+        return _frame(self._store, q)
 
-    def items_df(self) -> pd.DataFrame:
+    def items_df(self, task: Any) -> pd.DataFrame:
         """One row per item of the task: item_id, status, label (top vote), votes, n_labels."""
         ti = S.task_items
-        items = _frame(self._bound(), sa.select(ti.c.item_id, ti.c.status).where(ti.c.task_id == self.id)
+        items = _frame(self._store, sa.select(ti.c.item_id, ti.c.status).where(ti.c.task_id == task.id)
                        .order_by(ti.c.item_id))
-        labels = self.labels_df()
+        labels = self.labels_df(task)
         if labels.empty:
             items["label"], items["votes"], items["n_labels"] = None, 0, 0
             return items
@@ -149,47 +139,47 @@ class TaskWork:
         out["n_labels"] = n.reindex(out.index).fillna(0).astype(int)
         return out.reset_index()
 
-    def progress(self) -> pd.DataFrame:
+    def progress(self, task: Any) -> pd.DataFrame:
         """Per assignee: assigned, done, percent; plus a ``total`` row."""
         a = S.assignments
         q = (sa.select(a.c.user_id, sa.func.count().label("assigned"),
                        sa.func.sum(sa.case((a.c.status != "pending", 1), else_=0)).label("done"))
-             .where(a.c.task_id == self.id, a.c.role == "worker").group_by(a.c.user_id))
-        df = _frame(self._bound(), q).set_index("user_id")
-        df = df.reindex(list(dict.fromkeys(list(self.assignee_ids) + list(df.index))), fill_value=0)
+             .where(a.c.task_id == task.id, a.c.role == "worker").group_by(a.c.user_id))
+        df = _frame(self._store, q).set_index("user_id")
+        df = df.reindex(list(dict.fromkeys(list(task.assignee_ids) + list(df.index))), fill_value=0)
         df.loc["total"] = df.sum()
         df = df.astype({"assigned": "int64", "done": "int64"})
         df["percent"] = (100.0 * df["done"] / df["assigned"].where(df["assigned"] > 0)).fillna(0.0).round(1)
         df.index.name = "user_id"
         return df
 
-    def status_counts(self) -> pd.Series:
+    def status_counts(self, task: Any) -> pd.Series:
         """How many items are in each status."""
         ti = S.task_items
-        q = sa.select(ti.c.status, sa.func.count().label("items")).where(ti.c.task_id == self.id).group_by(ti.c.status)
-        df = _frame(self._bound(), q)
+        q = sa.select(ti.c.status, sa.func.count().label("items")).where(ti.c.task_id == task.id).group_by(ti.c.status)
+        df = _frame(self._store, q)
         return df.set_index("status")["items"].sort_index()
 
     # -- checks --------------------------------------------------------------------------
-    def _require_item(self, conn: sa.Connection, iid: int) -> str:
+    def _require_item(self, task: Any, conn: sa.Connection, iid: int) -> str:
         ti = S.task_items
-        status = conn.execute(sa.select(ti.c.status).where(ti.c.task_id == self.id, ti.c.item_id == iid)).scalar()
+        status = conn.execute(sa.select(ti.c.status).where(ti.c.task_id == task.id, ti.c.item_id == iid)).scalar()
         if status is None:
-            raise NotFoundError(f"item {iid} is not in task {self.id!r}")
+            raise NotFoundError(f"item {iid} is not in task {task.id!r}")
         return str(status)
 
-    def _require_worker(self, conn: sa.Connection, iid: int, uid: str) -> None:
+    def _require_worker(self, task: Any, conn: sa.Connection, iid: int, uid: str) -> None:
         a = S.assignments
-        workers = conn.execute(sa.select(a.c.user_id).where(a.c.task_id == self.id, a.c.item_id == iid,
+        workers = conn.execute(sa.select(a.c.user_id).where(a.c.task_id == task.id, a.c.item_id == iid,
                                                            a.c.role == "worker")).scalars().all()
         if uid in workers:
             return
-        if not self.assignee_ids and len(workers) < self.workers_per_input:  # a pool: claim the item
-            self._bound().users.ensure([uid], conn, "user_id")
-            conn.execute(sa.insert(a).values(task_id=self.id, item_id=iid, user_id=uid, role="worker",
+        if not task.assignee_ids and len(workers) < task.workers_per_input:  # a pool: claim the item
+            self._store.users.ensure([uid], conn, "user_id")
+            conn.execute(sa.insert(a).values(task_id=task.id, item_id=iid, user_id=uid, role="worker",
                                              status="pending", updated_at=now()))
             return
-        raise PermissionDeniedError(f"item {iid} of task {self.id!r} is not assigned to {uid!r}")
+        raise PermissionDeniedError(f"item {iid} of task {task.id!r} is not assigned to {uid!r}")
 
 
 def _item(value: Any) -> int:
@@ -243,3 +233,106 @@ def recompute_statuses(conn: sa.Connection, task_id: str, review: str, threshold
         ti = S.task_items
         conn.execute(sa.update(ti).where(ti.c.task_id == task_id, ti.c.item_id == sa.bindparam("i"))
                      .values(status=sa.bindparam("s"), updated_at=now()), changes)
+
+
+class TaskWork:
+    """Work and analysis methods of :class:`dltasks.tasks.Task` (mixed in).
+
+    Writes go through the store's work backend (``store.work``), so a task from a remote
+    store works the same; the analysis methods compute from :meth:`labels_df` with the pure
+    functions of :mod:`dltasks.consensus`.
+    """
+
+    id: str
+    labels: list[str]
+    review_strategy: str
+    approval_threshold: int | None
+    workers_per_input: int
+    worker_strategy: str
+    assignee_ids: list[str]
+    weights: dict[str, float]
+
+    def _bound(self) -> Any:  # pragma: no cover - provided by Task
+        raise NotImplementedError
+
+    def submit(self, item_id: int, user_id: str, label: str) -> str:
+        """Record ``user_id``'s label for an item assigned to them; return the item's new status.
+
+        A second submit by the same worker replaces the first.  On a task with no assignees the
+        item is claimed by whoever submits first (up to ``workers_per_input`` workers).
+        """
+        return self._bound().work.submit(self, item_id, user_id, label)
+
+    def set_status(self, item_ids: int | Iterable[int], status: str, user_id: str) -> int:
+        """Mark items with an action (``completed``, ``discard``, ``approved`` in QA, or a custom one)."""
+        return self._bound().work.set_status(self, item_ids, status, user_id)
+
+    def review(self, item_id: int, user_id: str, approve: bool = True) -> str:
+        """A reviewer approves or rejects an item awaiting review; return its new status."""
+        return self._bound().work.review(self, item_id, user_id, approve)
+
+    def assignments_df(self) -> pd.DataFrame:
+        """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at."""
+        return self._bound().work.assignments_df(self)
+
+    def labels_df(self) -> pd.DataFrame:
+        """The labels given in this task, long form: item_id, worker, label."""
+        return self._bound().work.labels_df(self)
+
+    def items_df(self) -> pd.DataFrame:
+        """One row per item of the task: item_id, status, label (top vote), votes, n_labels."""
+        return self._bound().work.items_df(self)
+
+    def progress(self) -> pd.DataFrame:
+        """Per assignee: assigned, done, percent; plus a ``total`` row."""
+        return self._bound().work.progress(self)
+
+    def status_counts(self) -> pd.Series:
+        """How many items are in each status."""
+        return self._bound().work.status_counts(self)
+
+    # -- analysis (pure functions over the task's labels) --------------------------------
+    def consensus(self, tie_policy: str = "review") -> pd.DataFrame:
+        """Threshold consensus per labelled item (see :func:`dltasks.consensus.threshold_consensus`).
+
+        Tasks without a consensus threshold use a strict majority of ``workers_per_input``.
+        """
+        from dltasks.consensus import threshold_consensus
+
+        k = max(1, self.workers_per_input)
+        t = self.approval_threshold or (k // 2 + 1)
+        return threshold_consensus(self.labels_df(), approval_threshold=t, workers_per_input=k,
+                                   tie_policy=tie_policy)
+
+    def agreement(self) -> pd.Series:
+        """Percent agreement, Fleiss' kappa, Krippendorff's alpha and counts for this task."""
+        from dltasks.consensus import agreement_summary
+
+        return agreement_summary(self.labels_df())
+
+    def worker_quality(self) -> pd.DataFrame:
+        """Per worker: labels given, agreement with the consensus, Dawid–Skene skill."""
+        from dltasks.consensus import DawidSkene, worker_agreement
+
+        labels = self.labels_df()
+        quality = worker_agreement(labels)
+        if len(labels):
+            quality["skill"] = DawidSkene().fit(labels).skills_.reindex(quality.index)
+        else:
+            quality["skill"] = pd.Series(dtype=float)
+        return quality
+
+    def partition(self) -> pd.DataFrame:
+        """Per assignee: assigned, target (exact share), target_share, actual_share, done, percent."""
+        prog = self.progress().drop(index="total")
+        total = float(prog["assigned"].sum())
+        weights = pd.Series({u: float(self.weights.get(u, 0.0)) for u in prog.index}, dtype=float)
+        share = weights / weights.sum() if weights.sum() > 0 else weights
+        out = pd.DataFrame(index=prog.index)
+        out["assigned"] = prog["assigned"]
+        out["target"] = share * total
+        out["target_share"] = share
+        out["actual_share"] = prog["assigned"] / total if total else 0.0
+        out["done"] = prog["done"]
+        out["percent"] = prog["percent"]
+        return out

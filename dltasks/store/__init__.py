@@ -29,6 +29,9 @@ class Store:
         self.datasets = Datasets(self)
         self.users = Users(self)
         self.tasks = Tasks(self)
+        from dltasks.task_work import LocalWork
+
+        self.work = LocalWork(self)
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[sa.Connection]:
