@@ -393,10 +393,10 @@ def _prepare_rows(df: pd.DataFrame, dataset_id: str) -> tuple[Any, list[str]]:
         dirs = dirs.map(uniq)
     else:
         dirs = pd.Series("/", index=df.index)
-    filenames = np.where(dirs == "/", "", dirs) + "/" + names
-    dup = pd.Series(filenames).duplicated()
+    filenames = dirs.where(dirs != "/", "") + "/" + names
+    dup = filenames.duplicated()
     if dup.any():
-        raise ValidationError("two rows have the same dir + name", "name", filenames[dup.to_numpy()][0])
+        raise ValidationError("two rows have the same dir + name", "name", filenames[dup].iloc[0])
     path = df["path"] if "path" in df.columns else (df["url"] if "url" in df.columns else None)
     mime = df["mime"] if "mime" in df.columns else None
     if mime is None:

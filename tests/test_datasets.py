@@ -1,0 +1,96 @@
+"""Datasets, users, the store: names, labels, errors, schema version, connect URLs."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+import dltasks as dl
+from dltasks.errors import ConflictError, DltasksError, NotFoundError, ValidationError
+from dltasks.store import schema as S
+
+
+def test_create_get_list_delete(store):
+    ds = store.datasets.create("faces", labels=["Adult"])
+    assert store.datasets.get(name="faces") == ds == store.datasets.get(dataset_id=ds.id)
+    assert [d.name for d in store.datasets.list()] == ["faces"]
+    assert ds.add_labels(["Child", "Adult"]) == ["Adult", "Child"]
+    assert store.datasets.get(name="faces").labels == ["Adult", "Child"]
+    assert store.datasets.to_df()[["name", "items_count"]].values.tolist() == [["faces", 0]]
+    assert ds.delete()
+    with pytest.raises(NotFoundError):
+        store.datasets.get(name="faces")
+
+
+def test_duplicate_name_conflicts(store, unchanged):
+    store.datasets.create("faces")
+    check = unchanged()
+    with pytest.raises(ConflictError, match="faces"):
+        store.datasets.create("faces")
+    with pytest.raises(ValidationError) as info:
+        store.datasets.create("  ")
+    assert info.value.field == "name"
+    check()
+
+
+def test_deleting_a_dataset_removes_its_items(dataset, store):
+    dataset.items.get_all_items()[0].annotations.create(label="Adult")
+    dataset.delete()
+    with store.db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(S.items)).scalar() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(S.annotations)).scalar() == 0
+
+
+def test_users(store):
+    store.users.create("ann@x.io", name="Ann")
+    with pytest.raises(ConflictError):
+        store.users.create("ann@x.io")
+    assert store.users.ensure(["ann@x.io", "bob@x.io"]) == ["ann@x.io", "bob@x.io"]
+    assert store.users.to_df()["id"].tolist() == ["ann@x.io", "bob@x.io"]
+    with pytest.raises(ValidationError) as info:
+        store.users.create("")
+    assert info.value.field == "user_id"
+
+
+def test_connect_forms(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    dl.connect().close()
+    assert (tmp_path / "dltasks.db").exists()
+    s = dl.connect(f"sqlite:///{tmp_path / 'y.db'}")
+    s.datasets.create("a")
+    s.close()
+    assert dl.connect(tmp_path / "y.db").datasets.get(name="a").name == "a"
+    assert dl.connect("sqlite://").datasets.list() == []
+
+
+def test_wal_mode_and_foreign_keys(tmp_path):
+    s = dl.connect(tmp_path / "w.db")
+    with s.db.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_store_from_a_newer_dltasks_is_refused_and_older_is_upgraded(tmp_path, monkeypatch):
+    path = tmp_path / "v.db"
+    dl.connect(path).close()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(sa.update(S.meta_table).values(value=str(S.SCHEMA_VERSION + 1)))
+    with pytest.raises(DltasksError, match="newer dltasks"):
+        dl.connect(path)
+    with engine.begin() as conn:
+        conn.execute(sa.update(S.meta_table).values(value=str(S.SCHEMA_VERSION - 1)))
+    calls = []
+    monkeypatch.setitem(S.MIGRATIONS, S.SCHEMA_VERSION - 1, lambda conn: calls.append(True))
+    dl.connect(path).close()
+    assert calls == [True]
+    with engine.begin() as conn:
+        assert conn.execute(sa.select(S.meta_table.c.value)).scalar() == str(S.SCHEMA_VERSION)
+
+
+def test_atomic_block_is_all_or_nothing(store):
+    with pytest.raises(RuntimeError):
+        with store.atomic():
+            store.datasets.create("a")
+            store.datasets.create("b")
+            raise RuntimeError("boom")
+    assert store.datasets.list() == []
