@@ -240,33 +240,28 @@ class Tasks:
         ids = [r["id"] for r in rows]
         members: dict[str, dict[str, list[tuple[str, float | None]]]] = {i: {"worker": [], "reviewer": []} for i in ids}
         mq = (sa.select(S.task_members).where(S.task_members.c.task_id.in_(ids))
-              .order_by(S.task_members.c.task_id, S.task_members.c.role, S.task_members.c.weight.is_(None)))
-        order: dict[tuple[str, str], list[str]] = {}
+              .order_by(S.task_members.c.task_id, S.task_members.c.role, S.task_members.c.position))
         for m in conn.execute(mq).mappings():
             members[m["task_id"]][m["role"]].append((m["user_id"], m["weight"]))
         tasks = []
         for r in rows:
             meta = jsonutil.loads(r["metadata"], {})
-            order_w = meta.pop("_assignee_order", None)
-            order_r = meta.pop("_reviewer_order", None)
-            workers = dict(members[r["id"]]["worker"])
-            reviewers = [u for u, _ in members[r["id"]]["reviewer"]]
-            w_ids = order_w if order_w is not None else sorted(workers)
-            r_ids = order_r if order_r is not None else sorted(reviewers)
+            workers = members[r["id"]]["worker"]
+            w_ids = [u for u, _ in workers]
+            r_ids = [u for u, _ in members[r["id"]]["reviewer"]]
             f = jsonutil.loads(r["filter"])
             task = Task(
                 id=r["id"], dataset_id=r["dataset_id"], name=r["name"], type=r["type"],
                 parent_task_id=r["parent_task_id"], due_date=from_epoch(r["due_date"]), status=r["status"],
                 priority=r["priority"], worker_strategy=r["worker_strategy"], workers_per_input=r["workers_per_input"],
-                weights={u: float(workers[u] or 0.0) for u in w_ids}, assignee_ids=list(w_ids),
-                review_strategy=r["review_strategy"], reviewer_ids=list(r_ids),
+                weights={u: float(w or 0.0) for u, w in workers}, assignee_ids=w_ids,
+                review_strategy=r["review_strategy"], reviewer_ids=r_ids,
                 approval_threshold=r["approval_threshold"], labels=jsonutil.loads(r["labels"], []),
                 available_actions=jsonutil.loads(r["available_actions"], []),
                 filters=Filters.from_json(f) if f is not None else None, metadata=meta, seed=int(r["seed"] or 0),
                 created_at=from_epoch(r["created_at"]), modified_at=from_epoch(r["modified_at"]), _store=self._store)
             task._saved = _snapshot(task)
             tasks.append(task)
-        del order
         return tasks
 
     def _insert(self, spec: TaskSpec, dataset_id: str, item_ids: np.ndarray, parent_task_id: str | None,
@@ -424,22 +419,20 @@ def _insert_plan(db: Any, conn: sa.Connection, task_id: str, plan: pd.DataFrame,
 
 
 def _task_row(spec: TaskSpec, filters: Filters | None) -> dict[str, Any]:
-    meta = dict(spec.metadata)
-    meta["_assignee_order"] = spec.assignee_ids
-    meta["_reviewer_order"] = spec.reviewer_ids
     return {"name": spec.name, "type": spec.task_type, "due_date": spec.due_date, "status": spec.status,
             "priority": spec.priority, "worker_strategy": spec.worker_strategy,
             "workers_per_input": spec.workers_per_input, "weights": jsonutil.dumps(spec.weights),
             "review_strategy": spec.review_strategy, "approval_threshold": spec.approval_threshold,
             "labels": jsonutil.dumps(spec.labels), "available_actions": jsonutil.dumps(spec.available_actions),
             "filter": jsonutil.dumps(filters.to_json()) if filters is not None else None,
-            "metadata": jsonutil.dumps(meta), "seed": spec.seed}
+            "metadata": jsonutil.dumps(spec.metadata), "seed": spec.seed}
 
 
 def _write_members(conn: sa.Connection, task_id: str, spec: TaskSpec) -> None:
-    rows = [{"task_id": task_id, "user_id": u, "role": "worker", "weight": spec.weights.get(u, 1.0)}
-            for u in spec.assignee_ids]
-    rows += [{"task_id": task_id, "user_id": u, "role": "reviewer", "weight": None} for u in spec.reviewer_ids]
+    rows = [{"task_id": task_id, "user_id": u, "role": "worker", "weight": spec.weights.get(u, 1.0), "position": i}
+            for i, u in enumerate(spec.assignee_ids)]
+    rows += [{"task_id": task_id, "user_id": u, "role": "reviewer", "weight": None, "position": i}
+             for i, u in enumerate(spec.reviewer_ids)]
     if rows:
         conn.execute(sa.insert(S.task_members), rows)
 

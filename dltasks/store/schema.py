@@ -96,6 +96,7 @@ task_members = sa.Table(
     sa.Column("user_id", sa.String(255), sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("role", sa.String(16), primary_key=True),
     sa.Column("weight", sa.Float),
+    sa.Column("position", sa.Integer, nullable=False, default=0),
 )
 sa.Index("ix_task_members_user", task_members.c.user_id, task_members.c.role)
 
