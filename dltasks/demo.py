@@ -1,0 +1,471 @@
+"""The demo store: synthetic shape images with ground truth, users and simulated annotators.
+
+``dltasks demo`` (or :func:`build_demo`) fills a store with everything the notebooks and
+the dashboard need to have something real to show:
+
+* a dataset ``shapes`` of small PNG images rendered here (coloured circles, squares and
+  triangles), split into ``/train``, ``/val`` and ``/test`` folders, each item carrying
+  ``metadata['user']`` = ``truth`` (its shape), ``colour``, ``size``, ``size_px``, ``split``;
+* six users: four annotators of known accuracy (:data:`ANNOTATORS`), a reviewer and a QA
+  checker;
+* a consensus task (3 of the 4 annotators per item, approval threshold 2, a reviewer) that
+  is mostly labelled, a partitioned task over the test split that is half done, and a QA
+  task over that task's completed items.
+
+Labels are simulated by :func:`simulate_labels`: each worker gives the true label with its
+accuracy and a uniformly random wrong label otherwise, through ``task.submit`` like a
+person would.  Everything is seeded: the same ``n_items`` and ``seed`` give the same store.
+
+Examples
+--------
+>>> import tempfile
+>>> from dltasks.demo import build_demo, load_truth
+>>> folder = tempfile.mkdtemp()
+>>> store = build_demo(folder + "/demo.db", n_items=30)
+>>> dataset = store.datasets.get(name="shapes")
+>>> dataset.items.count(), dataset.labels
+(30, ['circle', 'square', 'triangle'])
+>>> len(load_truth(dataset))
+30
+>>> build_demo(folder + "/demo.db", n_items=30).datasets.get(name="shapes").items.count()
+30
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as _dt
+import os
+import shutil
+import tempfile
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from dltasks.errors import ConflictError, NotFoundError, ValidationError
+
+__all__ = [
+    "DATASET_NAME",
+    "SHAPES",
+    "COLOURS",
+    "SIZES",
+    "ANNOTATORS",
+    "REVIEWER",
+    "QA_CHECKER",
+    "CONSENSUS_TASK",
+    "TEST_TASK",
+    "DEFAULT_STORE",
+    "build_demo",
+    "ensure_demo",
+    "describe_demo",
+    "make_catalogue",
+    "render_shape",
+    "load_truth",
+    "simulate_labels",
+    "add_parsers",
+]
+
+DATASET_NAME = "shapes"
+SHAPES: tuple[str, ...] = ("circle", "square", "triangle")
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "red": (214, 39, 40), "green": (44, 160, 44), "blue": (31, 119, 180), "orange": (255, 127, 14),
+}
+#: Half-width of the shape in pixels, per size class, on a 64-pixel image.
+SIZES: dict[str, int] = {"small": 10, "medium": 16, "large": 22}
+SPLITS: tuple[tuple[str, float], ...] = (("train", 0.7), ("val", 0.15), ("test", 0.15))
+IMAGE_SIZE = 64
+
+#: Simulated annotators and the probability that each gives the true label.
+ANNOTATORS: dict[str, float] = {
+    "alice@example.com": 0.95, "bob@example.com": 0.85, "carol@example.com": 0.75, "dave@example.com": 0.6,
+}
+REVIEWER = "rita@example.com"
+QA_CHECKER = "quinn@example.com"
+_USER_NAMES = {"alice@example.com": "Alice", "bob@example.com": "Bob", "carol@example.com": "Carol",
+               "dave@example.com": "Dave", REVIEWER: "Rita (reviewer)", QA_CHECKER: "Quinn (QA)"}
+
+CONSENSUS_TASK = "shapes consensus"
+TEST_TASK = "shapes test split"
+DEFAULT_STORE = os.path.join("demo", "dltasks.db")
+_MARKER = ".dltasks-demo"
+_MIN_ITEMS, _MAX_ITEMS = 20, 100_000
+
+
+# -- images ----------------------------------------------------------------------------
+def make_catalogue(n_items: int = 300, seed: int = 0) -> pd.DataFrame:
+    """What the demo items are: one row per image, drawn with a seeded generator.
+
+    Returns a DataFrame with columns ``name``, ``dir``, ``truth``, ``colour``, ``size``,
+    ``size_px``, ``split``, ``x``, ``y`` (the shape's centre) and ``angle`` (degrees).
+
+    >>> make_catalogue(40, seed=1)["split"].value_counts().to_dict()
+    {'train': 28, 'val': 6, 'test': 6}
+    """
+    n = _check_n_items(n_items)
+    rng = np.random.default_rng(seed)
+    size = rng.choice(list(SIZES), n)
+    size_px = np.array([SIZES[s] for s in size])
+    margin = np.ceil(1.3 * size_px).astype(int) + 1  # a square turned by 20 degrees still fits
+    counts = [int(n * share) for _, share in SPLITS[:-1]]
+    split = np.repeat([name for name, _ in SPLITS], counts + [n - sum(counts)])
+    return pd.DataFrame({
+        "name": [f"shape_{i:04d}.png" for i in range(1, n + 1)],
+        "dir": ["/" + s for s in split],
+        "truth": rng.choice(SHAPES, n),
+        "colour": rng.choice(list(COLOURS), n),
+        "size": size,
+        "size_px": size_px,
+        "split": split,
+        "x": rng.integers(margin, IMAGE_SIZE - margin + 1),
+        "y": rng.integers(margin, IMAGE_SIZE - margin + 1),
+        "angle": rng.uniform(-20, 20, n).round(1),
+    })
+
+
+def render_shape(shape: str, colour: str, size_px: int, x: int = IMAGE_SIZE // 2, y: int = IMAGE_SIZE // 2,
+                 angle: float = 0.0) -> Any:
+    """A ``IMAGE_SIZE`` square RGB :class:`PIL.Image.Image` with one filled shape on a light ground.
+
+    >>> render_shape("triangle", "red", 16).size
+    (64, 64)
+    """
+    from PIL import Image, ImageDraw
+
+    if shape not in SHAPES:
+        raise ValidationError(f"use one of {list(SHAPES)}", "shape", shape)
+    image = Image.new("RGB", (IMAGE_SIZE, IMAGE_SIZE), (245, 245, 240))
+    draw = ImageDraw.Draw(image)
+    fill = COLOURS[colour]
+    if shape == "circle":
+        draw.ellipse((x - size_px, y - size_px, x + size_px, y + size_px), fill=fill)
+    else:
+        corners = 4 if shape == "square" else 3
+        start = np.deg2rad(angle) + (np.pi / 4 if corners == 4 else -np.pi / 2)
+        turns = start + 2 * np.pi * np.arange(corners) / corners
+        radius = size_px * (np.sqrt(2) if corners == 4 else 1.2)
+        draw.polygon([(float(x + radius * np.cos(t)), float(y + radius * np.sin(t))) for t in turns], fill=fill)
+    return image
+
+
+def _write_images(catalogue: pd.DataFrame, folder: str) -> list[str]:
+    """Render every catalogue row to ``folder/<split>/<name>``; return the absolute paths."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, _MARKER), "w") as f:
+        f.write("images written by `dltasks demo`; safe to delete\n")
+    paths = []
+    for row in catalogue.itertuples(index=False):
+        path = os.path.abspath(os.path.join(folder, row.split, row.name))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        render_shape(row.truth, row.colour, int(row.size_px), int(row.x), int(row.y), float(row.angle)).save(path)
+        paths.append(path)
+    return paths
+
+
+def _images_folder(store: Any, images_dir: str | os.PathLike[str] | None) -> str:
+    """Beside the store file (``demo/dltasks.db`` → ``demo/dltasks-shapes``), else a temp folder."""
+    if images_dir is not None:
+        return os.fspath(images_dir)
+    database = getattr(getattr(store, "db", None), "engine", None)
+    path = database.url.database if database is not None and database.url.get_backend_name() == "sqlite" else None
+    if path and path != ":memory:":
+        stem = os.path.splitext(os.path.abspath(path))[0]
+        return f"{stem}-{DATASET_NAME}"
+    return tempfile.mkdtemp(prefix="dltasks-demo-")
+
+
+# -- ground truth and simulated annotators ----------------------------------------------
+def load_truth(dataset: Any) -> pd.Series:
+    """The ground-truth label of every item (``metadata['user']['truth']``), indexed by item id."""
+    df = dataset.items.to_df()
+    if "metadata.user.truth" not in df.columns:
+        raise ValidationError("the dataset's items have no metadata['user']['truth']", "dataset", dataset.name)
+    return pd.Series(df["metadata.user.truth"].to_numpy(), index=pd.Index(df["id"], name="item_id"), name="truth")
+
+
+def simulate_labels(task: Any, accuracies: Mapping[str, float], truth: pd.Series, seed: int = 0,
+                    items: Sequence[int] | None = None, fraction: float = 1.0) -> pd.DataFrame:
+    """Submit simulated labels through ``task.submit`` for workers of known accuracy.
+
+    Every pending worker assignment of ``task`` whose worker is in ``accuracies`` gets a label:
+    the item's ``truth`` with probability ``accuracies[worker]``, otherwise one of the task's
+    other labels, uniformly.  ``items`` (ids) or ``fraction`` (a seeded share of the task's
+    items) limits which items are labelled; every chosen item gets all its workers' labels.
+    All submits are one transaction on a local store.
+
+    Parameters
+    ----------
+    task : Task
+        An annotation task with assignees.
+    accuracies : mapping
+        ``{worker id: probability of the true label}``, each in ``[0, 1]``.
+    truth : Series
+        True label per item id (:func:`load_truth`).
+    seed : int
+        Seed of the generator: the same call on the same task gives the same labels.
+
+    Returns
+    -------
+    DataFrame
+        One row per submitted label: ``item_id``, ``worker``, ``label``, ``truth``, ``correct``
+        and ``status`` (the item's status after the submit).
+    """
+    acc = _check_accuracies(accuracies)
+    if not isinstance(truth, pd.Series):
+        raise ValidationError("must be a Series of labels indexed by item id", "truth", type(truth).__name__)
+    if not 0 <= fraction <= 1:
+        raise ValidationError("must be between 0 and 1", "fraction", fraction)
+    rng = np.random.default_rng(seed)
+    todo = _pending_work(task, acc, truth, items, fraction, rng)
+    labels = list(task.labels) or sorted(truth.dropna().unique())
+    correct = rng.random(len(todo)) < todo["worker"].map(acc).to_numpy(dtype=float)
+    todo["truth"] = truth.reindex(todo["item_id"]).to_numpy()
+    todo["label"] = [t if ok else _wrong(t, labels, rng) for t, ok in zip(todo["truth"], correct)]
+    todo["correct"] = todo["label"] == todo["truth"]
+    statuses = []
+    with _atomic(task):
+        for row in todo.itertuples(index=False):
+            statuses.append(task.submit(int(row.item_id), row.worker, row.label))
+    todo["status"] = statuses
+    return todo[["item_id", "worker", "label", "truth", "correct", "status"]].reset_index(drop=True)
+
+
+def _check_accuracies(accuracies: Any) -> dict[str, float]:
+    if not isinstance(accuracies, Mapping) or not accuracies:
+        raise ValidationError("must be a dict {worker id: accuracy}", "accuracies", accuracies)
+    for worker, value in accuracies.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValidationError(f"the accuracy of {worker!r} must be a number from 0 to 1", "accuracies", value)
+    return {str(w): float(v) for w, v in accuracies.items()}
+
+
+def _pending_work(task: Any, acc: dict[str, float], truth: pd.Series, items: Sequence[int] | None,
+                  fraction: float, rng: np.random.Generator) -> pd.DataFrame:
+    """The (item_id, worker) pairs to label: pending, by a simulated worker, with a known truth."""
+    asg = task.assignments_df()
+    asg = asg[(asg["role"] == "worker") & (asg["status"] == "pending") & asg["user_id"].isin(list(acc))
+              & asg["item_id"].isin(truth.dropna().index)]
+    if items is not None:
+        chosen = np.asarray(sorted({int(i) for i in items}))
+    else:
+        ids = np.sort(asg["item_id"].unique())
+        chosen = np.sort(rng.choice(ids, int(round(fraction * len(ids))), replace=False)) if len(ids) else ids
+    asg = asg[asg["item_id"].isin(chosen)]
+    return pd.DataFrame({"item_id": asg["item_id"].to_numpy(), "worker": asg["user_id"].to_numpy()})
+
+
+def _wrong(true_label: str, labels: Sequence[str], rng: np.random.Generator) -> str:
+    others = [lbl for lbl in labels if lbl != true_label]
+    return str(others[rng.integers(len(others))]) if others else true_label
+
+
+@contextlib.contextmanager
+def _atomic(task: Any) -> Iterator[None]:
+    """One transaction for many submits on a local store (a remote store has no ``atomic``)."""
+    atomic = getattr(task._bound(), "atomic", None)
+    if atomic is None:
+        yield
+        return
+    with atomic():
+        yield
+
+
+# -- the demo store ----------------------------------------------------------------------
+def build_demo(store_url: str | os.PathLike[str] | None = None, n_items: int = 300, seed: int = 0,
+               force: bool = False, images_dir: str | os.PathLike[str] | None = None) -> Any:
+    """Open ``store_url`` (default :data:`DEFAULT_STORE`) and make sure it holds the demo; return the store.
+
+    Idempotent: a store that already has the demo built with the same ``n_items`` and
+    ``seed`` is returned as it is.  A demo built with other settings raises
+    ``ConflictError`` unless ``force``, which deletes the ``shapes`` dataset (with its
+    tasks) and its images and builds it again.  Other datasets in the store are untouched.
+    """
+    import dltasks as dl
+
+    store = dl.connect(store_url if store_url is not None else DEFAULT_STORE)
+    ensure_demo(store, n_items=n_items, seed=seed, force=force, images_dir=images_dir)
+    return store
+
+
+def ensure_demo(store: Any, n_items: int = 300, seed: int = 0, force: bool = False,
+                images_dir: str | os.PathLike[str] | None = None) -> str:
+    """Build the demo in an open store unless it is there; return ``'created'``, ``'reused'`` or ``'rebuilt'``."""
+    n = _check_n_items(n_items)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValidationError("must be a whole number >= 0", "seed", seed)
+    if not force:
+        existing = _existing_demo(store)
+        if existing is not None:
+            if existing.get("n_items") == n and existing.get("seed") == seed:
+                return "reused"
+            raise ConflictError(_mismatch_message(existing, n, seed))
+    rebuilt = _has_dataset(store)
+    if rebuilt:
+        _remove_demo(store)
+    folder = _images_folder(store, images_dir)
+    catalogue = make_catalogue(n, seed)
+    if os.path.exists(os.path.join(folder, _MARKER)):
+        shutil.rmtree(folder)
+    paths = _write_images(catalogue, folder)
+    with store.atomic():
+        _create_users(store)
+        dataset = _create_dataset(store, catalogue, paths)
+        _create_tasks(store, dataset, n, seed, folder)
+    return "rebuilt" if rebuilt else "created"
+
+
+def _check_n_items(n_items: Any) -> int:
+    if isinstance(n_items, bool) or not isinstance(n_items, (int, np.integer)) or not _MIN_ITEMS <= n_items <= _MAX_ITEMS:
+        raise ValidationError(f"must be a whole number from {_MIN_ITEMS} to {_MAX_ITEMS}", "n_items", n_items)
+    return int(n_items)
+
+
+def _has_dataset(store: Any) -> bool:
+    try:
+        store.datasets.get(name=DATASET_NAME)
+    except NotFoundError:
+        return False
+    return True
+
+
+def _existing_demo(store: Any) -> dict[str, Any] | None:
+    """The settings the demo in ``store`` was built with, or None if there is no demo."""
+    try:
+        dataset = store.datasets.get(name=DATASET_NAME)
+        task = dataset.tasks.get(task_name=CONSENSUS_TASK)
+    except NotFoundError:
+        if _has_dataset(store):
+            raise ConflictError(f"the store has a dataset {DATASET_NAME!r} that the demo did not make; "
+                                "use another store, or force=True (--force) to replace it") from None
+        return None
+    return dict(task.metadata.get("demo") or {})
+
+
+def _mismatch_message(existing: Mapping[str, Any], n: int, seed: int) -> str:
+    return (f"the store already has the demo built with {existing.get('n_items')} items and seed "
+            f"{existing.get('seed')}; use force=True (--force) to rebuild it with {n} items and seed {seed}")
+
+
+def _remove_demo(store: Any) -> None:
+    dataset = store.datasets.get(name=DATASET_NAME)
+    with contextlib.suppress(NotFoundError):
+        folder = dataset.tasks.get(task_name=CONSENSUS_TASK).metadata.get("demo", {}).get("images_dir")
+        if folder and os.path.exists(os.path.join(folder, _MARKER)):
+            shutil.rmtree(folder)
+    dataset.delete()
+
+
+def _create_users(store: Any) -> None:
+    known = {u.id for u in store.users.list()}
+    for user_id, name in _USER_NAMES.items():
+        if user_id not in known:
+            store.users.create(user_id, name=name)
+
+
+def _create_dataset(store: Any, catalogue: pd.DataFrame, paths: list[str]) -> Any:
+    dataset = store.datasets.create(DATASET_NAME, labels=list(SHAPES))
+    rows = pd.DataFrame({
+        "name": catalogue["name"], "dir": catalogue["dir"], "path": paths, "mime": "image/png",
+        "size": [os.path.getsize(p) for p in paths],
+        "user.truth": catalogue["truth"], "user.colour": catalogue["colour"], "user.size": catalogue["size"],
+        "user.size_px": catalogue["size_px"], "user.split": catalogue["split"],
+    })
+    dataset.items.import_df(rows)
+    return dataset
+
+
+def _create_tasks(store: Any, dataset: Any, n: int, seed: int, folder: str) -> None:
+    """A mostly labelled consensus task; a half-done test-split task and its QA task."""
+    import dltasks as dl
+
+    truth = load_truth(dataset)
+    due = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=14)
+    consensus = dataset.tasks.create(
+        task_name=CONSENSUS_TASK, due_date=due, assignee_ids=list(ANNOTATORS), workers_per_input=3,
+        review_strategy="consensus", approval_threshold=2, reviewer_ids=[REVIEWER], seed=seed,
+        metadata={"demo": {"n_items": n, "seed": seed, "images_dir": os.path.abspath(folder)}})
+    rng = np.random.default_rng(seed + 1)
+    ids = truth.index.to_numpy()
+    order = rng.permutation(ids)
+    full, partial = order[: int(0.7 * len(ids))], order[int(0.7 * len(ids)): int(0.8 * len(ids))]
+    simulate_labels(consensus, ANNOTATORS, truth, seed=seed, items=full)
+    _label_partially(consensus, truth, partial, rng)
+    _review_some(consensus, truth)
+
+    test = dl.Filters(field="metadata.user.split", values="test")
+    simple = dataset.tasks.create(task_name=TEST_TASK, due_date=due, assignee_ids=list(ANNOTATORS)[:2],
+                                  weights={a: w for a, w in zip(list(ANNOTATORS)[:2], (70, 30))},
+                                  filters=test, seed=seed)
+    simulate_labels(simple, ANNOTATORS, truth, seed=seed + 2, fraction=0.5)
+    qa = dataset.tasks.create_qa_task(task=simple, due_date=due, assignee_ids=[QA_CHECKER])
+    first = qa.items_df()["item_id"].tolist()[: max(1, len(qa.items_df()) // 2)]
+    qa.set_status(first, "approved", QA_CHECKER)
+
+
+def _label_partially(task: Any, truth: pd.Series, items: np.ndarray, rng: np.random.Generator) -> None:
+    """One of each item's workers labels it, so the item waits for consensus."""
+    asg = task.assignments_df()
+    asg = asg[(asg["role"] == "worker") & asg["item_id"].isin(items)]
+    one = asg.groupby("item_id")["user_id"].agg(lambda s: s.iloc[rng.integers(len(s))])
+    for worker, chosen in one.groupby(one):
+        simulate_labels(task, {worker: ANNOTATORS[worker]}, truth, seed=int(rng.integers(2**31)),
+                        items=chosen.index.tolist())
+
+
+def _review_some(task: Any, truth: pd.Series) -> None:
+    """The reviewer settles half the items that missed consensus: approve if the top label is right."""
+    items = task.items_df()
+    waiting = items[items["status"] == "awaiting_review"]
+    for row in waiting.iloc[: len(waiting) // 2].itertuples(index=False):
+        task.review(int(row.item_id), REVIEWER, approve=bool(row.label == truth.get(row.item_id, None)))
+
+
+# -- describing it -------------------------------------------------------------------------
+def describe_demo(store: Any) -> str:
+    """A few lines on what the demo in ``store`` holds (dataset, users, tasks)."""
+    dataset = store.datasets.get(name=DATASET_NAME)
+    truth = load_truth(dataset)
+    shapes = ", ".join(f"{k} {v}" for k, v in truth.value_counts().sort_index().items())
+    demo = dataset.tasks.get(task_name=CONSENSUS_TASK).metadata.get("demo", {})
+    lines = [f"dataset  {DATASET_NAME!r}: {len(truth)} items ({shapes}), labels {dataset.labels}",
+             f"images   {demo.get('images_dir', '?')}", "users"]
+    for user in store.users.list():
+        if user.id in _USER_NAMES:
+            role = (f"annotator, accuracy {ANNOTATORS[user.id]:.2f}" if user.id in ANNOTATORS
+                    else "reviewer" if user.id == REVIEWER else "QA")
+            lines.append(f"  {user.id:<20} {role}")
+    lines.append("tasks")
+    for task in dataset.tasks.list(per_page=100):
+        counts = ", ".join(f"{s} {n}" for s, n in task.status_counts().items())
+        lines.append(f"  {task.name!r} ({task.type}, {task.review_strategy} review, id {task.id}): {counts}")
+    return "\n".join(lines)
+
+
+# -- command line ---------------------------------------------------------------------------
+def add_parsers(subparsers: Any) -> None:
+    """Add ``dltasks demo [--store PATH] [--items N] [--seed S] [--force]``."""
+    parser = subparsers.add_parser(
+        "demo", help="create a demo store (synthetic shapes, users, simulated annotators)",
+        description="Create (or reuse) a demo store: a dataset of synthetic shape images with ground "
+                    "truth, six users and tasks already partly labelled by simulated annotators.")
+    parser.add_argument("--store", default=os.environ.get("DLTASKS_STORE", DEFAULT_STORE),
+                        help="store file or URL (default: $DLTASKS_STORE or %(default)s)")
+    parser.add_argument("--items", type=int, default=300, help="number of images (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    parser.add_argument("--force", action="store_true", help="rebuild the demo if the store already has one")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import dltasks as dl
+
+    with dl.connect(args.store) as store:
+        outcome = ensure_demo(store, n_items=args.items, seed=args.seed, force=args.force)
+        if outcome == "reused":
+            print(f"The demo store {args.store} already exists (built with {args.items} items, seed {args.seed}); "
+                  "reusing it. Use --force to rebuild it.")
+        else:
+            print(f"{'Rebuilt' if outcome == 'rebuilt' else 'Created'} the demo store {args.store}")
+        print(describe_demo(store))
+        print(f"\nOpen it with:  import dltasks as dl; store = dl.connect({os.fspath(args.store)!r})")
+    return 0

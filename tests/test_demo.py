@@ -1,0 +1,245 @@
+"""The demo store (`dltasks demo`): contents, determinism, idempotency, the command line."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import dltasks as dl
+from dltasks import demo
+from dltasks.cli import main
+from dltasks.errors import ConflictError, ValidationError
+
+N = 30
+
+
+@pytest.fixture
+def demo_path(tmp_path):
+    path = tmp_path / "demo" / "dltasks.db"
+    demo.build_demo(path, n_items=N, seed=0).close()
+    return path
+
+
+def _snapshot(store):
+    """Everything a rebuild could change, without ids and timestamps."""
+    dataset = store.datasets.get(name="shapes")
+    items = dataset.items.to_df().drop(columns=["dataset_id", "created_at"])
+    labels = dataset.annotations.to_df().merge(items[["id", "filename"]], left_on="item_id", right_on="id")
+    labels = labels[["filename", "author", "label"]].sort_values(["filename", "author"]).reset_index(drop=True)
+    tasks = {t.name: t.status_counts().to_dict() for t in dataset.tasks.list()}
+    return items, labels, tasks
+
+
+def test_demo_contents(demo_path):
+    with dl.connect(demo_path) as store:
+        dataset = store.datasets.get(name="shapes")
+        items = dataset.items.to_df()
+        assert len(items) == N
+        assert dataset.labels == ["circle", "square", "triangle"]
+        assert set(items["metadata.user.truth"]) <= set(demo.SHAPES)
+        assert set(items["metadata.user.colour"]) <= set(demo.COLOURS)
+        assert items["metadata.user.split"].value_counts().to_dict() == {"train": 21, "val": 4, "test": 5}
+        assert (items["dir"] == "/" + items["metadata.user.split"]).all()
+        assert {u.id for u in store.users.list()} == set(demo.ANNOTATORS) | {demo.REVIEWER, demo.QA_CHECKER}
+        assert sorted(t.name for t in dataset.tasks.list()) == sorted([demo.TEST_TASK, demo.TEST_TASK + "_qa",
+                                                                       demo.CONSENSUS_TASK])
+
+
+def test_demo_images_beside_store(demo_path):
+    folder = demo_path.parent / "dltasks-shapes"
+    with dl.connect(demo_path) as store:
+        items = store.datasets.get(name="shapes").items.to_df()
+    assert all(p.startswith(str(folder)) and os.path.isfile(p) for p in items["path"])
+    image = Image.open(items["path"].iloc[0])
+    assert (image.size, image.mode, image.format) == ((64, 64), "RGB", "PNG")
+    assert items["size"].tolist() == [os.path.getsize(p) for p in items["path"]]
+
+
+def test_consensus_task_is_partly_labelled(demo_path):
+    with dl.connect(demo_path) as store:
+        task = store.datasets.get(name="shapes").tasks.get(task_name=demo.CONSENSUS_TASK)
+        assert (task.workers_per_input, task.approval_threshold, task.review_strategy) == (3, 2, "consensus")
+        assert task.reviewer_ids == [demo.REVIEWER]
+        counts = task.status_counts()
+        assert counts.sum() == N
+        assert counts.get("approved", 0) > 0 and counts.get("pending", 0) > 0
+        assert counts.get("awaiting_consensus", 0) == 3  # 10% of the items have one label
+        labels = task.labels_df()
+        assert set(labels["worker"]) <= set(demo.ANNOTATORS)
+        assert len(task.consensus()) == int(0.8 * N)
+
+
+def test_qa_task_covers_completed_items(demo_path):
+    with dl.connect(demo_path) as store:
+        dataset = store.datasets.get(name="shapes")
+        parent = dataset.tasks.get(task_name=demo.TEST_TASK)
+        qa = dataset.tasks.get(task_name=demo.TEST_TASK + "_qa")
+        done = parent.items_df().query("status == 'completed'")["item_id"]
+        assert sorted(qa.items_df()["item_id"]) == sorted(done)
+        assert qa.assignee_ids == [demo.QA_CHECKER]
+        assert qa.status_counts().get("approved", 0) >= 1
+
+
+def test_build_twice_reuses(demo_path):
+    with dl.connect(demo_path) as store:
+        before = _snapshot(store)
+        ids = sorted(t.id for t in store.tasks.list())
+        assert demo.ensure_demo(store, n_items=N, seed=0) == "reused"
+        after = _snapshot(store)
+        assert sorted(t.id for t in store.tasks.list()) == ids
+    pd.testing.assert_frame_equal(before[0], after[0])
+    pd.testing.assert_frame_equal(before[1], after[1])
+    assert before[2] == after[2]
+
+
+def test_same_seed_same_demo(tmp_path, demo_path):
+    other = demo.build_demo(tmp_path / "other.db", n_items=N, seed=0)
+    with dl.connect(demo_path) as store:
+        a = _snapshot(store)
+    b = _snapshot(other)
+    cols = [c for c in a[0].columns if c not in ("path", "size")]
+    pd.testing.assert_frame_equal(a[0][cols], b[0][cols])
+    pd.testing.assert_frame_equal(a[1], b[1])
+    assert a[2] == b[2]
+
+
+def test_other_settings_conflict_and_leave_store_unchanged(demo_path):
+    with dl.connect(demo_path) as store:
+        before = _snapshot(store)
+        with pytest.raises(ConflictError, match="force"):
+            demo.ensure_demo(store, n_items=N + 10, seed=0)
+        with pytest.raises(ConflictError, match="seed 0"):
+            demo.ensure_demo(store, n_items=N, seed=1)
+        after = _snapshot(store)
+    pd.testing.assert_frame_equal(before[0], after[0])
+
+
+def test_force_rebuilds_and_keeps_other_datasets(demo_path):
+    folder = demo_path.parent / "dltasks-shapes"
+    with dl.connect(demo_path) as store:
+        store.datasets.create("mine").items.import_df(pd.DataFrame({"name": ["a.jpg"]}))
+        assert demo.ensure_demo(store, n_items=N + 10, seed=1, force=True) == "rebuilt"
+        assert store.datasets.get(name="shapes").items.count() == N + 10
+        assert store.datasets.get(name="mine").items.count() == 1
+        assert len(store.tasks.list()) == 3
+    assert sum(len(files) for _, _, files in os.walk(folder)) == N + 10 + 1  # images + marker
+
+
+def test_foreign_shapes_dataset_is_not_replaced_without_force(tmp_path):
+    with dl.connect(tmp_path / "x.db") as store:
+        store.datasets.create("shapes")
+        with pytest.raises(ConflictError, match="did not make"):
+            demo.ensure_demo(store, n_items=N)
+        assert store.datasets.get(name="shapes").items.count() == 0
+
+
+@pytest.mark.parametrize("n_items", [0, 5, 19, 100_001, 3.5, True, "300"], ids=repr)
+def test_bad_item_counts(tmp_path, n_items):
+    with pytest.raises(ValidationError, match="n_items"):
+        demo.build_demo(tmp_path / "x.db", n_items=n_items)
+
+
+def test_memory_store_writes_images_to_a_temp_folder():
+    store = demo.build_demo("sqlite://", n_items=N)
+    paths = store.datasets.get(name="shapes").items.to_df()["path"]
+    assert all(os.path.isfile(p) for p in paths)
+
+
+def test_catalogue_is_deterministic_and_inside_the_image():
+    a, b = demo.make_catalogue(200, seed=3), demo.make_catalogue(200, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(demo.make_catalogue(200, seed=4))
+    reach = np.ceil(1.3 * a["size_px"])
+    assert ((a["x"] - reach >= 0) & (a["x"] + reach <= demo.IMAGE_SIZE)).all()
+    assert set(a["truth"]) == set(demo.SHAPES)
+
+
+@pytest.mark.parametrize("shape", demo.SHAPES)
+def test_render_draws_the_colour(shape):
+    image = np.asarray(demo.render_shape(shape, "blue", 16))
+    blue = (image == demo.COLOURS["blue"]).all(axis=2).sum()
+    expected = {"circle": np.pi * 16**2, "square": (2 * 16) ** 2, "triangle": 0.5 * 1.2**2 * 16**2 * 3 * np.sin(np.pi / 3)}
+    assert blue == pytest.approx(expected[shape], rel=0.15)
+
+
+# -- simulate_labels -------------------------------------------------------------------------
+@pytest.fixture
+def plain_task():
+    store = dl.connect("sqlite://")
+    dataset = store.datasets.create("d", labels=["a", "b", "c"])
+    rng = np.random.default_rng(0)
+    dataset.items.import_df(pd.DataFrame({"name": [f"{i}.png" for i in range(400)],
+                                          "user.truth": rng.choice(["a", "b", "c"], 400)}))
+    task = dataset.tasks.create("t", assignee_ids=["good", "poor"], worker_strategy="full", seed=0)
+    return task, demo.load_truth(dataset)
+
+
+def test_simulated_accuracy_matches(plain_task):
+    task, truth = plain_task
+    out = demo.simulate_labels(task, {"good": 0.9, "poor": 0.5}, truth, seed=1)
+    assert len(out) == 800
+    assert set(out.groupby("item_id")["status"].last()) == {"completed"}
+    accuracy = out.groupby("worker")["correct"].mean()
+    assert accuracy["good"] == pytest.approx(0.9, abs=0.05)
+    assert accuracy["poor"] == pytest.approx(0.5, abs=0.08)
+    assert set(out["label"]) == {"a", "b", "c"}
+    assert (out["correct"] == (out["label"] == out["truth"])).all()
+    stored = task.labels_df().sort_values(["item_id", "worker"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(stored, out[["item_id", "worker", "label"]].sort_values(
+        ["item_id", "worker"]).reset_index(drop=True))
+
+
+def test_simulate_only_pending_chosen_items(plain_task):
+    task, truth = plain_task
+    first = demo.simulate_labels(task, {"good": 1.0}, truth, items=[1, 2, 3])
+    assert first["item_id"].tolist() == [1, 2, 3] and first["correct"].all()
+    again = demo.simulate_labels(task, {"good": 1.0, "poor": 0.0}, truth, fraction=0.25, seed=2)
+    assert not again["correct"][again["worker"] == "poor"].any()
+    assert again["item_id"].nunique() == 100  # a quarter of the 400 items with pending work
+    assert not ((again["worker"] == "good") & again["item_id"].isin([1, 2, 3])).any()
+
+
+@pytest.mark.parametrize("accuracies, fraction", [({}, 1.0), ({"good": 1.5}, 1.0), ({"good": "x"}, 1.0),
+                                                  ({"good": 0.5}, 2.0)], ids=["empty", "above 1", "text", "fraction"])
+def test_simulate_bad_input(plain_task, accuracies, fraction):
+    task, truth = plain_task
+    with pytest.raises(ValidationError):
+        demo.simulate_labels(task, accuracies, truth, fraction=fraction)
+    assert task.labels_df().empty
+
+
+# -- command line ------------------------------------------------------------------------------
+def test_cli_creates_then_reuses(tmp_path, capsys):
+    path = str(tmp_path / "cli.db")
+    assert main(["demo", "--store", path, "--items", str(N), "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"Created the demo store {path}" in out
+    assert f"'shapes': {N} items" in out and demo.CONSENSUS_TASK in out and "alice@example.com" in out
+    assert main(["demo", "--store", path, "--items", str(N), "--seed", "2"]) == 0
+    assert "reusing it" in capsys.readouterr().out
+
+
+def test_cli_conflict_exits_1(tmp_path, capsys):
+    path = str(tmp_path / "cli.db")
+    assert main(["demo", "--store", path, "--items", str(N)]) == 0
+    capsys.readouterr()
+    assert main(["demo", "--store", path, "--items", str(N + 1)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert main(["demo", "--store", path, "--items", str(N + 1), "--force"]) == 0
+    assert "Rebuilt" in capsys.readouterr().out
+
+
+def test_console_script(tmp_path):
+    path = tmp_path / "script.db"
+    cmd = [sys.executable, "-c", "import sys; from dltasks.cli import main; sys.exit(main())",
+           "demo", "--store", str(path), "--items", "20"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Created the demo store" in done.stdout and path.exists()
+    bad = subprocess.run(cmd[:-1] + ["3"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "n_items" in bad.stderr
