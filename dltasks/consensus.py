@@ -3,8 +3,8 @@
 Every public function takes the same column contract: a long
 :class:`pandas.DataFrame` with one row per vote and the columns ``item_id``,
 ``worker`` and ``label`` (ids may be strings or integers, labels are strings;
-other columns are ignored).  Results are indexed by ``item_id`` (or by
-``worker`` for per-worker tables), sorted.
+other columns are ignored).  Results are indexed by ``item_id`` in order of
+first appearance (or by sorted ``worker`` for per-worker tables).
 
 The module is pure: numpy, scipy and pandas in, DataFrames out.  Ids are
 factorised to integer codes once (:func:`_encode`); everything after that is
@@ -89,22 +89,40 @@ class _Votes:
     def counts(self, weights: np.ndarray | None = None) -> np.ndarray:
         """Votes (or summed vote weights) per item and label, shape (items, labels)."""
         k = self.n_labels
-        flat = np.bincount(self.item * k + self.label, weights, minlength=self.n_items * k)
+        flat = np.bincount(_pair(self.item, self.label, k), weights, minlength=self.n_items * k)
         return flat.reshape(self.n_items, k)
+
+    def onehot(self) -> sparse.csr_matrix:
+        """Vote counts as a sparse ``item x (worker, label)`` matrix."""
+        k = self.n_labels
+        matrix = sparse.csr_matrix(
+            (np.ones(len(self.item)), (self.item, _pair(self.worker, self.label, k))),
+            shape=(self.n_items, self.n_workers * k),
+        )
+        matrix.sum_duplicates()
+        return matrix
 
     def votes_per_item(self) -> np.ndarray:
         return np.bincount(self.item, minlength=self.n_items)
 
 
-def _factorize(values: pd.Series, field: str) -> tuple[np.ndarray, pd.Index]:
+def _pair(major: np.ndarray, minor: np.ndarray, width: int) -> np.ndarray:
+    """``major * width + minor`` as int64 (codes are stored as int32)."""
+    key = major.astype(np.int64)
+    key *= max(width, 1)
+    key += minor
+    return key
+
+
+def _factorize(values: pd.Series, field: str, sort: bool) -> tuple[np.ndarray, pd.Index]:
     try:
-        codes, uniques = pd.factorize(values, sort=True)
-    except TypeError:  # ids of mixed, unorderable types: keep first-seen order
+        codes, uniques = pd.factorize(values, sort=sort)
+    except TypeError:  # mixed, unorderable types: keep first-seen order
         codes, uniques = pd.factorize(values, sort=False)
     if len(codes) and codes.min() < 0:
         bad = int(np.flatnonzero(codes < 0)[0])
         raise ValidationError("missing value in a vote", field=field, value=f"row {bad}")
-    return codes.astype(np.int64, copy=False), pd.Index(uniques, name=field)
+    return codes.astype(np.int32), pd.Index(uniques, name=field)
 
 
 def _encode(labels: pd.DataFrame) -> _Votes:
@@ -122,15 +140,17 @@ def _encode(labels: pd.DataFrame) -> _Votes:
                 field=column,
                 value=list(labels.columns),
             )
-    item, items = _factorize(labels["item_id"], "item_id")
-    worker, workers = _factorize(labels["worker"], "worker")
-    label, label_values = _factorize(labels["label"], "label")
+    # Items keep first-seen order: sorting a million unique ids would cost as much as
+    # hashing them.  Workers and labels are few; labels must be sorted for tie-breaking.
+    item, items = _factorize(labels["item_id"], "item_id", sort=False)
+    worker, workers = _factorize(labels["worker"], "worker", sort=True)
+    label, label_values = _factorize(labels["label"], "label", sort=True)
     return _Votes(item, worker, label, items, workers, label_values)
 
 
 def _check_unique_votes(votes: _Votes) -> None:
     """One vote per (item, worker): needed where a worker's vote is a single cell."""
-    key = votes.item * max(votes.n_workers, 1) + votes.worker
+    key = _pair(votes.item, votes.worker, votes.n_workers)
     if len(key) and len(np.unique(key)) != len(key):
         raise ValidationError(
             "a worker voted more than once on the same item",
@@ -231,7 +251,7 @@ def threshold_consensus(
     n_labels = votes.votes_per_item()
     top, best, tie = _top_label(counts)
     approved = (counts >= t).sum(axis=1) == 1
-    status = np.where(approved, 0, np.where(n_labels >= k, 1, 2))
+    status = np.where(approved, 0, np.where(n_labels >= k, 1, 2)).astype(np.int8)
     with np.errstate(invalid="ignore", divide="ignore"):
         agreement = best / n_labels
     return pd.DataFrame(
@@ -244,6 +264,7 @@ def threshold_consensus(
             "status": pd.Categorical.from_codes(status, categories=list(STATUSES)),
         },
         index=votes.items,
+        copy=False,
     )
 
 
@@ -375,11 +396,7 @@ class DawidSkene:
         if not len(votes.item):
             raise ValidationError("no votes to fit", field="labels")
         w, k = votes.n_workers, votes.n_labels
-        onehot = sparse.csr_matrix(
-            (np.ones(len(votes.item)), (votes.item, votes.worker * k + votes.label)),
-            shape=(votes.n_items, w * k),
-        )
-        onehot.sum_duplicates()
+        onehot = votes.onehot()
         onehot_t = onehot.T.tocsr()
         seen = np.asarray(onehot.sum(axis=0)).reshape(w, k) > 0
         per_item = votes.votes_per_item().astype(float)
@@ -548,9 +565,11 @@ def fleiss_kappa(labels: pd.DataFrame) -> float:
 def _coincidences(counts: np.ndarray) -> np.ndarray:
     """Krippendorff's coincidence matrix ``o[c, k]`` over units with >= 2 values."""
     n = counts.sum(axis=1)
-    pairable = counts[n >= 2].astype(float)
-    inv = 1.0 / (n[n >= 2] - 1)
-    return pairable.T @ (pairable * inv[:, None]) - np.diag(pairable.T @ inv)
+    weight = np.zeros(len(n))
+    np.divide(1.0, n - 1, out=weight, where=n >= 2)  # 1 / (m_u - 1); 0 for units with < 2 values
+    values = counts.astype(float)
+    weighted = values * weight[:, None]
+    return values.T @ weighted - np.diag(weighted.sum(axis=0))
 
 
 def _krippendorff_alpha(counts: np.ndarray) -> float:
@@ -612,10 +631,7 @@ def pairwise_cohen_kappa(labels: pd.DataFrame) -> pd.DataFrame:
     votes = _encode(labels)
     _check_unique_votes(votes)
     w, k = votes.n_workers, votes.n_labels
-    onehot = sparse.csr_matrix(
-        (np.ones(len(votes.item)), (votes.item, votes.worker * k + votes.label)),
-        shape=(votes.n_items, w * k),
-    )
+    onehot = votes.onehot()
     co = (onehot.T @ onehot).tocoo()
     wa, la = np.divmod(co.row, max(k, 1))
     wb, lb = np.divmod(co.col, max(k, 1))
