@@ -1,6 +1,8 @@
 """Annotations: labels on items, by hand, by import or inside a task."""
 from __future__ import annotations
 
+import builtins
+
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -100,10 +102,11 @@ class Annotations:
         row = {"item_id": item_id, "label": check_label(label), "author": _author(author),
                "task_id": task_id, "created_at": now()}
         with self._db.atomic() as conn:
-            new_id = conn.execute(sa.insert(S.annotations).values(**row)).inserted_primary_key[0]
+            key = conn.execute(sa.insert(S.annotations).values(**row)).inserted_primary_key
+            new_id = int(key[0]) if key is not None else 0
         return self.get(new_id)
 
-    def _list(self, item_id: int) -> list[Annotation]:
+    def _list(self, item_id: int) -> builtins.list[Annotation]:
         with self._db.read() as conn:
             rows = conn.execute(sa.select(S.annotations).where(S.annotations.c.item_id == item_id)
                                 .order_by(S.annotations.c.id)).mappings().all()
@@ -133,6 +136,6 @@ class ItemAnnotations:
         """Add a label to the item (author defaults to ``'import'``)."""
         return self._repo._create(self._item.id, label, author)
 
-    def list(self) -> list[Annotation]:
+    def list(self) -> builtins.list[Annotation]:
         """The item's annotations, oldest first."""
         return self._repo._list(self._item.id)

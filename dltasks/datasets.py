@@ -1,6 +1,8 @@
 """Datasets: named collections of items, with the label set their tasks offer."""
 from __future__ import annotations
 
+import builtins
+
 import datetime as _dt
 import uuid
 from typing import TYPE_CHECKING, Any, Iterable
@@ -44,13 +46,13 @@ class Dataset:
         return DatasetTasks(self._store, self)
 
     @property
-    def labels(self) -> list[str]:
+    def labels(self) -> builtins.list[str]:
         """The label set tasks of this dataset offer, in the order added."""
         with self._store.db.read() as conn:
             text = conn.execute(sa.select(S.datasets.c.labels).where(S.datasets.c.id == self.id)).scalar_one()
         return list(jsonutil.loads(text, []))
 
-    def add_labels(self, labels: str | Iterable[str]) -> list[str]:
+    def add_labels(self, labels: str | Iterable[str]) -> builtins.list[str]:
         """Add labels to the label set (duplicates ignored); return the new set."""
         new = [labels] if isinstance(labels, str) else list(labels)
         checked = [check_label(lbl, "labels") for lbl in new]
@@ -111,7 +113,7 @@ class Datasets:
             raise NotFoundError(f"no dataset {'with id ' + repr(dataset_id) if dataset_id else 'named ' + repr(name)}")
         return Dataset(self._store, r["id"], r["name"], from_epoch(r["created_at"]))
 
-    def list(self) -> list[Dataset]:
+    def list(self) -> builtins.list[Dataset]:
         """Every dataset, by name."""
         with self._db.read() as conn:
             rows = conn.execute(sa.select(S.datasets).order_by(S.datasets.c.name)).mappings().all()

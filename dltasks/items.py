@@ -5,6 +5,8 @@ Bulk reads come out as DataFrames (:meth:`Items.to_df`), bulk writes take one
 """
 from __future__ import annotations
 
+import builtins
+
 import math
 import mimetypes
 import os
@@ -64,7 +66,7 @@ class PagedItems:
         self.page_offset, self.page_size = page_offset, page_size
         self.items_count = items.count(filters)
         self.total_pages_count = max(1, math.ceil(self.items_count / page_size))
-        self.items: list[Item] = items._page(filters, page_offset, page_size)
+        self.items: builtins.list[Item] = items._page(filters, page_offset, page_size)
 
     @property
     def has_next_page(self) -> bool:
@@ -80,7 +82,7 @@ class PagedItems:
         """Load the following page."""
         self.go_to_page(self.page_offset + 1)
 
-    def __iter__(self) -> Iterator[list[Item]]:
+    def __iter__(self) -> Iterator[builtins.list[Item]]:
         start = self.page_offset
         yield self.items
         for page in range(start + 1, self.total_pages_count):
@@ -110,7 +112,7 @@ class Items:
     # -- writing -------------------------------------------------------------------------
     def upload(self, local_path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
                remote_path: str = "/", item_metadata: dict[str, Any] | None = None,
-               overwrite: bool = False) -> Item | list[Item]:
+               overwrite: bool = False) -> Item | builtins.list[Item]:
         """Register a file, every file of a folder, or a list of paths as items.
 
         ``item_metadata`` becomes each item's ``metadata['user']``.  An item whose filename
@@ -143,7 +145,8 @@ class Items:
             ids = dict(conn.execute(sa.select(t.c.filename, t.c.id).where(
                 t.c.dataset_id == self._dataset.id, t.c.filename.in_([r[3] for r in rows]))).all())
         out = [self.get(item_id=ids[r[3]]) for r in rows]
-        return out[0] if len(out) == 1 and not isinstance(local_path, (list, tuple)) and os.path.isfile(local_path) else out
+        single = isinstance(local_path, (str, os.PathLike)) and os.path.isfile(local_path)
+        return out[0] if single and len(out) == 1 else out
 
     def import_df(self, df: pd.DataFrame) -> int:
         """Insert one item per row, all or nothing; return how many were inserted.
@@ -251,10 +254,10 @@ class Items:
         """A page of matching items with ``items_count``, ``total_pages_count``, ``has_next_page``."""
         return PagedItems(self, filters, page_offset, page_size)
 
-    def get_all_items(self, filters: Filters | None = None) -> list[Item]:
+    def get_all_items(self, filters: Filters | None = None) -> builtins.list[Item]:
         """Every matching item as a list (a progress bar when it takes several pages)."""
         pages = self.list(filters=filters, page_size=1000)
-        out: list[Item] = []
+        out: builtins.list[Item] = []
         with tqdm(total=pages.items_count, desc="Iterate Entity", disable=pages.total_pages_count <= 1) as bar:
             for page in pages:
                 out.extend(page)
@@ -271,7 +274,7 @@ class Items:
         if metadata not in ("flat", "dict", "none"):
             raise ValidationError("use 'flat', 'dict' or 'none'", "metadata", metadata)
         t = S.items
-        cols: list[Any] = [t.c.id, t.c.dataset_id, t.c.name, t.c.dir, t.c.filename, t.c.path, t.c.mime,
+        cols: builtins.list[Any] = [t.c.id, t.c.dataset_id, t.c.name, t.c.dir, t.c.filename, t.c.path, t.c.mime,
                            t.c.size, t.c.created_at]
         if metadata == "dict":
             cols.append(t.c.metadata)
@@ -288,7 +291,7 @@ class Items:
             df["metadata"] = [jsonutil.loads(m) for m in df["metadata"]]
         return df
 
-    def metadata_keys(self) -> list[str]:
+    def metadata_keys(self) -> builtins.list[str]:
         """Dot paths of every user metadata key written to this dataset, e.g. ``'user.colour'``."""
         with self._db.read() as conn:
             return sorted(conn.execute(sa.select(S.metadata_keys.c.path).where(
@@ -302,11 +305,11 @@ class Items:
             raise ValidationError("must be a dl.Filters", "filters", filters)
         return sa.and_(base, filters.where(S.items, S.annotations, self._db.dialect))
 
-    def _page(self, filters: Filters | None, page: int, size: int) -> list[Item]:
+    def _page(self, filters: Filters | None, page: int, size: int) -> builtins.list[Item]:
         order = filters.order_by(S.items, self._db.dialect) if filters else [S.items.c.id]
         return self._select(self._where(filters), order, limit=size, offset=page * size)
 
-    def _select(self, where: Any, order: Any = None, limit: int | None = None, offset: int = 0) -> list[Item]:
+    def _select(self, where: Any, order: Any = None, limit: int | None = None, offset: int = 0) -> builtins.list[Item]:
         t, a = S.items, S.annotations
         count = sa.select(sa.func.count()).where(a.c.item_id == t.c.id).scalar_subquery()
         q = sa.select(t, count.label("annotations_count")).where(where).order_by(*(order or [t.c.id]))
@@ -328,7 +331,7 @@ def _item_id(value: Any) -> int:
     raise ValidationError("is not an item id (a whole number)", "item_id", value)
 
 
-def _json_value(dialect: str, column: Any, keys: list[str]) -> Any:
+def _json_value(dialect: str, column: Any, keys: builtins.list[str]) -> Any:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import JSONB
 
@@ -336,9 +339,9 @@ def _json_value(dialect: str, column: Any, keys: list[str]) -> Any:
     return sa.func.json_extract(column, "$" + "".join(f'."{k}"' for k in keys))
 
 
-def _collect_files(local_path: Any, base: str) -> list[tuple[str, str]]:
+def _collect_files(local_path: Any, base: str) -> builtins.list[tuple[str, str]]:
     paths = list(local_path) if isinstance(local_path, (list, tuple)) else [local_path]
-    out: list[tuple[str, str]] = []
+    out: builtins.list[tuple[str, str]] = []
     for p in paths:
         p = os.fspath(p)
         if os.path.isfile(p):
@@ -369,7 +372,7 @@ def _check_update_values(update_values: Any) -> dict[str, Any]:
     return update_values
 
 
-def _prepare_rows(df: pd.DataFrame, dataset_id: str) -> tuple[Any, list[str]]:
+def _prepare_rows(df: pd.DataFrame, dataset_id: str) -> tuple[Any, builtins.list[str]]:
     """Validate an import frame and turn it into insert tuples (vectorised where it counts)."""
     user_cols = {c: c.split(".", 2)[-1] if c.startswith("metadata.user.") else c[5:]
                  for c in df.columns if isinstance(c, str) and c.startswith(_USER_PREFIXES)}
@@ -416,7 +419,7 @@ def _prepare_rows(df: pd.DataFrame, dataset_id: str) -> tuple[Any, list[str]]:
     return rows, keys
 
 
-def _nullable(col: pd.Series | None, none: list[None], integer: bool = False) -> list[Any]:
+def _nullable(col: pd.Series | None, none: builtins.list[None], integer: bool = False) -> builtins.list[Any]:
     if col is None:
         return none
     if integer:
@@ -426,10 +429,10 @@ def _nullable(col: pd.Series | None, none: list[None], integer: bool = False) ->
     return obj.where(col.notna(), None).tolist()
 
 
-def _metadata_json(df: pd.DataFrame, user_cols: dict[str, str]) -> list[str]:
+def _metadata_json(df: pd.DataFrame, user_cols: dict[str, str]) -> builtins.list[str]:
     """One JSON text per row: ``{"user": {...}, "system": {}}`` (pandas' C JSON writer)."""
     n = len(df)
-    base: list[dict[str, Any]] | None = None
+    base: builtins.list[dict[str, Any]] | None = None
     if "metadata" in df.columns:
         base = []
         for i, m in enumerate(df["metadata"].tolist()):

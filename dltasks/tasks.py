@@ -5,6 +5,8 @@ The work done inside a task (submitting labels, statuses, reviews) lives in
 """
 from __future__ import annotations
 
+import builtins
+
 import copy
 import datetime as _dt
 import itertools
@@ -54,12 +56,12 @@ class Task(TaskWork):
     worker_strategy: str
     workers_per_input: int
     weights: dict[str, float]
-    assignee_ids: list[str]
+    assignee_ids: builtins.list[str]
     review_strategy: str
-    reviewer_ids: list[str]
+    reviewer_ids: builtins.list[str]
     approval_threshold: int | None
-    labels: list[str]
-    available_actions: list[dict[str, str]]
+    labels: builtins.list[str]
+    available_actions: builtins.list[dict[str, str]]
     filters: Filters | None
     metadata: dict[str, Any]
     seed: int
@@ -122,7 +124,7 @@ class Task(TaskWork):
 class TaskPage:
     """One page of tasks: iterable, with ``total``, ``has_next`` and :meth:`to_df`."""
 
-    def __init__(self, tasks: list[Task], total: int, page: int, per_page: int) -> None:
+    def __init__(self, tasks: builtins.list[Task], total: int, page: int, per_page: int) -> None:
         self.tasks, self.total, self.page, self.per_page = tasks, total, page, per_page
 
     @property
@@ -187,7 +189,7 @@ class Tasks:
         if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 1000:
             raise ValidationError("must be a whole number from 1 to 1000", "per_page", per_page)
         t, m = S.tasks, S.task_members
-        conds: list[Any] = []
+        conds: builtins.list[Any] = []
         for uid, role in ((worker_id, "worker"), (reviewer_id, "reviewer")):
             if uid is not None:
                 conds.append(sa.exists().where(m.c.task_id == t.c.id, m.c.user_id == uid, m.c.role == role))
@@ -233,12 +235,12 @@ class Tasks:
             return conn.execute(sa.delete(S.tasks).where(S.tasks.c.id.in_(ids))).rowcount
 
     # -- internals -----------------------------------------------------------------------
-    def _load(self, conn: sa.Connection, query: Any) -> list[Task]:
+    def _load(self, conn: sa.Connection, query: Any) -> builtins.list[Task]:
         rows = conn.execute(query).mappings().all()
         if not rows:
             return []
         ids = [r["id"] for r in rows]
-        members: dict[str, dict[str, list[tuple[str, float | None]]]] = {i: {"worker": [], "reviewer": []} for i in ids}
+        members: dict[str, dict[str, builtins.list[tuple[str, float | None]]]] = {i: {"worker": [], "reviewer": []} for i in ids}
         mq = (sa.select(S.task_members).where(S.task_members.c.task_id.in_(ids))
               .order_by(S.task_members.c.task_id, S.task_members.c.role, S.task_members.c.position))
         for m in conn.execute(mq).mappings():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from typing import Any
+from typing import Any, overload
 
 from dltasks.errors import ValidationError
 
@@ -64,6 +64,10 @@ def to_epoch(value: Any, field: str = "due_date") -> float:
     raise ValidationError("must be a timestamp, datetime, date or ISO string", field, value)
 
 
+@overload
+def from_epoch(seconds: float) -> _dt.datetime: ...
+@overload
+def from_epoch(seconds: None) -> None: ...
 def from_epoch(seconds: float | None) -> _dt.datetime | None:
     """UTC-aware datetime for stored epoch seconds (``None`` stays ``None``)."""
     if seconds is None:

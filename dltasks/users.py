@@ -1,6 +1,8 @@
 """Users: anyone who works on or reviews tasks, known by an id (any non-empty string)."""
 from __future__ import annotations
 
+import builtins
+
 from typing import TYPE_CHECKING, Any, Iterable
 
 import pandas as pd
@@ -39,7 +41,7 @@ class Users:
             conn.execute(sa.insert(S.users).values(id=uid, name=name, created_at=now()))
         return self.get(uid)
 
-    def ensure(self, user_ids: Iterable[str], conn: sa.Connection | None = None, field: str = "assignee_ids") -> list[str]:
+    def ensure(self, user_ids: Iterable[str], conn: sa.Connection | None = None, field: str = "assignee_ids") -> builtins.list[str]:
         """Register every id not yet known; return the ids, checked and stripped."""
         ids = [check_user_id(u, field) for u in user_ids]
         with self._db.atomic() as c:
@@ -58,7 +60,7 @@ class Users:
             raise NotFoundError(f"user {user_id!r} does not exist")
         return User(id=r["id"], name=r["name"], created_at=from_epoch(r["created_at"]))
 
-    def list(self) -> list[User]:
+    def list(self) -> builtins.list[User]:
         """Every user, by id."""
         with self._db.read() as conn:
             rows = conn.execute(sa.select(S.users).order_by(S.users.c.id)).mappings().all()

@@ -94,7 +94,7 @@ class Database:
     def insert_rows(self, conn: sa.Connection, table: sa.Table, columns: Sequence[str],
                     rows: Sequence[Sequence[Any]] | Iterator[Sequence[Any]]) -> None:
         """Insert many rows (tuples in ``columns`` order) the fastest way the dialect has."""
-        raw = conn.connection.driver_connection
+        raw: Any = conn.connection.driver_connection
         names = ", ".join(_quote(c) for c in columns)
         if self.dialect == "sqlite":
             marks = ", ".join("?" for _ in columns)

@@ -4,8 +4,6 @@ Timestamps are UTC epoch seconds (``Float``); metadata, labels, weights and filt
 text.  ``SCHEMA_VERSION`` is written into ``dltasks_meta``; :func:`migrate` brings an older
 store up to date, so a newer dltasks can open a store an older one wrote.
 """
-from __future__ import annotations
-
 from typing import Callable
 
 import sqlalchemy as sa
