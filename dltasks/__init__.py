@@ -36,3 +36,12 @@ __all__ = [
     "PermissionDeniedError",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``dl.widgets`` is imported on first use, so ``import dltasks`` does not load ipywidgets."""
+    if name == "widgets":
+        import importlib
+
+        return importlib.import_module("dltasks.widgets")
+    raise AttributeError(f"module 'dltasks' has no attribute {name!r}")
