@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+from scipy import sparse, special
 
 from dltasks.errors import ValidationError
 
@@ -95,8 +95,12 @@ class _Votes:
     def onehot(self) -> sparse.csr_matrix:
         """Vote counts as a sparse ``item x (worker, label)`` matrix."""
         k = self.n_labels
+        if self.n_workers * k < 2**31:  # int32 column codes: half the memory
+            column = self.worker * np.int32(k) + self.label
+        else:
+            column = _pair(self.worker, self.label, k)
         matrix = sparse.csr_matrix(
-            (np.ones(len(self.item)), (self.item, _pair(self.worker, self.label, k))),
+            (np.ones(len(self.item)), (self.item, column)),
             shape=(self.n_items, self.n_workers * k),
         )
         matrix.sum_duplicates()
@@ -125,8 +129,12 @@ def _factorize(values: pd.Series, field: str, sort: bool) -> tuple[np.ndarray, p
     return codes.astype(np.int32), pd.Index(uniques, name=field)
 
 
-def _encode(labels: pd.DataFrame) -> _Votes:
-    """Check the column contract and factorise the three id columns once."""
+def _encode(labels: pd.DataFrame, workers: bool = True) -> _Votes:
+    """Check the column contract and factorise the id columns once.
+
+    With ``workers=False`` (item-level statistics) the worker column is only
+    checked for missing values, not factorised.
+    """
     if not isinstance(labels, pd.DataFrame):
         raise ValidationError(
             "must be a DataFrame with columns item_id, worker, label",
@@ -143,9 +151,16 @@ def _encode(labels: pd.DataFrame) -> _Votes:
     # Items keep first-seen order: sorting a million unique ids would cost as much as
     # hashing them.  Workers and labels are few; labels must be sorted for tie-breaking.
     item, items = _factorize(labels["item_id"], "item_id", sort=False)
-    worker, workers = _factorize(labels["worker"], "worker", sort=True)
+    if workers:
+        worker, worker_ids = _factorize(labels["worker"], "worker", sort=True)
+    else:
+        missing = labels["worker"].isna().to_numpy()
+        if missing.any():
+            raise ValidationError("missing value in a vote", field="worker",
+                                  value=f"row {int(np.flatnonzero(missing)[0])}")
+        worker, worker_ids = np.zeros(0, dtype=np.int32), pd.Index([], name="worker")
     label, label_values = _factorize(labels["label"], "label", sort=True)
-    return _Votes(item, worker, label, items, workers, label_values)
+    return _Votes(item, worker, label, items, worker_ids, label_values)
 
 
 def _check_unique_votes(votes: _Votes) -> None:
@@ -246,7 +261,7 @@ def threshold_consensus(
     t = _check_int(approval_threshold, "approval_threshold", 1, k)
     if tie_policy not in _TIE_POLICIES:
         raise ValidationError(f"must be one of {_TIE_POLICIES}", field="tie_policy", value=tie_policy)
-    votes = _encode(labels)
+    votes = _encode(labels, workers=False)
     counts = votes.counts()
     n_labels = votes.votes_per_item()
     top, best, tie = _top_label(counts)
@@ -261,7 +276,7 @@ def threshold_consensus(
             "n_labels": n_labels,
             "agreement": agreement,
             "tie": tie,
-            "status": pd.Categorical.from_codes(status, categories=list(STATUSES)),
+            "status": pd.Categorical.from_codes(status, categories=pd.Index(STATUSES)),
         },
         index=votes.items,
         copy=False,
@@ -320,7 +335,7 @@ def majority_vote(
     >>> majority_vote(votes, weights={"ann": 3.0, "bob": 1.0, "cid": 1.0}).tolist()
     ['yes']
     """
-    votes = _encode(labels)
+    votes = _encode(labels, workers=weights is not None)
     w = None if weights is None else _worker_weights(votes, weights)
     top, _, _ = _top_label(votes.counts(w))
     return _label_series(votes, top)
@@ -397,7 +412,7 @@ class DawidSkene:
             raise ValidationError("no votes to fit", field="labels")
         w, k = votes.n_workers, votes.n_labels
         onehot = votes.onehot()
-        onehot_t = onehot.T.tocsr()
+        onehot_t = onehot.T  # a CSC view of the same arrays, not a copy
         seen = np.asarray(onehot.sum(axis=0)).reshape(w, k) > 0
         per_item = votes.votes_per_item().astype(float)
 
@@ -405,13 +420,14 @@ class DawidSkene:
         priors = probas.mean(axis=0)
         errors = self._m_step(onehot_t, probas, seen)
         item_log_errors = onehot @ self._log_errors(errors, seen)
+        scratch = np.empty_like(probas)
         loss, history = -np.inf, []
         for _ in range(n_iter):
-            probas = self._e_step(item_log_errors, priors)
+            probas = self._e_step(item_log_errors, priors)  # consumes item_log_errors
             priors = probas.mean(axis=0)
             errors = self._m_step(onehot_t, probas, seen)
             item_log_errors = onehot @ self._log_errors(errors, seen)
-            new_loss = self._lower_bound(item_log_errors, probas, priors, per_item) / len(votes.item)
+            new_loss = self._lower_bound(item_log_errors, probas, priors, per_item, scratch) / len(votes.item)
             history.append(float(new_loss))
             if new_loss - loss < self.tol:
                 break
@@ -424,7 +440,7 @@ class DawidSkene:
         return self.fit(labels).labels_
 
     @staticmethod
-    def _m_step(onehot_t: sparse.csr_matrix, probas: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    def _m_step(onehot_t: sparse.spmatrix, probas: np.ndarray, seen: np.ndarray) -> np.ndarray:
         """Confusion matrices (worker, observed, true) from the posteriors."""
         w, k = seen.shape
         counts = np.asarray(onehot_t @ probas).reshape(w, k, k)
@@ -440,27 +456,34 @@ class DawidSkene:
 
     @staticmethod
     def _e_step(item_log_errors: np.ndarray, priors: np.ndarray) -> np.ndarray:
-        """Posterior of the true label per item (log-sum-exp normalised)."""
-        log_lik = item_log_errors + np.log(np.maximum(priors, _EPS))
-        log_lik -= log_lik.max(axis=1, keepdims=True)
-        lik = np.exp(log_lik)
-        return lik / lik.sum(axis=1, keepdims=True)
+        """Posterior of the true label per item (log-sum-exp normalised), in place."""
+        lik = item_log_errors
+        lik += np.log(np.maximum(priors, _EPS))
+        lik -= lik.max(axis=1, keepdims=True)
+        np.exp(lik, out=lik)
+        lik /= lik.sum(axis=1, keepdims=True)
+        return lik
 
     @staticmethod
     def _lower_bound(
-        item_log_errors: np.ndarray, probas: np.ndarray, priors: np.ndarray, per_item: np.ndarray
+        item_log_errors: np.ndarray,
+        probas: np.ndarray,
+        priors: np.ndarray,
+        per_item: np.ndarray,
+        scratch: np.ndarray,
     ) -> float:
         """crowd-kit's ELBO: the log prior is counted once per vote, as crowd-kit does."""
-        joint = (probas * item_log_errors).sum()
+        joint = np.einsum("ij,ij->", probas, item_log_errors)
         joint += (per_item @ probas) @ np.log(np.maximum(priors, _EPS))
-        clipped = np.maximum(probas, _EPS)
-        return float(joint - (clipped * np.log(clipped)).sum())
+        np.maximum(probas, _EPS, out=scratch)
+        special.xlogy(scratch, scratch, out=scratch)
+        return float(joint - scratch.sum())
 
     def _store(
         self, votes: _Votes, probas: np.ndarray, priors: np.ndarray, errors: np.ndarray, history: list[float]
     ) -> None:
         true = pd.Index(votes.labels, name="label")
-        self.probas_ = pd.DataFrame(probas, index=votes.items, columns=true)
+        self.probas_ = pd.DataFrame(probas, index=votes.items, columns=true, copy=False)
         self.labels_ = _label_series(votes, probas.argmax(axis=1))
         self.priors_ = pd.Series(priors, index=true, name="prior")
         w, k = votes.n_workers, votes.n_labels
@@ -501,7 +524,7 @@ def item_agreement(labels: pd.DataFrame) -> pd.Series:
     >>> item_agreement(votes).round(3).tolist()
     [0.333, nan]
     """
-    votes = _encode(labels)
+    votes = _encode(labels, workers=False)
     return pd.Series(_item_agreement(votes.counts()), index=votes.items, name="agreement")
 
 
@@ -522,7 +545,7 @@ def percent_agreement(labels: pd.DataFrame) -> float:
     >>> percent_agreement(votes)
     0.5
     """
-    return _percent_agreement(_encode(labels).counts())
+    return _percent_agreement(_encode(labels, workers=False).counts())
 
 
 def _fleiss_kappa(counts: np.ndarray) -> float:
@@ -559,7 +582,7 @@ def fleiss_kappa(labels: pd.DataFrame) -> float:
     >>> fleiss_kappa(votes)
     1.0
     """
-    return _fleiss_kappa(_encode(labels).counts())
+    return _fleiss_kappa(_encode(labels, workers=False).counts())
 
 
 def _coincidences(counts: np.ndarray) -> np.ndarray:
@@ -600,7 +623,7 @@ def krippendorff_alpha(labels: pd.DataFrame) -> float:
     >>> krippendorff_alpha(votes)
     1.0
     """
-    return _krippendorff_alpha(_encode(labels).counts())
+    return _krippendorff_alpha(_encode(labels, workers=False).counts())
 
 
 def pairwise_cohen_kappa(labels: pd.DataFrame) -> pd.DataFrame:
@@ -693,7 +716,7 @@ def worker_agreement(
         if not consensus.index.is_unique:
             raise ValidationError("item_id index has duplicates", field="consensus")
         aligned = consensus.reindex(votes.items)
-        item_label = votes.labels.get_indexer(aligned)  # -1: NA or a label nobody used
+        item_label = votes.labels.get_indexer(pd.Index(aligned))  # -1: NA or a label nobody used
         item_label = np.where(aligned.isna().to_numpy(), -2, item_label)
     compared = item_label[votes.item] != -2
     match = item_label[votes.item] == votes.label
