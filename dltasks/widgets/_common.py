@@ -1,0 +1,187 @@
+"""Pieces every dltasks widget shares: HTML tables, figures as PNG, field errors, refresh signals.
+
+Nothing here touches the store; these helpers only turn DataFrames and figures into
+something a widget can show.
+"""
+from __future__ import annotations
+
+import html
+import io
+import weakref
+from collections import defaultdict
+from typing import Any, Callable, Iterable, Mapping
+
+import ipywidgets as W
+import pandas as pd
+from matplotlib.figure import Figure
+
+__all__ = ["html_table", "figure_png", "chart", "show_figure", "FieldError", "message", "store_of",
+           "Signals", "signals", "fmt_share", "progress_bar_html", "TABLE_CSS"]
+
+#: One stylesheet for every table dltasks draws (scoped by the ``dlt-table`` class).
+TABLE_CSS = (
+    "<style>"
+    ".dlt-table table{border-collapse:collapse;font-size:13px;font-family:var(--jp-ui-font-family,sans-serif)}"
+    ".dlt-table th{background:#eef2f7;text-align:left;padding:3px 10px;border-bottom:1px solid #c8d0da;"
+    "white-space:nowrap}"
+    ".dlt-table td{padding:3px 10px;border-bottom:1px solid #e6e9ee;white-space:nowrap}"
+    ".dlt-table td.num,.dlt-table th.num{text-align:right}"
+    ".dlt-table tr.total td{font-weight:bold;border-top:1px solid #8a96a6}"
+    ".dlt-overdue{color:#b3261e;font-weight:bold}"
+    ".dlt-error{color:#b3261e}"
+    ".dlt-ok{color:#2e7d32}"
+    ".dlt-muted{color:#6b7280}"
+    "</style>"
+)
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return html.escape(str(value))
+
+
+def html_table(df: pd.DataFrame, *, raw: Iterable[str] = (), formats: Mapping[str, Callable[[Any], str]] | None = None,
+               index: bool = True, total_row: str | None = None, empty: str = "nothing to show") -> str:
+    """One HTML ``<table>`` for a whole frame (never a widget per row).
+
+    Cells are escaped except in the ``raw`` columns (already HTML); ``formats`` maps a
+    column to a function giving its cell text; numbers are right-aligned.  The row whose
+    index is ``total_row`` is drawn bold.
+
+    >>> print(html_table(pd.DataFrame({"n": [1, 2]}, index=pd.Index(["a", "<b>"], name="who"))))
+    ... # doctest: +ELLIPSIS
+    <div class="dlt-table"><table><thead><tr><th>who</th><th class="num">n</th></tr></thead><tbody><tr><td>a</td>...&lt;b&gt;...
+    """
+    if df.empty and not len(df.columns):
+        return f'<div class="dlt-table dlt-muted">{html.escape(empty)}</div>'
+    raw_cols, formats = set(raw), dict(formats or {})
+    numeric = {c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and c not in raw_cols
+               and not pd.api.types.is_bool_dtype(df[c])}
+    head = ["<tr>"]
+    if index:
+        head.append(f"<th>{html.escape(str(df.index.name or ''))}</th>")
+    head += [f'<th{" class=num" if c in numeric else ""}>{html.escape(str(c).replace("_", " "))}</th>'
+             for c in df.columns]
+    head.append("</tr>")
+    cols = []
+    for c in df.columns:
+        values = df[c].tolist()
+        if c in formats:
+            cols.append([formats[c](v) for v in values])
+        elif c in raw_cols:
+            cols.append(["" if v is None else str(v) for v in values])
+        else:
+            cols.append([_cell(v) for v in values])
+    rows = []
+    keys = df.index.tolist()
+    attrs = [f'<td{" class=num" if c in numeric else ""}>' for c in df.columns]
+    for i, key in enumerate(keys):
+        cls = ' class="total"' if total_row is not None and key == total_row else ""
+        cells = "".join(a + col[i] + "</td>" for a, col in zip(attrs, cols))
+        lead = f"<td>{html.escape(str(key))}</td>" if index else ""
+        rows.append(f"<tr{cls}>{lead}{cells}</tr>")
+    if not rows:
+        span = len(df.columns) + (1 if index else 0)
+        rows.append(f'<tr><td colspan="{span}" class="dlt-muted">{html.escape(empty)}</td></tr>')
+    return ('<div class="dlt-table"><table><thead>' + "".join(head).replace("<th class=num>", '<th class="num">')
+            + "</thead><tbody>" + "".join(rows).replace("<td class=num>", '<td class="num">')
+            + "</tbody></table></div>")
+
+
+def fmt_share(value: Any) -> str:
+    """A share 0..1 as a percent with one decimal (blank for NaN)."""
+    if value is None or value != value:
+        return ""
+    return f"{100 * float(value):.1f}%"
+
+
+def progress_bar_html(percent: float, width: int = 110) -> str:
+    """A small CSS progress bar with its percent (plain HTML, no widget)."""
+    pct = 0.0 if percent != percent else max(0.0, min(100.0, float(percent)))
+    return (f'<div style="display:flex;align-items:center;gap:6px">'
+            f'<div style="width:{width}px;height:9px;background:#e3e8ef;border-radius:4px;overflow:hidden">'
+            f'<div style="width:{pct:.1f}%;height:100%;background:#2f6fad"></div></div>'
+            f'<span>{pct:.0f}%</span></div>')
+
+
+def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+    """Render a matplotlib Figure (built with the object API) to PNG bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def chart(**layout: Any) -> W.Image:
+    """An empty Image widget that charts are drawn into (``show_figure``)."""
+    return W.Image(format="png", layout=W.Layout(**({"max_width": "100%"} | layout)))
+
+
+def show_figure(image: W.Image, fig: Figure, dpi: int = 80) -> None:
+    """Put a figure into an Image widget as PNG (works without a kernel, unlike display())."""
+    image.value = figure_png(fig, dpi=dpi)
+
+
+class FieldError(W.HTML):
+    """A red message shown next to the form field a ``ValidationError`` names."""
+
+    def show(self, text: str) -> None:
+        """Show ``text`` (escaped)."""
+        self.value = f'<span class="dlt-error">&#9888; {html.escape(text)}</span>' if text else ""
+
+    def clear(self) -> None:
+        """Hide the message."""
+        self.value = ""
+
+    @property
+    def text(self) -> str:
+        """The message shown, as plain text ('' when none)."""
+        if not self.value:
+            return ""
+        inner = self.value.split("&#9888; ", 1)[-1].rsplit("</span>", 1)[0]
+        return html.unescape(inner)
+
+
+def message(kind: str, text: str) -> str:
+    """``kind`` is ok / error / muted: a one-line HTML status message."""
+    return f'<span class="dlt-{kind}">{html.escape(text)}</span>'
+
+
+def store_of(dataset: Any) -> Any:
+    """The store a dataset belongs to."""
+    store = getattr(dataset, "store", None) or getattr(dataset, "_store", None)
+    if store is None:
+        raise TypeError("expected a dltasks Dataset bound to a store")
+    return store
+
+
+class Signals:
+    """Tell every open view of a task that its work changed (weakly held: views may be dropped).
+
+    Labelling and review widgets call :meth:`notify` after each SDK write; partition and
+    consensus views :meth:`subscribe` and refresh themselves.
+    """
+
+    def __init__(self) -> None:
+        self._subs: dict[str, weakref.WeakSet[Any]] = defaultdict(weakref.WeakSet)
+
+    def subscribe(self, task_id: str, view: Any) -> None:
+        """``view.refresh()`` will be called when ``task_id`` changes."""
+        self._subs[task_id].add(view)
+
+    def unsubscribe(self, task_id: str, view: Any) -> None:
+        """Stop refreshing ``view``."""
+        self._subs[task_id].discard(view)
+
+    def notify(self, task_id: str) -> None:
+        """Refresh every live view of ``task_id`` that wants automatic refreshes."""
+        for view in list(self._subs.get(task_id, ())):
+            if getattr(view, "auto_refresh", True):
+                view.refresh()
+
+
+signals = Signals()

@@ -1,0 +1,148 @@
+"""ConsensusView: where a task's items stand, how much the workers agree, and who agrees least."""
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import math
+from typing import Any
+
+import ipywidgets as W
+import pandas as pd
+import traitlets as T
+
+from dltasks.errors import DltasksError
+from dltasks.plots import plot_consensus_status
+from dltasks.widgets._common import TABLE_CSS, chart, fmt_share, html_table, message, show_figure, signals
+
+__all__ = ["ConsensusView"]
+
+#: Status filter of the items table: label shown -> what it selects.
+STATUS_FILTERS = [("all", "all"), ("approved by consensus", "approved"), ("tied", "tied"),
+                  ("awaiting review", "awaiting_review"), ("awaiting labels", "awaiting_labels")]
+
+
+def _figure(value: float, kind: str) -> str:
+    if value != value:
+        return "—"
+    return fmt_share(value) if kind == "share" else f"{value:.3f}"
+
+
+class ConsensusView(W.VBox):
+    """Consensus of a task: status chart, agreement figures, per-worker agreement, items by status.
+
+    Reads ``task.consensus()``, ``task.agreement()`` and ``task.worker_quality()``.  The items
+    table shows one page (``page_size`` rows) of the items with at least one label, filtered
+    by status: approved by consensus, tied, awaiting review or awaiting labels.
+    """
+
+    auto_refresh = T.Bool(True, help="refresh after work is submitted through a dltasks widget")
+    page = T.Int(1, help="page of the items table (from 1)")
+    status_filter = T.Unicode("all", help="all, approved, tied, awaiting_review or awaiting_labels")
+    updated = T.Unicode("", help="when the view last read the task (HH:MM:SS)")
+
+    def __init__(self, task: Any, page_size: int = 20, auto_refresh: bool = True, quality: bool = True,
+                 **kwargs: Any) -> None:
+        self.task, self.page_size, self.quality = task, page_size, quality
+        self.consensus = pd.DataFrame(columns=["label", "votes", "n_labels", "agreement", "tie", "status"])
+        self.agreement = pd.Series(dtype=float)
+        self.workers = pd.DataFrame()
+        self.title = W.HTML()
+        self.figures = W.HTML()
+        self.status_chart = chart()
+        self.worker_table = W.HTML()
+        self.filter_box = W.Dropdown(options=STATUS_FILTERS, value="all", description="Show",
+                                     layout=W.Layout(width="280px"))
+        self.prev_button = W.Button(icon="chevron-left", tooltip="previous page", layout=W.Layout(width="40px"))
+        self.next_button = W.Button(icon="chevron-right", tooltip="next page", layout=W.Layout(width="40px"))
+        self.page_label = W.HTML()
+        self.items_table = W.HTML()
+        self.refresh_button = W.Button(description="Refresh", icon="refresh", layout=W.Layout(width="100px"))
+        self.status = W.HTML()
+        nav = W.HBox([self.filter_box, self.prev_button, self.page_label, self.next_button])
+        left = W.VBox([self.figures, self.status_chart])
+        right = W.VBox([W.HTML("<b>Agreement per worker</b>"), self.worker_table],
+                       layout=W.Layout(margin="0 0 0 16px"))
+        super().__init__([W.HBox([self.title, self.refresh_button, self.status]), W.HBox([left, right]),
+                          W.HTML("<b>Items</b>"), nav, self.items_table], **kwargs)
+        self.add_class("dlt-consensus-view")
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.prev_button.on_click(lambda _b: self._go(-1))
+        self.next_button.on_click(lambda _b: self._go(+1))
+        self.filter_box.observe(lambda c: setattr(self, "status_filter", c["new"]), "value")
+        self.auto_refresh = auto_refresh
+        signals.subscribe(task.id, self)
+        self.refresh()
+
+    # -- public ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the task's labels again and redraw everything."""
+        try:
+            self.consensus = self.task.consensus()
+            self.agreement = self.task.agreement()
+            self.workers = self.task.worker_quality() if self.quality else pd.DataFrame()
+        except DltasksError as err:
+            self.status.value = message("error", str(err))
+            return
+        t, a = self.task, self.agreement
+        rule = (f"approved at {t.approval_threshold} of {t.workers_per_input} votes" if t.approval_threshold
+                else f"majority of {t.workers_per_input} votes")
+        self.title.value = f"<b>Consensus — {html.escape(t.name)}</b> <span class='dlt-muted'>({rule})</span>"
+        self.figures.value = TABLE_CSS + html_table(pd.DataFrame({"value": [
+            _figure(a.get("percent_agreement", math.nan), "share"),
+            _figure(a.get("fleiss_kappa", math.nan), "num"),
+            _figure(a.get("krippendorff_alpha", math.nan), "num"),
+            f"{int(a.get('n_items', 0)):,}", f"{int(a.get('n_workers', 0)):,}", f"{int(a.get('n_labels', 0)):,}",
+        ]}, index=pd.Index(["percent agreement", "Fleiss' kappa", "Krippendorff's alpha", "items labelled",
+                            "workers", "labels"], name="agreement")))
+        show_figure(self.status_chart, plot_consensus_status(self.consensus, figsize=(5.5, 3.2)))
+        self.worker_table.value = TABLE_CSS + html_table(
+            self.workers, formats={"agreement_with_consensus": fmt_share, "skill": fmt_share},
+            empty="no labels yet") if self.quality else ""
+        self._draw_items()
+        self.updated = _dt.datetime.now().strftime("%H:%M:%S")
+        self.status.value = f"<span class='dlt-muted'>updated {self.updated}</span>"
+
+    def selected(self) -> pd.DataFrame:
+        """The consensus rows the status filter selects (all pages)."""
+        c, f = self.consensus, self.status_filter
+        if f == "all":
+            return c
+        if f == "tied":
+            return c[c["tie"].astype(bool)]
+        return c[c["status"] == f]
+
+    @property
+    def pages(self) -> int:
+        """How many pages the filtered items table has."""
+        return max(1, math.ceil(len(self.selected()) / self.page_size))
+
+    # -- internals ------------------------------------------------------------------------
+    @T.observe("status_filter")
+    def _filter_changed(self, change: Any) -> None:
+        self.filter_box.value = change["new"]
+        self.page = 1
+        self._draw_items()
+
+    @T.observe("page")
+    def _page_changed(self, _change: Any) -> None:
+        self._draw_items()
+
+    def _go(self, step: int) -> None:
+        self.page = min(max(1, self.page + step), self.pages)
+
+    def _draw_items(self) -> None:
+        rows = self.selected()
+        pages = max(1, math.ceil(len(rows) / self.page_size))
+        if self.page > pages:
+            self.page = pages  # redraws through the observer
+            return
+        start = (self.page - 1) * self.page_size
+        shown = rows.iloc[start:start + self.page_size].copy()
+        shown["status"] = shown["status"].astype(str).str.replace("_", " ")
+        self.items_table.value = TABLE_CSS + html_table(
+            shown, formats={"agreement": fmt_share, "tie": lambda v: "tie" if v else ""},
+            empty="no items with this status")
+        self.page_label.value = (f"<span style='padding:0 8px'>page {self.page} of {pages} "
+                                 f"<span class='dlt-muted'>({len(rows):,} items)</span></span>")
+        self.prev_button.disabled = self.page <= 1
+        self.next_button.disabled = self.page >= pages

@@ -1,0 +1,107 @@
+"""ItemView: one item as a person labelling it needs to see it (image or text, and its metadata)."""
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+import ipywidgets as W
+import pandas as pd
+import traitlets as T
+
+from dltasks.widgets._common import TABLE_CSS, html_table
+
+__all__ = ["ItemView"]
+
+#: Text items longer than this are cut (with a note) so a huge file cannot freeze the page.
+MAX_TEXT_CHARS = 20_000
+_IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif", "image/webp": "webp",
+                  "image/svg+xml": "svg+xml", "image/bmp": "bmp"}
+
+
+def _flatten(meta: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in meta.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(_flatten(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def _is_url(path: str | None) -> bool:
+    return bool(path) and str(path).startswith(("http://", "https://"))
+
+
+class ItemView(W.VBox):
+    """Shows an :class:`~dltasks.Item`: the picture for image items, the text for text items,
+    then the item's name and its ``metadata['user']`` as a table.
+
+    Text comes from the file (``text/*`` items) or from ``metadata['user']['text']``.
+    """
+
+    item_id = T.Int(-1, help="id of the item shown (-1: none)")
+    kind = T.Unicode("", help="'image', 'text', 'other' or '' when empty")
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.title = W.HTML()
+        self.picture = W.Image(layout=W.Layout(max_width="480px", max_height="360px", object_fit="contain"))
+        self.text = W.HTML(layout=W.Layout(max_width="720px"))
+        self.meta = W.HTML()
+        super().__init__([self.title, self.picture, self.text, self.meta], **kwargs)
+        self.clear()
+
+    def clear(self, note: str = "") -> None:
+        """Show nothing (or a note)."""
+        self.item_id, self.kind = -1, ""
+        self.title.value = f'<span class="dlt-muted">{html.escape(note)}</span>' if note else ""
+        self.picture.layout.display = "none"
+        self.text.value = ""
+        self.meta.value = ""
+
+    def show(self, item: Any) -> None:
+        """Show one item."""
+        self.item_id = int(item.id)
+        self.title.value = f"<b>{html.escape(item.filename or item.name)}</b> <span class='dlt-muted'>#{item.id}</span>"
+        mime = item.mime or ""
+        user = dict(item.metadata.get("user") or {})
+        self.picture.layout.display = "none"
+        self.text.value = ""
+        if mime in _IMAGE_FORMATS and item.path and (os.path.isfile(item.path) or _is_url(item.path)):
+            self._show_image(item.path, _IMAGE_FORMATS[mime])
+        elif mime.startswith("text/") and item.path and os.path.isfile(item.path):
+            with open(item.path, encoding="utf-8", errors="replace") as fh:
+                self._show_text(fh.read(MAX_TEXT_CHARS + 1))
+        elif isinstance(user.get("text"), str):
+            self._show_text(user["text"])
+        else:
+            self.kind = "other"
+            where = item.path or "no file"
+            self.text.value = f"<span class='dlt-muted'>{html.escape(mime or 'unknown type')}: {html.escape(where)}</span>"
+        flat = _flatten(user)
+        if self.kind == "text":
+            flat.pop("text", None)  # already shown above
+        if flat:
+            frame = pd.DataFrame({"value": [str(v) for v in flat.values()]},
+                                 index=pd.Index(list(flat), name="metadata"))
+            self.meta.value = TABLE_CSS + html_table(frame)
+        else:
+            self.meta.value = ""
+
+    def _show_image(self, path: str, fmt: str) -> None:
+        self.kind = "image"
+        if _is_url(path):
+            self.picture.format, self.picture.value = "url", path.encode()
+        else:
+            with open(path, "rb") as fh:
+                self.picture.format, self.picture.value = fmt, fh.read()
+        self.picture.layout.display = None
+
+    def _show_text(self, text: str) -> None:
+        self.kind = "text"
+        cut = len(text) > MAX_TEXT_CHARS
+        body = html.escape(text[:MAX_TEXT_CHARS])
+        note = "<div class='dlt-muted'>(cut at 20,000 characters)</div>" if cut else ""
+        self.text.value = (f"<div style='white-space:pre-wrap;border:1px solid #d9dee5;border-radius:4px;"
+                           f"padding:8px;max-height:320px;overflow:auto;background:#fafbfc'>{body}</div>{note}")

@@ -1,0 +1,71 @@
+"""PartitionView: who got how many items of a task, against their share, and how far they are."""
+from __future__ import annotations
+
+import datetime as _dt
+import html
+from typing import Any
+
+import ipywidgets as W
+import pandas as pd
+import traitlets as T
+
+from dltasks.errors import DltasksError
+from dltasks.plots import plot_partition, plot_progress
+from dltasks.widgets._common import TABLE_CSS, chart, fmt_share, html_table, message, show_figure, signals
+
+__all__ = ["PartitionView"]
+
+_COLUMNS = ["assigned", "target", "target_share", "actual_share", "done", "percent"]
+
+
+class PartitionView(W.VBox):
+    """Per-assignee table (assigned, target share, actual share, done, percent) and bar charts.
+
+    Built from one SDK call, ``task.partition()``.  Refreshes when the Refresh button is
+    pressed, when :meth:`refresh` is called, and (with ``auto_refresh``) after a labelling or
+    review widget of this kernel submits work on the task.
+    """
+
+    auto_refresh = T.Bool(True, help="refresh after work is submitted through a dltasks widget")
+    updated = T.Unicode("", help="when the view last read the task (HH:MM:SS)")
+
+    def __init__(self, task: Any, auto_refresh: bool = True, charts: bool = True, **kwargs: Any) -> None:
+        self.task = task
+        self.summary = pd.DataFrame(columns=_COLUMNS)
+        self.title = W.HTML()
+        self.table = W.HTML()
+        self.partition_chart = chart()
+        self.progress_chart = chart()
+        self.charts = charts
+        self.refresh_button = W.Button(description="Refresh", icon="refresh", layout=W.Layout(width="100px"))
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.status = W.HTML()
+        plots = [self.partition_chart, self.progress_chart] if charts else []
+        super().__init__([W.HBox([self.title, self.refresh_button, self.status]), self.table, W.HBox(plots)],
+                         **kwargs)
+        self.add_class("dlt-partition-view")
+        self.auto_refresh = auto_refresh
+        signals.subscribe(task.id, self)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the task's partition again and redraw."""
+        try:
+            summary = self.task.partition()
+        except DltasksError as err:
+            self.status.value = message("error", str(err))
+            return
+        self.summary = summary
+        t = self.task
+        mode = ("every assignee labels every item" if t.worker_strategy == "full"
+                else f"partitioned, {t.workers_per_input} worker{'s' if t.workers_per_input > 1 else ''} per item")
+        self.title.value = (f"<b>{html.escape(t.name)}</b> <span class='dlt-muted'>— {mode}, "
+                            f"{int(summary['assigned'].sum()):,} assignments</span>")
+        self.table.value = TABLE_CSS + html_table(
+            summary[_COLUMNS], formats={"target_share": fmt_share, "actual_share": fmt_share,
+                                        "percent": lambda v: f"{v:.1f}%", "target": lambda v: f"{v:,.1f}"})
+        if self.charts and len(summary):
+            show_figure(self.partition_chart, plot_partition(summary, figsize=(5.5, 0.32 * len(summary) + 1.6)))
+            show_figure(self.progress_chart, plot_progress(summary, figsize=(5.5, 0.32 * len(summary) + 1.6)))
+        self.updated = _dt.datetime.now().strftime("%H:%M:%S")
+        self.status.value = f"<span class='dlt-muted'>updated {self.updated}</span>"

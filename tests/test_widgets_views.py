@@ -1,0 +1,184 @@
+"""PartitionView, ConsensusView and TaskBoard headless: build on a temp store, click, read the tables."""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import dltasks as dl
+from dltasks.widgets import ConsensusView, LabelingWidget, PartitionView, TaskBoard
+
+UTC = _dt.timezone.utc
+
+
+def consensus_task(dataset: Any, **options: Any) -> Any:
+    opts = dict(assignee_ids=["ann", "bob", "cy"], workers_per_input=3, review_strategy="consensus",
+                reviewer_ids=["rita"], approval_threshold=2, seed=1) | options
+    return dataset.tasks.create("vote", **opts)
+
+
+def vote(task: Any, item_id: int, labels: dict[str, str]) -> None:
+    for user, label in labels.items():
+        task.submit(item_id, user, label)
+
+
+# -- PartitionView -------------------------------------------------------------------------
+def test_partition_view_shows_each_assignee_with_share_done_and_percent(dataset: Any) -> None:
+    task = dataset.tasks.create("split", assignee_ids=["ann", "bob"], weights={"ann": 3, "bob": 1}, seed=0)
+    first = task.assignments_df().query("user_id == 'ann'")["item_id"].iloc[0]
+    task.submit(int(first), "ann", "Adult")
+    view = PartitionView(task)
+    assert view.summary.loc["ann", "assigned"] == 8 and view.summary.loc["bob", "assigned"] == 2
+    html = view.table.value
+    assert html.count("<table") == 1
+    assert "<td>ann</td>" in html and "75.0%" in html and "80.0%" in html and "12.5%" in html
+    assert bytes(view.partition_chart.value).startswith(b"\x89PNG")
+    assert bytes(view.progress_chart.value).startswith(b"\x89PNG")
+    assert "10 assignments" in view.title.value
+
+
+def test_partition_view_refreshes_on_demand(dataset: Any) -> None:
+    task = dataset.tasks.create("split", assignee_ids=["ann"], seed=0)
+    view = PartitionView(task, auto_refresh=False)
+    task.submit(int(task.items_df()["item_id"].iloc[0]), "ann", "Child")   # outside any widget
+    assert view.summary.loc["ann", "done"] == 0
+    view.refresh_button.click()
+    assert view.summary.loc["ann", "done"] == 1 and "10.0%" in view.table.value
+
+
+def test_partition_view_refreshes_after_work_is_submitted_in_a_widget(dataset: Any) -> None:
+    task = dataset.tasks.create("split", assignee_ids=["ann", "bob"], seed=0)
+    view = PartitionView(task)
+    quiet = PartitionView(task, auto_refresh=False)
+    labeler = LabelingWidget(task, "ann")
+    labeler.buttons[0].click()
+    labeler.buttons[1].click()
+    assert view.summary.loc["ann", "done"] == 2
+    assert quiet.summary.loc["ann", "done"] == 0
+
+
+# -- ConsensusView -------------------------------------------------------------------------
+def test_consensus_view_shows_status_agreement_and_workers(dataset: Any) -> None:
+    task = consensus_task(dataset)
+    vote(task, 1, {"ann": "Adult", "bob": "Adult", "cy": "Adult"})
+    vote(task, 2, {"ann": "Adult", "bob": "Adult", "cy": "Child"})
+    vote(task, 3, {"ann": "Child", "bob": "Adult"})
+    view = ConsensusView(task)
+    assert view.consensus["status"].astype(str).tolist() == ["approved", "approved", "awaiting_labels"]
+    expected = task.agreement()
+    figures = view.figures.value
+    assert f"{100 * expected['percent_agreement']:.1f}%" in figures
+    assert f"{expected['fleiss_kappa']:.3f}" in figures and f"{expected['krippendorff_alpha']:.3f}" in figures
+    assert "Fleiss" in figures and "Krippendorff" in figures
+    assert "<td>cy</td>" in view.worker_table.value
+    assert bytes(view.status_chart.value).startswith(b"\x89PNG")
+    assert "approved at 2 of 3 votes" in view.title.value
+
+
+def test_consensus_view_filters_items_by_status(dataset: Any) -> None:
+    task = consensus_task(dataset)
+    vote(task, 1, {"ann": "Adult", "bob": "Adult"})
+    vote(task, 2, {"ann": "Adult", "bob": "Child"})                 # tied, still waiting
+    view = ConsensusView(task)
+    assert view.items_table.value.count("<tr>") == 3                # header + 2 items
+    view.filter_box.value = "tied"
+    assert view.status_filter == "tied"
+    assert view.selected().index.tolist() == [2] and ">2</td>" in view.items_table.value
+    view.filter_box.value = "approved"
+    assert view.selected().index.tolist() == [1]
+    view.filter_box.value = "awaiting_review"
+    assert "no items with this status" in view.items_table.value
+
+
+def test_consensus_view_pages_through_items(dataset: Any) -> None:
+    task = consensus_task(dataset)
+    for item_id in range(1, 8):
+        vote(task, item_id, {"ann": "Adult"})
+    view = ConsensusView(task, page_size=3)
+    assert view.pages == 3 and "page 1 of 3" in view.page_label.value
+    assert view.prev_button.disabled and not view.next_button.disabled
+    view.next_button.click()
+    view.next_button.click()
+    assert view.page == 3 and view.next_button.disabled
+    assert view.items_table.value.count("<tr>") == 2               # header + the 7th item
+    view.filter_box.value = "approved"                              # a new filter starts at page 1
+    assert view.page == 1 and "page 1 of 1" in view.page_label.value
+
+
+def test_consensus_view_updates_when_labels_come_in(dataset: Any) -> None:
+    task = consensus_task(dataset)
+    view = ConsensusView(task)
+    assert len(view.consensus) == 0 and "—" in view.figures.value
+    for user in ("ann", "bob"):
+        labeler = LabelingWidget(task, user)
+        while labeler.item_id != 1 and labeler.item_id >= 0:
+            labeler.skip()
+        labeler.label("Child")
+    assert view.consensus.loc[1, "status"] == "approved"
+    assert "approved" in view.items_table.value
+
+
+# -- TaskBoard -----------------------------------------------------------------------------
+def make_tasks(dataset: Any) -> list[Any]:
+    past = _dt.datetime(2020, 1, 1, tzinfo=UTC)
+    a = dataset.tasks.create("alpha", assignee_ids=["ann"], due_date=past, priority="high")
+    b = dataset.tasks.create("beta", assignee_ids=["bob", "cy"])
+    c = dataset.tasks.create("gamma", assignee_ids=["ann", "bob"])
+    c.status = "done"
+    c = c.update()
+    a.submit(int(a.items_df()["item_id"].iloc[0]), "ann", "Adult")
+    return [a, b, c]
+
+
+def test_task_board_lists_tasks_on_one_html_table(dataset: Any) -> None:
+    make_tasks(dataset)
+    board = TaskBoard(dataset._store)
+    assert board.frame["task"].tolist() == ["gamma", "beta", "alpha"]
+    html = board.table.value
+    assert html.count("<table") == 1 and html.count("<tr>") == 4
+    assert html.count('class="dlt-overdue"') == 1      # only alpha is late and still open
+    assert "faces" in html and "high" in html and "bob, cy" in html
+    assert board.frame.set_index("task").loc["alpha", "progress"] == 10.0
+    assert "width:10.0%" in html
+
+
+def test_task_board_is_one_widget_tree_whatever_the_number_of_tasks(dataset: Any) -> None:
+    def count(widget: Any) -> int:
+        return 1 + sum(count(c) for c in getattr(widget, "children", ()))
+    small = count(TaskBoard(dataset._store))
+    for i in range(30):
+        dataset.tasks.create(f"t{i}", assignee_ids=["ann"])
+    board = TaskBoard(dataset._store, per_page=25)
+    assert count(board) == small
+    assert board.pages == 2 and board.table.value.count("<tr>") == 26
+
+
+def test_task_board_filters_by_assignee_and_status_and_pages(dataset: Any) -> None:
+    make_tasks(dataset)
+    board = TaskBoard(dataset._store, per_page=1)
+    assert board.total == 3 and board.pages == 3
+    board.next_button.click()
+    assert board.page == 2 and board.frame["task"].tolist() == ["beta"]
+    board.assignee_box.value = "ann"
+    assert board.page == 1 and board.total == 2
+    board.status_box.value = "in_progress"
+    assert board.total == 1 and board.frame["task"].tolist() == ["alpha"]
+    board.assignee_box.value = "nobody" if "nobody" in [v for _, v in board.assignee_box.options] else "cy"
+    assert board.frame["task"].tolist() == ["beta"]
+
+
+def test_selecting_a_task_opens_its_partition_and_consensus(dataset: Any) -> None:
+    a, _, _ = make_tasks(dataset)
+    board = TaskBoard(dataset._store)
+    board.open_box.value = a.id
+    (tabs,) = board.detail.children
+    part, cons = tabs.children
+    assert isinstance(part, PartitionView) and isinstance(cons, ConsensusView)
+    assert part.task == a and tabs.titles == ("Partition", "Consensus")
+    board.show_task("")
+    assert board.detail.children == ()
+
+
+def test_dl_widgets_exports_every_widget() -> None:
+    names = ["TaskForm", "DueDatePicker", "AssigneePicker", "FilterBuilder", "PartitionView", "ConsensusView",
+             "TaskBoard", "LabelingWidget", "ReviewWidget"]
+    assert all(hasattr(dl.widgets, n) for n in names)
