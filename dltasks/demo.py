@@ -38,7 +38,7 @@ import datetime as _dt
 import os
 import shutil
 import tempfile
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -154,10 +154,11 @@ def _write_images(catalogue: pd.DataFrame, folder: str) -> list[str]:
     with open(os.path.join(folder, _MARKER), "w") as f:
         f.write("images written by `dltasks demo`; safe to delete\n")
     paths = []
-    for row in catalogue.itertuples(index=False):
-        path = os.path.abspath(os.path.join(folder, row.split, row.name))
+    columns = ("split", "name", "truth", "colour", "size_px", "x", "y", "angle")
+    for split, name, shape, colour, size_px, x, y, angle in zip(*(catalogue[c].tolist() for c in columns)):
+        path = os.path.abspath(os.path.join(folder, split, name))
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        render_shape(row.truth, row.colour, int(row.size_px), int(row.x), int(row.y), float(row.angle)).save(path)
+        render_shape(shape, colour, int(size_px), int(x), int(y), float(angle)).save(path)
         paths.append(path)
     return paths
 
@@ -184,7 +185,7 @@ def load_truth(dataset: Any) -> pd.Series:
 
 
 def simulate_labels(task: Any, accuracies: Mapping[str, float], truth: pd.Series, seed: int = 0,
-                    items: Sequence[int] | None = None, fraction: float = 1.0) -> pd.DataFrame:
+                    items: Iterable[int] | None = None, fraction: float = 1.0) -> pd.DataFrame:
     """Submit simulated labels through ``task.submit`` for workers of known accuracy.
 
     Every pending worker assignment of ``task`` whose worker is in ``accuracies`` gets a label:
@@ -224,8 +225,8 @@ def simulate_labels(task: Any, accuracies: Mapping[str, float], truth: pd.Series
     todo["correct"] = todo["label"] == todo["truth"]
     statuses = []
     with _atomic(task):
-        for row in todo.itertuples(index=False):
-            statuses.append(task.submit(int(row.item_id), row.worker, row.label))
+        for item_id, worker, label in zip(todo["item_id"].tolist(), todo["worker"].tolist(), todo["label"].tolist()):
+            statuses.append(task.submit(int(item_id), worker, label))
     todo["status"] = statuses
     return todo[["item_id", "worker", "label", "truth", "correct", "status"]].reset_index(drop=True)
 
@@ -239,7 +240,7 @@ def _check_accuracies(accuracies: Any) -> dict[str, float]:
     return {str(w): float(v) for w, v in accuracies.items()}
 
 
-def _pending_work(task: Any, acc: dict[str, float], truth: pd.Series, items: Sequence[int] | None,
+def _pending_work(task: Any, acc: dict[str, float], truth: pd.Series, items: Iterable[int] | None,
                   fraction: float, rng: np.random.Generator) -> pd.DataFrame:
     """The (item_id, worker) pairs to label: pending, by a simulated worker, with a known truth."""
     asg = task.assignments_df()

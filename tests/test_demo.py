@@ -243,3 +243,20 @@ def test_console_script(tmp_path):
     assert "Created the demo store" in done.stdout and path.exists()
     bad = subprocess.run(cmd[:-1] + ["3"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "n_items" in bad.stderr
+
+
+# -- binder ------------------------------------------------------------------------------------
+def test_binder_installs_the_package_and_builds_the_demo():
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    extras = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    lines = [ln.strip() for ln in (root / "binder" / "requirements.txt").read_text().splitlines()]
+    assert [ln for ln in lines if ln and not ln.startswith("#")] == [".[jupyter]"]
+    assert {"jupyterlab", "ipykernel", "voila"} <= {r.split(">")[0].split("=")[0] for r in extras["jupyter"]}
+    assert (root / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+    for script in ("postBuild", "start"):
+        assert os.access(root / "binder" / script, os.X_OK), script
+    assert "dltasks demo --store demo/dltasks.db" in (root / "binder" / "postBuild").read_text()
+    assert "DLTASKS_STORE" in (root / "binder" / "start").read_text()
