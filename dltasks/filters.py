@@ -265,7 +265,7 @@ class Filters:
         """ORDER BY terms for the sort, with ``id`` as the tie breaker."""
         terms: list[sa.ColumnElement[Any]] = []
         for fld, direction in self.sort:
-            expr = _column(fld, items, dialect, typed=False)
+            expr = _column(fld, items, dialect, typed=True)  # PostgreSQL: jsonb, so 9 sorts before 10
             terms.append(expr.desc() if direction == "descending" else expr.asc())
         return terms + [items.c.id.asc()]
 
@@ -301,6 +301,8 @@ def _compile(c: Condition, table: sa.Table, dialect: str, join: bool = False) ->
         expr = _column(c.field, table, dialect, typed=False)
         if dialect == "sqlite":
             return expr.op("GLOB")(c.values)
+        if dialect == "postgresql":  # a regex keeps GLOB's [classes]
+            return expr.op("~")(_glob_to_regex(c.values))
         return expr.like(_glob_to_like(c.values), escape="\\")
     expr = _column(c.field, table, dialect, typed=True)
     if c.operator == "exists":
@@ -320,6 +322,33 @@ def _compile(c: Condition, table: sa.Table, dialect: str, join: bool = False) ->
     if c.operator == "ne":
         return expr.is_distinct_from(value)
     return {"gt": expr > value, "lt": expr < value, "gte": expr >= value, "lte": expr <= value}[c.operator]
+
+
+def _glob_to_regex(pattern: str) -> str:
+    r"""SQLite GLOB as an anchored regular expression (``*``, ``?``, ``[a-z]``, ``[^x]``).
+
+    >>> _glob_to_regex("img0[12].jpg")
+    '^img0[12]\\.jpg$'
+    """
+    out, i, n = ["^"], 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        end = pattern.find("]", i + 2 if pattern[i + 1:i + 2] in ("]", "^") else i + 1) if ch == "[" else -1
+        if ch == "*":
+            out.append(".*")
+        elif ch == "?":
+            out.append(".")
+        elif ch == "[" and end != -1:
+            body = pattern[i + 1:end]
+            neg = body.startswith("^")
+            body = body[1:] if neg else body
+            out.append("[" + ("^" if neg else "") + body.replace("\\", "\\\\") + "]")
+            i = end
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    out.append("$")
+    return "".join(out)
 
 
 def _glob_to_like(pattern: str) -> str:

@@ -68,7 +68,7 @@ class LocalWork:
         db = self._store.db
         stored = "done" if status == "completed" else status
         with db.atomic() as conn:
-            for iid in ids:
+            for iid in sorted(set(ids)):  # lock items in one order: no deadlock between two callers
                 self._require_item(task, conn, iid)
                 self._require_worker(task, conn, iid, uid)
             a, t = S.assignments, now()
@@ -163,7 +163,10 @@ class LocalWork:
     # -- checks --------------------------------------------------------------------------
     def _require_item(self, task: Any, conn: sa.Connection, iid: int) -> str:
         ti = S.task_items
-        status = conn.execute(sa.select(ti.c.status).where(ti.c.task_id == task.id, ti.c.item_id == iid)).scalar()
+        # FOR UPDATE (PostgreSQL): one writer per item at a time, so the status derived from
+        # every worker's label never misses a concurrent submit.  SQLite writers queue anyway.
+        status = conn.execute(sa.select(ti.c.status).where(ti.c.task_id == task.id, ti.c.item_id == iid)
+                              .with_for_update()).scalar()
         if status is None:
             raise NotFoundError(f"item {iid} is not in task {task.id!r}")
         return str(status)

@@ -181,9 +181,10 @@ class Tasks:
             raise NotFoundError(f"no task with id {task_id!r}")
         return tasks[0]
 
-    def list(self, page: int = 1, per_page: int = 128, worker_id: str | None = None, reviewer_id: str | None = None,
-             status: str | None = None, dataset: Dataset | str | None = None, ids: Sequence[str] | None = None) -> TaskPage:
-        """A page of tasks, newest first; optionally only those a user works on or reviews."""
+    def list(self, page: int = 1, per_page: int = 128, worker_id: str | Sequence[str] | None = None,
+             reviewer_id: str | Sequence[str] | None = None, status: str | None = None,
+             dataset: Dataset | str | None = None, ids: Sequence[str] | None = None) -> TaskPage:
+        """A page of tasks, newest first; optionally only those a user (or any of several) works on or reviews."""
         if isinstance(page, bool) or not isinstance(page, int) or page < 1:
             raise ValidationError("must be a whole number >= 1", "page", page)
         if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 1000:
@@ -192,7 +193,8 @@ class Tasks:
         conds: builtins.list[Any] = []
         for uid, role in ((worker_id, "worker"), (reviewer_id, "reviewer")):
             if uid is not None:
-                conds.append(sa.exists().where(m.c.task_id == t.c.id, m.c.user_id == uid, m.c.role == role))
+                uids = [uid] if isinstance(uid, str) else list(uid)  # any of several users
+                conds.append(sa.exists().where(m.c.task_id == t.c.id, m.c.user_id.in_(uids), m.c.role == role))
         if status is not None:
             conds.append(t.c.status == status)
         if dataset is not None:

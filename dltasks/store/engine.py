@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import threading
 from typing import Any, Iterator, Sequence
 
@@ -162,10 +163,15 @@ def translate_errors() -> Iterator[None]:
         raise ConflictError(f"the write conflicts with stored data: {exc.orig}") from exc
     except sa.exc.OperationalError as exc:
         raise DltasksError(f"database error: {exc.orig}") from exc
+    except sa.exc.DataError as exc:  # PostgreSQL: a NUL character, a number out of range, bad JSON
+        raise ValidationError(f"a value cannot be stored: {str(exc.orig).splitlines()[0]}") from exc
     except Exception as exc:  # driver errors raised from the raw bulk paths
         name = type(exc).__name__
         if name in ("IntegrityError", "UniqueViolation", "ForeignKeyViolation"):
             raise ConflictError(f"the write conflicts with stored data: {exc}") from exc
         if name == "OperationalError" and type(exc).__module__.startswith(("sqlite3", "psycopg")):
             raise DltasksError(f"database error: {exc}") from exc
+        psycopg = sys.modules.get("psycopg")
+        if psycopg is not None and isinstance(exc, psycopg.DataError):  # from the COPY path
+            raise ValidationError(f"a value cannot be stored: {str(exc).splitlines()[0]}") from exc
         raise
