@@ -27,8 +27,11 @@ Examples
 (30, ['circle', 'square', 'triangle'])
 >>> len(load_truth(dataset))
 30
->>> build_demo(folder + "/demo.db", n_items=30).datasets.get(name="shapes").items.count()
+>>> again = build_demo(folder + "/demo.db", n_items=30)  # the same settings: reused as it is
+>>> again.datasets.get(name="shapes").items.count()
 30
+>>> store.close(); again.close()
+>>> import shutil; shutil.rmtree(folder)
 """
 from __future__ import annotations
 

@@ -145,9 +145,14 @@ def test_bad_item_counts(tmp_path, n_items):
 
 
 def test_memory_store_writes_images_to_a_temp_folder():
+    import shutil
+
     store = demo.build_demo("sqlite://", n_items=N)
     paths = store.datasets.get(name="shapes").items.to_df()["path"]
     assert all(os.path.isfile(p) for p in paths)
+    folder = os.path.dirname(os.path.dirname(paths.iloc[0]))  # <folder>/<split>/<name>
+    assert os.path.basename(folder).startswith("dltasks-demo-")
+    shutil.rmtree(folder)
 
 
 def test_catalogue_is_deterministic_and_inside_the_image():
