@@ -65,7 +65,10 @@ _EPS = 1e-10  # probability floor, the same as crowd-kit's
 
 @dataclass(frozen=True)
 class _Votes:
-    """Votes as integer codes plus the sorted ids the codes point into."""
+    """Votes as integer codes plus the ids the codes point into.
+
+    ``items`` are in order of first appearance; ``workers`` and ``labels`` sorted.
+    """
 
     item: np.ndarray
     worker: np.ndarray
@@ -126,7 +129,8 @@ def _factorize(values: pd.Series, field: str, sort: bool) -> tuple[np.ndarray, p
     if len(codes) and codes.min() < 0:
         bad = int(np.flatnonzero(codes < 0)[0])
         raise ValidationError("missing value in a vote", field=field, value=f"row {bad}")
-    return codes.astype(np.int32), pd.Index(uniques, name=field)
+    small = len(uniques) < 2**31
+    return codes.astype(np.int32 if small else np.int64), pd.Index(uniques, name=field)
 
 
 def _encode(labels: pd.DataFrame, workers: bool = True) -> _Votes:
@@ -284,14 +288,17 @@ def threshold_consensus(
 
 
 def _worker_weights(votes: _Votes, weights: Mapping[str, float] | pd.Series) -> np.ndarray:
-    series = weights if isinstance(weights, pd.Series) else pd.Series(dict(weights), dtype=float)
-    aligned = series.reindex(votes.workers)
-    missing = aligned.isna().to_numpy()
+    try:
+        series = weights if isinstance(weights, pd.Series) else pd.Series(dict(weights), dtype=float)
+        aligned = series.reindex(votes.workers)
+        values = aligned.to_numpy(dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValidationError(f"must map worker -> number ({error})", field="weights") from error
+    missing = np.isnan(values)
     if missing.any():
         raise ValidationError(
             "no weight for some workers", field="weights", value=list(votes.workers[missing][:5])
         )
-    values = aligned.to_numpy(dtype=float)
     if not np.isfinite(values).all() or (values < 0).any():
         raise ValidationError("weights must be finite and >= 0", field="weights", value=series.to_dict())
     return values[votes.worker]

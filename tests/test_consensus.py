@@ -163,8 +163,9 @@ def test_majority_vote_cases(frame, weights, expected):
 
 @pytest.mark.parametrize(
     "weights",
-    [{"a": 1.0}, {"a": 1.0, "b": -1.0}, {"a": 1.0, "b": float("nan")}],
-    ids=["missing-worker", "negative", "nan"],
+    [{"a": 1.0}, {"a": 1.0, "b": -1.0}, {"a": 1.0, "b": float("nan")}, {"a": 1.0, "b": "heavy"},
+     pd.Series([1.0, 2.0, 3.0], index=["a", "a", "b"])],
+    ids=["missing-worker", "negative", "nan", "not-a-number", "duplicate-worker"],
 )
 def test_majority_vote_bad_weights(weights):
     with pytest.raises(ValidationError) as info:
