@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 
+import json
 import math
 import mimetypes
 import os
@@ -289,7 +290,30 @@ class Items:
         df["created_at"] = pd.to_datetime(df["created_at"], unit="s", utc=True)
         if metadata == "dict":
             df["metadata"] = [jsonutil.loads(m) for m in df["metadata"]]
+        elif metadata == "flat" and self._db.dialect == "sqlite":
+            self._restore_booleans(df)
         return df
+
+    def _restore_booleans(self, df: pd.DataFrame) -> None:
+        """SQLite's json_extract gives true/false as 1/0: turn such columns back into booleans.
+
+        Only columns holding nothing but 0/1 are checked, with one indexed look-up each.
+        """
+        for col in [c for c in df.columns if c.startswith("metadata.user.")]:
+            values = df[col]
+            if values.dtype.kind not in "iuf" and values.dtype != object:
+                continue
+            present = values.dropna()
+            if present.empty or not present.isin([0, 1]).all() or not all(
+                    isinstance(v, (int, float, np.integer, np.floating)) for v in present.iloc[:100]):
+                continue
+            path = "$" + "".join(f'."{k}"' for k in col.split(".")[1:])
+            with self._db.read() as conn:
+                is_bool = conn.execute(sa.select(sa.literal(1)).where(
+                    S.items.c.dataset_id == self._dataset.id,
+                    sa.func.json_type(S.items.c.metadata, path).in_(["true", "false"])).limit(1)).first()
+            if is_bool:
+                df[col] = values.map({1: True, 0: False, 1.0: True, 0.0: False}).astype("boolean")
 
     def metadata_keys(self) -> builtins.list[str]:
         """Dot paths of every user metadata key written to this dataset, e.g. ``'user.colour'``."""
@@ -464,13 +488,41 @@ def _metadata_json(df: pd.DataFrame, user_cols: dict[str, str]) -> builtins.list
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    if base is None:
+    nested = _check_key_paths(list(user_cols.values()))
+    if base is None and not nested:
         return ['{"user":' + line + ',"system":{}}' for line in lines]
-    import json
-
     out = []
-    for line, m in zip(lines, base):
-        merged = jsonutil.merge_patch({"user": {}, "system": {}}, m)
-        merged["user"] = {**merged.get("user", {}), **json.loads(line)}
+    for i, line in enumerate(lines):
+        user = json.loads(line)
+        if nested:
+            user = _nest(user)
+        merged = jsonutil.merge_patch({"user": {}, "system": {}}, base[i] if base is not None else {})
+        merged["user"] = jsonutil.merge_patch(merged.get("user", {}), user)
         out.append(jsonutil.dumps(merged))
+    return out
+
+
+def _check_key_paths(keys: builtins.list[str]) -> bool:
+    """Whether dotted keys (``camera.model``) need nesting; refuse a key that is also a branch."""
+    dotted = [k for k in keys if "." in k]
+    branches = {k.rsplit(".", i)[0] for k in dotted for i in range(1, k.count(".") + 1)}
+    clash = sorted(set(keys) & branches)
+    if clash:
+        raise ValidationError(f"user.{clash[0]} is both a value and a group of keys", "df", f"user.{clash[0]}")
+    return bool(dotted)
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """``{"camera.model": "X"}`` → ``{"camera": {"model": "X"}}``.
+
+    >>> _nest({"camera.model": "X", "camera.iso": 100, "colour": "red"})
+    {'camera': {'model': 'X', 'iso': 100}, 'colour': 'red'}
+    """
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        *parents, leaf = key.split(".")
+        node = out
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
     return out

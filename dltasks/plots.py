@@ -62,8 +62,19 @@ def _rows_figsize(n_rows: int, figsize: FigSize | None, width: float = 8.0) -> F
     return figsize if figsize is not None else (width, max(2.5, 0.32 * n_rows + 1.4))
 
 
+class ChartFigure(Figure):
+    """A Figure that shows itself in a notebook, with or without ``%matplotlib inline``."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=100)
+        return buf.getvalue()
+
+
 def _new_axes(figsize: FigSize) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = ChartFigure(figsize=figsize, layout="constrained")
     return fig, fig.add_subplot()
 
 

@@ -179,3 +179,31 @@ def test_annotations_import_list_and_frame(dataset, unchanged):
         dataset.annotations.import_df(pd.DataFrame({"item_id": [ids[0]], "label": [""]}))
     assert info.value.field == "label"
     check()
+
+
+def test_import_df_nests_dotted_user_columns(store):
+    ds = store.datasets.create("nested")
+    ds.items.import_df(pd.DataFrame({"name": ["a.jpg", "b.jpg"], "user.camera.model": ["X100", "Q2"],
+                                     "user.camera.iso": [100, 200], "user.colour": ["red", "blue"]}))
+    item = ds.items.get(filepath="/a.jpg")
+    assert item.metadata["user"] == {"camera": {"model": "X100", "iso": 100}, "colour": "red"}
+    assert ds.items.to_df()["metadata.user.camera.model"].tolist() == ["X100", "Q2"]
+    assert ds.items.count(dl.Filters(field="metadata.user.camera.model", values="Q2")) == 1
+
+
+def test_import_df_refuses_a_key_that_is_also_a_group(store, unchanged):
+    ds = store.datasets.create("clash")
+    check = unchanged()
+    with pytest.raises(ValidationError) as info:
+        ds.items.import_df(pd.DataFrame({"name": ["a"], "user.camera": ["x"], "user.camera.model": ["y"]}))
+    assert info.value.field == "df" and "user.camera" in str(info.value)
+    check()
+
+
+def test_flat_frame_gives_booleans_back(store):
+    ds = store.datasets.create("flags")
+    ds.items.import_df(pd.DataFrame({"name": ["a", "b", "c"], "user.checked": [True, False, None],
+                                     "user.count": [1, 0, 1]}))
+    df = ds.items.to_df()
+    assert df["metadata.user.checked"].tolist()[:2] == [True, False] and pd.isna(df["metadata.user.checked"][2])
+    assert df["metadata.user.count"].tolist() == [1, 0, 1]
