@@ -1,0 +1,99 @@
+"""The FastAPI application: Clarifai's task API plus dltasks' own routes, over one store.
+
+Examples
+--------
+>>> import dltasks as dl
+>>> from dltasks.server.app import create_app
+>>> app = create_app(dl.connect("sqlite://"))
+>>> sorted(p for p in app.openapi()["paths"] if p.startswith("/v2"))[:2]
+['/v2/tasks', '/v2/tasks/{task_id}']
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+import dltasks
+from dltasks.errors import ValidationError
+from dltasks.server import errors, models
+from dltasks.server.limits import DEFAULT_MAX_BODY, BodyLimit
+from dltasks.server.tokens import TokenCache
+
+__all__ = ["create_app"]
+
+_ERRORS = {
+    400: "Bad input: `status.field` names the field; nothing was written",
+    401: "No or invalid `Authorization: Key <token>` header",
+    403: "The token may not do this",
+    404: "No such task, dataset, item or user",
+    409: "Conflicts with stored data (a taken name, an ambiguous lookup)",
+    413: "The request body is over the server's size limit",
+    503: "The store is busy or unreachable: try again",
+}
+
+DESCRIPTION = """\
+Clarifai-shaped task API (`/v2/tasks`, `/v2/users/{user_id}/apps/{app_id}/tasks`) and
+dltasks' own routes (`/api/v1/…`) over one dltasks store.  Every request needs
+`Authorization: Key <token>` (`dltasks token create USER_ID [--admin] --store URL`).
+Every response has Clarifai's envelope `{"status": {"code": 10000, "description": "Ok"}, …}`.
+"""
+
+
+def _open(store: Any) -> Any:
+    if isinstance(store, (str, os.PathLike)):
+        store = dltasks.connect(store)
+    if not hasattr(store, "db"):
+        raise ValidationError("the server needs a local store (SQLite or PostgreSQL), not a remote one",
+                              "store", store)
+    return store
+
+
+def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: float = 10.0) -> FastAPI:
+    """The ASGI app serving ``store`` (a :class:`dltasks.Store` or its URL).
+
+    Parameters
+    ----------
+    store : Store or str
+        A local store; an in-memory SQLite store only suits a single-threaded test client.
+    max_body_bytes : int
+        Larger request bodies are refused with 413.
+    token_ttl : float
+        Seconds a looked-up token is remembered (a revoked token works that long at most).
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The app; run it with uvicorn (``dltasks serve`` does).
+    """
+    from dltasks.server import routes_clarifai, routes_data, routes_tasks
+
+    store = _open(store)
+    app = FastAPI(title="dltasks", version=dltasks.__version__, description=DESCRIPTION)
+    app.state.store = store
+    app.state.tokens = TokenCache(store, ttl=token_ttl)
+    responses: dict[int | str, dict[str, Any]] = {
+        code: {"model": models.ErrorResponse, "description": text} for code, text in _ERRORS.items()}
+    for module in (routes_clarifai, routes_data, routes_tasks):
+        app.include_router(module.router, responses=responses)
+    errors.install(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The spec with FastAPI's 422 replaced by the 400 this server really sends."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    for path in spec.get("paths", {}).values():
+        for op in path.values():
+            op.get("responses", {}).pop("422", None)
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    app.openapi_schema = spec
+    return spec

@@ -1,0 +1,139 @@
+"""``dltasks serve`` and ``dltasks token``: run the team server, manage its API tokens.
+
+Examples
+--------
+>>> import argparse
+>>> parser = argparse.ArgumentParser(prog="dltasks")
+>>> add_parsers(parser.add_subparsers(dest="command"))
+>>> args = parser.parse_args(["serve", "--store", "team.db"])
+>>> args.host, args.port, args.store
+('127.0.0.1', 8765, 'team.db')
+"""
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+from typing import Any
+
+import sqlalchemy as sa
+
+from dltasks.errors import ValidationError
+
+__all__ = ["add_parsers", "serve", "token_create", "token_list", "token_revoke"]
+
+
+def _default_store() -> str:
+    return os.environ.get("DLTASKS_STORE", "dltasks.db")
+
+
+def add_parsers(subparsers: Any) -> None:
+    """Add ``serve`` and ``token`` to the ``dltasks`` command."""
+    p = subparsers.add_parser("serve", help="serve a store over HTTP (Clarifai-shaped /v2/tasks and /api/v1)")
+    p.add_argument("--store", default=_default_store(), help="store URL or SQLite path (default: $DLTASKS_STORE "
+                   "or ./dltasks.db)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--max-body-mb", type=float, default=32.0, help="largest request body accepted (MiB)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=serve)
+
+    t = subparsers.add_parser("token", help="create, list or revoke API tokens of the server")
+    tsub = t.add_subparsers(dest="token_command", required=True)
+    c = tsub.add_parser("create", help="print a new token for USER_ID (registered if new)")
+    c.add_argument("user_id")
+    c.add_argument("--admin", action="store_true", help="may manage datasets, items, tasks and users")
+    c.add_argument("--store", default=_default_store())
+    c.set_defaults(func=token_create)
+    ls = tsub.add_parser("list", help="list token holders (tokens themselves are stored hashed)")
+    ls.add_argument("--store", default=_default_store())
+    ls.set_defaults(func=token_list)
+    r = tsub.add_parser("revoke", help="revoke every token of USER_ID")
+    r.add_argument("user_id")
+    r.add_argument("--store", default=_default_store())
+    r.set_defaults(func=token_revoke)
+
+
+def _local_store(url: str) -> Any:
+    from dltasks.store import Store
+
+    if url.startswith(("http://", "https://")):
+        raise ValidationError("the server serves a local store: give a SQLite path or postgresql:// URL", "store", url)
+    if url in ("sqlite://", "sqlite:///:memory:", ":memory:"):
+        raise ValidationError("an in-memory store would vanish with the server: give a file or PostgreSQL",
+                              "store", url)
+    return Store(url)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the server until interrupted."""
+    try:
+        import uvicorn
+
+        from dltasks.server.app import create_app
+    except ImportError as exc:  # pragma: no cover - without the extra
+        print(f"dltasks serve needs the server extra: pip install 'dltasks[server]' ({exc})", file=sys.stderr)
+        return 1
+    store = _local_store(args.store)
+    if not _is_loopback(args.host):
+        print(f"warning: serving on {args.host}: anyone who can reach this address and holds a token can use "
+              "the store; prefer 127.0.0.1 behind an HTTPS proxy", file=sys.stderr)
+    from dltasks.store import schema as S
+
+    with store.db.read() as conn:
+        tokens = conn.execute(sa.select(sa.func.count()).select_from(S.api_tokens)).scalar_one()
+    if not tokens:
+        print(f"no API tokens yet: create one with  dltasks token create YOUR_ID --admin --store {args.store}",
+              file=sys.stderr)
+    app = create_app(store, max_body_bytes=int(args.max_body_mb * 1024 * 1024))
+    print(f"dltasks serving {store.url} on http://{args.host}:{args.port}  (API docs: /docs)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    store.close()
+    return 0
+
+
+def token_create(args: argparse.Namespace) -> int:
+    """Print a new token (shown once; only its hash is stored)."""
+    from dltasks.server.tokens import create_token
+
+    store = _local_store(args.store)
+    print(create_token(store, args.user_id, admin=args.admin))
+    store.close()
+    return 0
+
+
+def token_list(args: argparse.Namespace) -> int:
+    """Print one line per token: user id, admin or user, created (UTC)."""
+    from dltasks.store import schema as S
+    from dltasks.timeutil import from_epoch
+
+    store = _local_store(args.store)
+    t = S.api_tokens
+    with store.db.read() as conn:
+        rows = conn.execute(sa.select(t.c.user_id, t.c.admin, t.c.created_at).order_by(t.c.user_id, t.c.created_at)).all()
+    for user_id, admin, created in rows:
+        print(f"{user_id}\t{'admin' if admin else 'user'}\t{from_epoch(created):%Y-%m-%d %H:%M:%S}")
+    store.close()
+    return 0
+
+
+def token_revoke(args: argparse.Namespace) -> int:
+    """Delete every token of a user (running servers forget them within their token TTL)."""
+    from dltasks.store import schema as S
+
+    store = _local_store(args.store)
+    with store.db.atomic() as conn:
+        n = conn.execute(sa.delete(S.api_tokens).where(S.api_tokens.c.user_id == args.user_id)).rowcount
+    print(f"revoked {n} token(s) of {args.user_id}")
+    store.close()
+    return 0

@@ -1,0 +1,154 @@
+"""Clarifai's response envelope and status codes, and the map from dltasks errors to HTTP.
+
+Every response carries ``{"status": {"code", "description"}}``: ``10000``/``"Ok"`` on
+success; on an error a Clarifai-like code, a description that names the bad field, the
+field itself and the right HTTP status.  The handlers are installed by :func:`install`.
+
+Examples
+--------
+>>> from dltasks.errors import ValidationError
+>>> http, body = error_body(ValidationError("must be >= 1", "workers_per_input", 0))
+>>> http, body["status"]["code"], body["status"]["field"]
+(400, 11102, 'workers_per_input')
+>>> ok()["status"]
+{'code': 10000, 'description': 'Ok'}
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from dltasks.errors import (ConflictError, DltasksError, NotFoundError, PermissionDeniedError,
+                            ValidationError)
+
+__all__ = ["SUCCESS", "ok", "status", "error_body", "ApiProblem", "install", "STATUS_NAMES"]
+
+log = logging.getLogger("dltasks.server")
+
+SUCCESS = 10000
+TRY_AGAIN = 10030
+CONN_INSUFFICIENT_SCOPES = 11007
+CONN_KEY_INVALID = 11008
+CONN_KEY_NOT_FOUND = 11009
+CONN_BAD_REQUEST_FORMAT = 11100
+CONN_DOES_NOT_EXIST = 11101
+CONN_INVALID_REQUEST = 11102
+CONN_METHOD_NOT_ALLOWED = 11103
+DATABASE_DUPLICATE_KEY = 40010
+RPC_MAX_MESSAGE_SIZE_EXCEEDED = 40033
+TASK_CONFLICT = 54100
+TASK_MISSING = 54102
+INTERNAL_SERVER_ISSUE = 98004
+
+#: Clarifai's names for the codes this server sends.
+STATUS_NAMES = {
+    SUCCESS: "SUCCESS", TRY_AGAIN: "TRY_AGAIN", CONN_INSUFFICIENT_SCOPES: "CONN_INSUFFICIENT_SCOPES",
+    CONN_KEY_INVALID: "CONN_KEY_INVALID", CONN_KEY_NOT_FOUND: "CONN_KEY_NOT_FOUND",
+    CONN_BAD_REQUEST_FORMAT: "CONN_BAD_REQUEST_FORMAT", CONN_DOES_NOT_EXIST: "CONN_DOES_NOT_EXIST",
+    CONN_INVALID_REQUEST: "CONN_INVALID_REQUEST", CONN_METHOD_NOT_ALLOWED: "CONN_METHOD_NOT_ALLOWED",
+    DATABASE_DUPLICATE_KEY: "DATABASE_DUPLICATE_KEY", RPC_MAX_MESSAGE_SIZE_EXCEEDED: "RPC_MAX_MESSAGE_SIZE_EXCEEDED",
+    TASK_CONFLICT: "TASK_CONFLICT", TASK_MISSING: "TASK_MISSING", INTERNAL_SERVER_ISSUE: "INTERNAL_SERVER_ISSUE",
+}
+
+
+class ApiProblem(Exception):
+    """An error answered as-is: HTTP status, Clarifai code, description (and maybe a field)."""
+
+    def __init__(self, http_status: int, code: int, description: str, field: str | None = None) -> None:
+        super().__init__(description)
+        self.http_status, self.code, self.description, self.field = http_status, code, description, field
+
+
+def status(code: int = SUCCESS, description: str = "Ok", **extra: Any) -> dict[str, Any]:
+    """A Clarifai ``status`` object."""
+    out: dict[str, Any] = {"code": code, "description": description}
+    out.update({k: v for k, v in extra.items() if v is not None})
+    return out
+
+
+def ok(**payload: Any) -> dict[str, Any]:
+    """The success envelope with ``payload`` next to the status."""
+    return {"status": status(), **payload}
+
+
+def _jsonable_value(value: Any) -> Any:
+    from dltasks.remote.wire import jsonable
+
+    return jsonable(value)
+
+
+def error_body(exc: BaseException, tasks_route: bool = False) -> tuple[int, dict[str, Any]]:
+    """HTTP status and envelope for an error raised while answering a request."""
+    if isinstance(exc, ApiProblem):
+        return exc.http_status, {"status": status(exc.code, exc.description, field=exc.field)}
+    if isinstance(exc, ValidationError):
+        extra: dict[str, Any] = {"field": exc.field, "message": exc.message}
+        plain = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        if str(exc) != plain:  # the error names the bad value too
+            extra["value"] = _jsonable_value(exc.value)
+            extra["has_value"] = True
+        return 400, {"status": status(CONN_INVALID_REQUEST, str(exc), **extra)}
+    if isinstance(exc, PermissionDeniedError):
+        return 403, {"status": status(CONN_INSUFFICIENT_SCOPES, str(exc))}
+    if isinstance(exc, NotFoundError):
+        return 404, {"status": status(TASK_MISSING if tasks_route else CONN_DOES_NOT_EXIST, str(exc))}
+    if isinstance(exc, ConflictError):
+        return 409, {"status": status(TASK_CONFLICT if tasks_route else DATABASE_DUPLICATE_KEY, str(exc))}
+    if isinstance(exc, DltasksError):  # a database error (lock timeout, lost connection): try again
+        log.warning("store error: %s", exc)
+        return 503, {"status": status(TRY_AGAIN, f"the store could not answer, try again ({exc})")}
+    log.exception("unexpected error", exc_info=exc)
+    return 500, {"status": status(INTERNAL_SERVER_ISSUE, "internal server error")}
+
+
+_UNION_TAGS = {"str", "int", "float", "bool", "list", "dict", "none", "function-after", "function-plain"}
+
+
+def _loc_to_field(loc: Any) -> str:
+    """``("body", "tasks", 0, "name")`` → ``"tasks[0].name"`` (union member tags dropped)."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")
+             and not (isinstance(p, str) and (p in _UNION_TAGS or any(c in p for c in "[('\"")))]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "body"
+
+
+def install(app: Any) -> None:
+    """Answer every error of ``app`` with the envelope (FastAPI exception handlers)."""
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    def respond(request: Any, exc: BaseException) -> JSONResponse:
+        tasks_route = "/tasks" in request.url.path
+        http, body = error_body(exc, tasks_route)
+        return JSONResponse(body, status_code=http)
+
+    async def on_validation(request: Any, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request", "type": ""}
+        if first.get("type") == "json_invalid":
+            return JSONResponse({"status": status(CONN_BAD_REQUEST_FORMAT, "the body is not valid JSON",
+                                                  field="body")}, status_code=400)
+        fld = _loc_to_field(first.get("loc", ()))
+        msg = str(first.get("msg", "invalid value"))
+        return JSONResponse({"status": status(CONN_INVALID_REQUEST, f"{fld}: {msg}", field=fld, message=msg)},
+                            status_code=400)
+
+    async def on_http(request: Any, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: CONN_DOES_NOT_EXIST, 405: CONN_METHOD_NOT_ALLOWED, 401: CONN_KEY_INVALID,
+                403: CONN_INSUFFICIENT_SCOPES, 413: RPC_MAX_MESSAGE_SIZE_EXCEEDED}.get(exc.status_code,
+                                                                                       CONN_INVALID_REQUEST)
+        detail = exc.detail if isinstance(exc.detail, str) else "request failed"
+        return JSONResponse({"status": status(code, detail)}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    async def on_error(request: Any, exc: Exception) -> JSONResponse:
+        return respond(request, exc)
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(ApiProblem, on_error)
+    app.add_exception_handler(DltasksError, on_error)
+    app.add_exception_handler(Exception, on_error)

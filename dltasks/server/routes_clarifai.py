@@ -1,0 +1,165 @@
+"""Clarifai's task API: ``/v2/tasks`` and ``/v2/users/{user_id}/apps/{app_id}/tasks``.
+
+A Clarifai *app* is the served store.  ``input_source`` ``DATASET`` names a dataset (by id
+or name); ``ALL_INPUTS`` means the dataset named by ``app_id`` in the long route, or the
+store's only dataset.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from dltasks.errors import NotFoundError, ValidationError
+from dltasks.server import models as M
+from dltasks.server.clarifai import ClarifaiTask, parse_task, rename_field, task_to_clarifai
+from dltasks.server.deps import admin, principal, store_of
+from dltasks.server.errors import ok
+from dltasks.server.tokens import Principal
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Clarifai tasks"])
+
+_IDS_HELP = "Repeat the parameter or separate ids with commas."
+
+
+def _app_id(request: Request) -> str | None:
+    return request.path_params.get("app_id")
+
+
+def _out(request: Request, task: Any) -> dict[str, Any]:
+    return task_to_clarifai(task, app_id=_app_id(request), user_id=request.path_params.get("user_id"))
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    out = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return out or None
+
+
+def _dataset(store: Any, parsed: ClarifaiTask, app_id: str | None, where: str) -> Any:
+    kind, ref = parsed.source
+    if kind == "DATASET":
+        for key in ("dataset_id", "name"):
+            try:
+                return store.datasets.get(**{key: ref})
+            except NotFoundError:
+                continue
+        raise NotFoundError(f"{where}.input_source.id: no dataset with id or name {ref!r}")
+    if app_id is not None:
+        for key in ("dataset_id", "name"):
+            try:
+                return store.datasets.get(**{key: app_id})
+            except NotFoundError:
+                continue
+    datasets = store.datasets.list()
+    if len(datasets) == 1:
+        return datasets[0]
+    raise ValidationError(f"ALL_INPUTS is ambiguous: the store has {len(datasets)} datasets; use "
+                          "{\"type\": \"DATASET\", \"id\": …} or the route /v2/users/{user_id}/apps/{dataset}/tasks",
+                          f"{where}.input_source.type", "ALL_INPUTS")
+
+
+def _parse(task: M.TaskIn, i: int) -> ClarifaiTask:
+    return parse_task(task.model_dump(exclude_none=True), where=f"tasks[{i}]")
+
+
+def _create(store: Any, body: M.PostTasksRequest, app_id: str | None) -> list[Any]:
+    parsed = [_parse(t, i) for i, t in enumerate(body.tasks)]
+    created = []
+    with store.db.atomic():  # all tasks or none
+        for i, p in enumerate(parsed):
+            dataset = _dataset(store, p, app_id, f"tasks[{i}]")
+            try:
+                task = dataset.tasks.create(**p.options)
+                if p.status not in (None, task.status):
+                    task.status = p.status
+                    task = task.update()
+            except ValidationError as exc:
+                raise rename_field(exc, p.paths) from None
+            created.append(task)
+    return created
+
+
+def _overwrite(store: Any, body: M.PatchTasksRequest) -> list[Any]:
+    parsed = []
+    for i, t in enumerate(body.tasks):
+        if not t.id:
+            raise ValidationError("give the id of the task to overwrite", f"tasks[{i}].id", None)
+        parsed.append((t.id, _parse(t, i)))
+    updated = []
+    with store.db.atomic():
+        for i, (task_id, p) in enumerate(parsed):
+            task = store.tasks.get(task_id)
+            if p.source[0] == "DATASET" and p.source[1] not in (task.dataset_id, task.dataset.name):
+                raise ValidationError("a task's inputs cannot move to another dataset",
+                                      f"tasks[{i}].input_source.id", p.source[1])
+            o = p.options
+            task.name = o["task_name"]
+            task.worker_strategy = o["worker_strategy"]
+            task.assignee_ids = o["assignee_ids"]
+            task.workers_per_input = o.get("workers_per_input", 1)
+            task.weights = o.get("weights") or {u: 1.0 for u in o["assignee_ids"]}
+            task.review_strategy = o["review_strategy"]
+            task.reviewer_ids = o["reviewer_ids"]
+            task.approval_threshold = o.get("approval_threshold")
+            task.labels = o["labels"]
+            task.priority = o.get("priority", task.priority)
+            task.status = p.status or "in_progress"
+            task.metadata = o["metadata"]  # a full overwrite: Clarifai's metadata and ours
+            try:
+                updated.append(task.update())
+            except ValidationError as exc:
+                raise rename_field(exc, p.paths) from None
+    return updated
+
+
+def _app_route(user_id: str, app_id: str) -> None:
+    """The ``user_id`` (the app's owner; any) and ``app_id`` (a dataset id or name) of the long route."""
+
+
+def _routes(prefix: str, deps: list[Any]) -> None:
+    router = APIRouter(tags=["Clarifai tasks"], dependencies=deps)
+    _ROUTERS.append(router)
+
+    @router.post(prefix, response_model=M.TasksResponse, summary="Create tasks (all or none)")
+    def post_tasks(request: Request, body: M.PostTasksRequest, store: Any = Depends(store_of),
+                   who: Principal = Depends(admin)) -> dict[str, Any]:
+        return ok(tasks=[_out(request, t) for t in _create(store, body, _app_id(request))])
+
+    @router.get(prefix + "/{task_id}", response_model=M.TaskResponse, summary="Get a task by id")
+    def get_task(request: Request, task_id: str, store: Any = Depends(store_of),
+                 who: Principal = Depends(principal)) -> dict[str, Any]:
+        return ok(task=_out(request, store.tasks.get(task_id)))
+
+    @router.get(prefix, response_model=M.TasksResponse, summary="List tasks (newest first)")
+    def list_tasks(request: Request,
+                   page: Annotated[int, Query(ge=1, le=10**9)] = 1,
+                   per_page: Annotated[int, Query(ge=1, le=1000)] = 128,
+                   worker_user_ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
+                   review_user_ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
+                   ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
+                   store: Any = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+        found = store.tasks.list(page=page, per_page=per_page, worker_id=_split(worker_user_ids),
+                                 reviewer_id=_split(review_user_ids), ids=_split(ids))
+        return ok(tasks=[_out(request, t) for t in found])
+
+    @router.patch(prefix, response_model=M.TasksResponse, summary="Overwrite tasks (all or none)")
+    def patch_tasks(request: Request, body: M.PatchTasksRequest, store: Any = Depends(store_of),
+                    who: Principal = Depends(admin)) -> dict[str, Any]:
+        return ok(tasks=[_out(request, t) for t in _overwrite(store, body)])
+
+    @router.delete(prefix, response_model=M.StatusResponse, summary="Delete tasks (all or none)")
+    def delete_tasks(body: M.DeleteTasksRequest, store: Any = Depends(store_of),
+                     who: Principal = Depends(admin)) -> dict[str, Any]:
+        store.tasks.delete(task_ids=body.ids)
+        return ok()
+
+
+_ROUTERS: list[APIRouter] = []
+_routes("/v2/tasks", [])
+_routes("/v2/users/{user_id}/apps/{app_id}/tasks", [Depends(_app_route)])
+for _r in _ROUTERS:
+    router.include_router(_r)

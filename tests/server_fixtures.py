@@ -1,0 +1,160 @@
+"""Fixtures for the server, client and PostgreSQL tests.
+
+``backend`` runs a test on three stores: a local SQLite file, a live ``dltasks serve``
+(real uvicorn in a thread on a free 127.0.0.1 port, called by the real ``RemoteStore``),
+and PostgreSQL (skipped unless ``DLTASKS_PG_URL`` is set, as ``.ci/setup-postgres.sh`` does).
+Import what a test file needs: ``from server_fixtures import backend, live_server``.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from typing import Any, Callable, Iterator
+
+import pytest
+
+import dltasks as dl
+
+PG_ENV = "DLTASKS_PG_URL"
+
+
+class LiveServer:
+    """A real uvicorn server over ``store_url`` in a background thread (127.0.0.1, free port)."""
+
+    def __init__(self, store_url: str, **app_options: Any) -> None:
+        import uvicorn
+
+        from dltasks.server.app import create_app
+        from dltasks.store import Store
+
+        self.store = Store(store_url)
+        self.app = create_app(self.store, **app_options)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_keep_alive=30)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+
+    def token(self, user_id: str, admin: bool = False) -> str:
+        """A new API token for ``user_id``."""
+        from dltasks.server.tokens import create_token
+
+        return create_token(self.store, user_id, admin=admin)
+
+    def connect(self, user_id: str = "admin@example.com", admin: bool = True) -> Any:
+        """A ``RemoteStore`` acting as ``user_id``."""
+        return dl.connect(self.url, token=self.token(user_id, admin=admin))
+
+    def stop(self) -> None:
+        """Stop the server and close its store."""
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+        self.sock.close()
+        self.store.close()
+
+
+def pg_admin_url() -> str | None:
+    """The PostgreSQL URL CI exports, or ``None``."""
+    return os.environ.get(PG_ENV) or None
+
+
+class PgDatabases:
+    """Creates throwaway databases on the PostgreSQL server of ``DLTASKS_PG_URL``."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.created: list[str] = []
+
+    def _exec(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def new(self) -> str:
+        """The URL of a new, empty database."""
+        name = "dltasks_t_" + uuid.uuid4().hex[:12]
+        self._exec(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        base, _, _ = self.admin_url.rpartition("/")
+        return f"{base}/{name}"
+
+    def drop_all(self) -> None:
+        """Drop every database made here."""
+        for name in self.created:
+            try:
+                self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except Exception:  # pragma: no cover - best effort
+                pass
+        self.created.clear()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database URL (skips without ``DLTASKS_PG_URL``)."""
+    admin = pg_admin_url()
+    if admin is None:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (source .ci/setup-postgres.sh to start a local server)")
+    dbs = PgDatabases(admin)
+    yield dbs.new()
+    dbs.drop_all()
+
+
+@pytest.fixture
+def live_server(tmp_path: Any) -> Iterator[LiveServer]:
+    """A running server over a fresh SQLite file."""
+    server = LiveServer(str(tmp_path / "server.db"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server_factory(tmp_path: Any) -> Iterator[Callable[..., LiveServer]]:
+    """Start servers over given store URLs (stopped at the end of the test)."""
+    servers: list[LiveServer] = []
+
+    def start(store_url: str | None = None, **options: Any) -> LiveServer:
+        server = LiveServer(store_url or str(tmp_path / f"server{len(servers)}.db"), **options)
+        servers.append(server)
+        return server
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture(params=["sqlite", "server", "postgres"])
+def backend(request: Any, tmp_path: Any) -> Iterator[Any]:
+    """The same store API on a local SQLite file, a live server and PostgreSQL."""
+    kind = request.param
+    if kind == "sqlite":
+        store = dl.connect(str(tmp_path / "local.db"))
+        yield store
+        store.close()
+    elif kind == "server":
+        server = LiveServer(str(tmp_path / "server.db"))
+        store = server.connect()
+        yield store
+        store.close()
+        server.stop()
+    else:
+        admin = pg_admin_url()
+        if admin is None:
+            pytest.skip(f"PostgreSQL tests need {PG_ENV} (source .ci/setup-postgres.sh to start a local server)")
+        dbs = PgDatabases(admin)
+        store = dl.connect(dbs.new())
+        yield store
+        store.close()
+        dbs.drop_all()
