@@ -24,7 +24,7 @@ Examples
 >>> majority_vote(votes).to_dict()
 {'a': 'cat', 'b': 'cat'}
 >>> threshold_consensus(votes, approval_threshold=2, workers_per_input=3)["status"].tolist()
-['approved', 'awaiting_labels']
+['approved', 'awaiting_consensus']
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 #: Values of the ``status`` column of :func:`threshold_consensus`, in order.
-STATUSES: tuple[str, ...] = ("approved", "awaiting_review", "awaiting_labels")
+STATUSES: tuple[str, ...] = ("approved", "awaiting_review", "awaiting_consensus")
 
 _COLUMNS = ("item_id", "worker", "label")
 _TIE_POLICIES = ("review", "first")
@@ -217,7 +217,7 @@ def threshold_consensus(
     Per item, with threshold ``t`` and ``k`` workers per input: *approved* when
     one label has at least ``t`` votes and no other label also has ``t``;
     otherwise *awaiting_review* once ``k`` or more votes are in, and
-    *awaiting_labels* before that.
+    *awaiting_consensus* before that.
 
     Parameters
     ----------
@@ -258,7 +258,7 @@ def threshold_consensus(
             label  votes    tie           status
     item_id
     1         cat      2  False         approved
-    2         NaN      1   True  awaiting_labels
+    2         NaN      1   True  awaiting_consensus
     3         NaN      1   True  awaiting_review
     """
     k = _check_int(workers_per_input, "workers_per_input", 1)

@@ -45,7 +45,7 @@ FigSize = tuple[float, float]
 
 _TARGET_COLOR = "#b8c7d9"
 _ACTUAL_COLOR = "#2f6fad"
-_STATUS_COLORS = {"approved": "#3a923a", "awaiting_review": "#e1812c", "awaiting_labels": "#8c8c8c"}
+_STATUS_COLORS = {"approved": "#3a923a", "awaiting_review": "#e1812c", "awaiting_consensus": "#8c8c8c"}
 
 
 def _frame(data: pd.DataFrame, columns: Sequence[str], field: str) -> pd.DataFrame:
@@ -167,13 +167,13 @@ def plot_progress(progress: pd.DataFrame, figsize: FigSize | None = None) -> Fig
 def plot_consensus_status(consensus: pd.DataFrame, figsize: FigSize = (6.0, 3.5)) -> Figure:
     """Number of items per consensus status (a :func:`~dltasks.consensus.threshold_consensus` frame).
 
-    Bars come in the order approved, awaiting_review, awaiting_labels (zeros
+    Bars come in the order approved, awaiting_review, awaiting_consensus (zeros
     included), followed by any other status found.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> frame = pd.DataFrame({"status": ["approved", "approved", "awaiting_labels"]})
+    >>> frame = pd.DataFrame({"status": ["approved", "approved", "awaiting_consensus"]})
     >>> [float(p.get_height()) for p in plot_consensus_status(frame).axes[0].patches]
     [2.0, 0.0, 1.0]
     """

@@ -71,15 +71,15 @@ THRESHOLD_CASES = [
     (votes((1, "a", "cat"), (1, "b", "cat")), 2, 3, "review",
      ("cat", 2, 2, False, "approved")),
     (votes((1, "a", "cat"), (1, "b", "dog")), 2, 3, "review",
-     (None, 1, 2, True, "awaiting_labels")),
+     (None, 1, 2, True, "awaiting_consensus")),
     (votes((1, "a", "cat")), 2, 3, "review",
-     ("cat", 1, 1, False, "awaiting_labels")),
+     ("cat", 1, 1, False, "awaiting_consensus")),
     (votes((1, "a", "cat"), (1, "b", "dog"), (1, "c", "fox")), 2, 3, "review",
      (None, 1, 3, True, "awaiting_review")),
     (votes((1, "a", "cat"), (1, "b", "dog"), (1, "c", "fox")), 2, 3, "first",
      ("cat", 1, 3, True, "awaiting_review")),
     (votes((1, "a", "dog"), (1, "b", "cat")), 2, 3, "first",
-     ("cat", 1, 2, True, "awaiting_labels")),
+     ("cat", 1, 2, True, "awaiting_consensus")),
     (votes((1, "a", "cat"), (1, "b", "cat"), (1, "c", "dog"), (1, "d", "dog")), 2, 4, "review",
      (None, 2, 4, True, "awaiting_review")),
     (votes((1, "a", "cat"), (1, "b", "cat"), (1, "c", "cat"), (1, "d", "dog")), 3, 4, "review",
@@ -120,7 +120,7 @@ def test_threshold_consensus_frame_shape():
     assert out.index.name == "item_id"
     assert list(out.columns) == ["label", "votes", "n_labels", "agreement", "tie", "status"]
     assert list(out["status"].cat.categories) == list(STATUSES)
-    assert out["status"].tolist() == ["approved", "awaiting_labels", "awaiting_review"]
+    assert out["status"].tolist() == ["approved", "awaiting_consensus", "awaiting_review"]
 
 
 @pytest.mark.parametrize(
