@@ -103,9 +103,9 @@ def test_plot_consensus_status_counts_every_status(votes):
     consensus = threshold_consensus(votes, approval_threshold=2, workers_per_input=3)
     fig = render(plot_consensus_status(consensus, figsize=(5, 3)))
     ax = fig.axes[0]
-    # items 1 and 3 approved, 2 awaiting review (x/y/z), 4 awaiting labels
+    # items 1 and 3 approved, 2 awaiting review (x/y/z), 4 awaiting consensus
     assert heights(ax) == [2.0, 1.0, 1.0]
-    assert xtick_texts(ax) == ["approved", "awaiting review", "awaiting labels"]
+    assert xtick_texts(ax) == ["approved", "awaiting review", "awaiting consensus"]
     assert ax.get_title() == "Consensus status of 4 items"
     assert ax.get_ylabel() == "items"
 
