@@ -32,7 +32,6 @@ def test_partition_view_shows_each_assignee_with_share_done_and_percent(dataset:
     assert html.count("<table") == 1
     assert "<td>ann</td>" in html and "75.0%" in html and "80.0%" in html and "12.5%" in html
     assert bytes(view.partition_chart.value).startswith(b"\x89PNG")
-    assert bytes(view.progress_chart.value).startswith(b"\x89PNG")
     assert "10 assignments" in view.title.value
 
 
@@ -41,8 +40,13 @@ def test_partition_view_refreshes_on_demand(dataset: Any) -> None:
     view = PartitionView(task, auto_refresh=False)
     task.submit(int(task.items_df()["item_id"].iloc[0]), "ann", "Child")   # outside any widget
     assert view.summary.loc["ann", "done"] == 0
+    chart = bytes(view.partition_chart.value)
     view.refresh_button.click()
     assert view.summary.loc["ann", "done"] == 1 and "10.0%" in view.table.value
+    assert bytes(view.partition_chart.value) == chart        # the split did not change: no redraw
+    task.add_assignees(["bob"])
+    view.refresh()
+    assert "<td>bob</td>" in view.table.value and bytes(view.partition_chart.value) != chart
 
 
 def test_partition_view_refreshes_after_work_is_submitted_in_a_widget(dataset: Any) -> None:
@@ -63,13 +67,16 @@ def test_consensus_view_shows_status_agreement_and_workers(dataset: Any) -> None
     vote(task, 2, {"ann": "Adult", "bob": "Adult", "cy": "Child"})
     vote(task, 3, {"ann": "Child", "bob": "Adult"})
     view = ConsensusView(task)
-    assert view.consensus["status"].astype(str).tolist() == ["approved", "approved", "awaiting_labels"]
+    assert view.consensus["status"].astype(str).tolist() == ["approved", "approved", "awaiting_consensus"]
     expected = task.agreement()
     figures = view.figures.value
     assert f"{100 * expected['percent_agreement']:.1f}%" in figures
     assert f"{expected['fleiss_kappa']:.3f}" in figures and f"{expected['krippendorff_alpha']:.3f}" in figures
     assert "Fleiss" in figures and "Krippendorff" in figures
-    assert "<td>cy</td>" in view.worker_table.value
+    assert "<td>cy</td>" in view.worker_table.value and "skill" not in view.worker_table.value
+    skilled = ConsensusView(task, skill=True)
+    assert "skill" in skilled.worker_table.value
+    assert skilled.workers["skill"].notna().all()
     assert bytes(view.status_chart.value).startswith(b"\x89PNG")
     assert "approved at 2 of 3 votes" in view.title.value
 

@@ -53,9 +53,9 @@ def html_table(df: pd.DataFrame, *, raw: Iterable[str] = (), formats: Mapping[st
     column to a function giving its cell text; numbers are right-aligned.  The row whose
     index is ``total_row`` is drawn bold.
 
-    >>> print(html_table(pd.DataFrame({"n": [1, 2]}, index=pd.Index(["a", "<b>"], name="who"))))
-    ... # doctest: +ELLIPSIS
-    <div class="dlt-table"><table><thead><tr><th>who</th><th class="num">n</th></tr></thead><tbody><tr><td>a</td>...&lt;b&gt;...
+    >>> table = html_table(pd.DataFrame({"n": [1, 2]}, index=pd.Index(["a", "<b>"], name="who")))
+    >>> table.count("<tr>"), '<td class="num">2</td>' in table, "<td>&lt;b&gt;</td>" in table
+    (3, True, True)
     """
     if df.empty and not len(df.columns):
         return f'<div class="dlt-table dlt-muted">{html.escape(empty)}</div>'
@@ -100,10 +100,11 @@ def fmt_share(value: Any) -> str:
     return f"{100 * float(value):.1f}%"
 
 
-def progress_bar_html(percent: float, width: int = 110) -> str:
-    """A small CSS progress bar with its percent (plain HTML, no widget)."""
+def progress_bar_html(percent: float, width: int = 110, title: str = "") -> str:
+    """A small CSS progress bar with its percent (plain HTML, no widget); ``title`` shows on hover."""
     pct = 0.0 if percent != percent else max(0.0, min(100.0, float(percent)))
-    return (f'<div style="display:flex;align-items:center;gap:6px">'
+    hover = f' title="{html.escape(title)}"' if title else ""
+    return (f'<div style="display:flex;align-items:center;gap:6px"{hover}>'
             f'<div style="width:{width}px;height:9px;background:#e3e8ef;border-radius:4px;overflow:hidden">'
             f'<div style="width:{pct:.1f}%;height:100%;background:#2f6fad"></div></div>'
             f'<span>{pct:.0f}%</span></div>')

@@ -9,6 +9,7 @@ import pandas as pd
 import traitlets as T
 
 from dltasks.errors import DltasksError
+from dltasks.workflow import COMPLETED
 from dltasks.widgets._common import TABLE_CSS, html_table, message, progress_bar_html
 from dltasks.widgets.widget_consensus import ConsensusView
 from dltasks.widgets.widget_partition import PartitionView
@@ -23,6 +24,16 @@ def _people(ids: list[str], shown: int = 3) -> str:
     return text + (f" +{len(ids) - shown}" if len(ids) > shown else "")
 
 
+def _finished(counts: pd.Series) -> float:
+    """Percent of a task's items in a final status (completed, approved, discarded)."""
+    total = int(counts.sum())
+    return 100.0 * int(counts.reindex([*COMPLETED, "discarded"]).fillna(0).sum()) / total if total else 0.0
+
+
+def _breakdown(counts: pd.Series) -> str:
+    return ", ".join(f"{int(n):,} {str(status).replace('_', ' ')}" for status, n in counts.items())
+
+
 def _due(task: Any) -> str:
     text = html.escape(task.due_date.strftime("%Y-%m-%d %H:%M UTC"))
     return f'<span class="dlt-overdue" title="overdue">{text} &#9888; overdue</span>' if task.overdue else text
@@ -31,6 +42,9 @@ def _due(task: Any) -> str:
 class TaskBoard(W.VBox):
     """Every task of the store: type, dataset, due date (overdue marked), priority, assignees
     and progress, one page at a time, filtered by assignee and status.
+
+    Progress is the share of a task's items in a final status (completed, approved or
+    discarded), from ``task.status_counts()``; hovering the bar shows the breakdown.
 
     The page is one HTML table (never a widget per row).  Pick a task in *Open* to see its
     :class:`PartitionView` and :class:`ConsensusView` under the table.
@@ -78,7 +92,7 @@ class TaskBoard(W.VBox):
             page = self.store.tasks.list(page=self.page, per_page=self.per_page, worker_id=self.assignee or None,
                                          status=self.task_status or None)
             names = {d.id: d.name for d in self.store.datasets.list()}
-            progress = [float(t.progress().loc["total", "percent"]) for t in page]
+            counts = [t.status_counts() for t in page]
         except DltasksError as err:
             self.status.value = message("error", str(err))
             return
@@ -91,9 +105,10 @@ class TaskBoard(W.VBox):
             "dataset": [names.get(t.dataset_id, t.dataset_id) for t in page],
             "due": [_due(t) for t in page], "priority": [t.priority for t in page],
             "status": [t.status.replace("_", " ") for t in page],
-            "assignees": [_people(t.assignee_ids) for t in page], "progress": progress,
+            "assignees": [_people(t.assignee_ids) for t in page], "progress": [_finished(c) for c in counts],
         }, index=pd.Index([t.id[:8] for t in page], name="id"))
-        self.table.value = TABLE_CSS + html_table(self.frame, raw=["due"], formats={"progress": progress_bar_html},
+        bars = [progress_bar_html(p, title=_breakdown(c)) for p, c in zip(self.frame["progress"], counts)]
+        self.table.value = TABLE_CSS + html_table(self.frame.assign(progress=bars), raw=["due", "progress"],
                                                   empty="no tasks")
         self.page_label.value = (f"<span style='padding:0 8px'>page {self.page} of {self.pages} "
                                  f"<span class='dlt-muted'>({self.total:,} tasks)</span></span>")

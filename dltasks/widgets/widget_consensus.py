@@ -1,6 +1,7 @@
 """ConsensusView: where a task's items stand, how much the workers agree, and who agrees least."""
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import html
 import math
@@ -10,15 +11,17 @@ import ipywidgets as W
 import pandas as pd
 import traitlets as T
 
+from dltasks.consensus import STATUSES, worker_agreement
 from dltasks.errors import DltasksError
 from dltasks.plots import plot_consensus_status
 from dltasks.widgets._common import TABLE_CSS, chart, fmt_share, html_table, message, show_figure, signals
 
 __all__ = ["ConsensusView"]
 
-#: Status filter of the items table: label shown -> what it selects.
-STATUS_FILTERS = [("all", "all"), ("approved by consensus", "approved"), ("tied", "tied"),
-                  ("awaiting review", "awaiting_review"), ("awaiting labels", "awaiting_labels")]
+#: Status filter of the items table, (label shown, value): all, each consensus status, and ties.
+STATUS_FILTERS = ([("all", "all")]
+                  + [("approved by consensus" if s == "approved" else s.replace("_", " "), s) for s in STATUSES]
+                  + [("tied", "tied")])
 
 
 def _figure(value: float, kind: str) -> str:
@@ -27,22 +30,33 @@ def _figure(value: float, kind: str) -> str:
     return fmt_share(value) if kind == "share" else f"{value:.3f}"
 
 
+def _reading(task: Any, labels: pd.DataFrame) -> Any:
+    """A copy of ``task`` whose ``labels_df()`` returns ``labels``: one read for several analyses."""
+    twin = copy.copy(task)
+    twin.labels_df = lambda: labels
+    return twin
+
+
 class ConsensusView(W.VBox):
     """Consensus of a task: status chart, agreement figures, per-worker agreement, items by status.
 
-    Reads ``task.consensus()``, ``task.agreement()`` and ``task.worker_quality()``.  The items
-    table shows one page (``page_size`` rows) of the items with at least one label, filtered
-    by status: approved by consensus, tied, awaiting review or awaiting labels.
+    Shows ``task.consensus()``, ``task.agreement()`` and each worker's agreement with the
+    majority label (with ``skill=True`` also the Dawid-Skene skill: ``task.worker_quality()``,
+    slower on big tasks).  The task's labels are read once per refresh and shared by these
+    calls.  The items table shows one page (``page_size`` rows) of the items with at least
+    one label, filtered by consensus status (:data:`dltasks.consensus.STATUSES`) or to the tied
+    items.
     """
 
     auto_refresh = T.Bool(True, help="refresh after work is submitted through a dltasks widget")
     page = T.Int(1, help="page of the items table (from 1)")
-    status_filter = T.Unicode("all", help="all, approved, tied, awaiting_review or awaiting_labels")
+    status_filter = T.Unicode("all", help="'all', 'tied' or one of dltasks.consensus.STATUSES")
     updated = T.Unicode("", help="when the view last read the task (HH:MM:SS)")
 
-    def __init__(self, task: Any, page_size: int = 20, auto_refresh: bool = True, quality: bool = True,
+    def __init__(self, task: Any, page_size: int = 20, auto_refresh: bool = True, skill: bool = False,
                  **kwargs: Any) -> None:
-        self.task, self.page_size, self.quality = task, page_size, quality
+        self.task, self.page_size, self.skill = task, page_size, skill
+        self._drawn: tuple[Any, ...] | None = None
         self.consensus = pd.DataFrame(columns=["label", "votes", "n_labels", "agreement", "tie", "status"])
         self.agreement = pd.Series(dtype=float)
         self.workers = pd.DataFrame()
@@ -77,9 +91,11 @@ class ConsensusView(W.VBox):
     def refresh(self) -> None:
         """Read the task's labels again and redraw everything."""
         try:
-            self.consensus = self.task.consensus()
-            self.agreement = self.task.agreement()
-            self.workers = self.task.worker_quality() if self.quality else pd.DataFrame()
+            labels = self.task.labels_df()
+            task = _reading(self.task, labels)
+            self.consensus = task.consensus()
+            self.agreement = task.agreement()
+            self.workers = task.worker_quality() if self.skill else worker_agreement(labels)
         except DltasksError as err:
             self.status.value = message("error", str(err))
             return
@@ -94,10 +110,12 @@ class ConsensusView(W.VBox):
             f"{int(a.get('n_items', 0)):,}", f"{int(a.get('n_workers', 0)):,}", f"{int(a.get('n_labels', 0)):,}",
         ]}, index=pd.Index(["percent agreement", "Fleiss' kappa", "Krippendorff's alpha", "items labelled",
                             "workers", "labels"], name="agreement")))
-        show_figure(self.status_chart, plot_consensus_status(self.consensus, figsize=(5.5, 3.2)))
+        counts = tuple(self.consensus["status"].value_counts(sort=False).items())
+        if counts != self._drawn:
+            show_figure(self.status_chart, plot_consensus_status(self.consensus, figsize=(5.5, 3.2)))
+            self._drawn = counts
         self.worker_table.value = TABLE_CSS + html_table(
-            self.workers, formats={"agreement_with_consensus": fmt_share, "skill": fmt_share},
-            empty="no labels yet") if self.quality else ""
+            self.workers, formats={"agreement_with_consensus": fmt_share, "skill": fmt_share}, empty="no labels yet")
         self._draw_items()
         self.updated = _dt.datetime.now().strftime("%H:%M:%S")
         self.status.value = f"<span class='dlt-muted'>updated {self.updated}</span>"

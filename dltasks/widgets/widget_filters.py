@@ -75,7 +75,7 @@ class FilterBuilder(W.VBox):
         Whose item fields and ``metadata.user.*`` keys are offered and counted.
     """
 
-    value = T.List(help="the conditions, as (field, operator, values) tuples")
+    value: T.List[tuple[str, str, Any]] = T.List(help="the conditions, as (field, operator, values) tuples")
     count = T.Int(-1, help="items matching the conditions (-1: invalid conditions)")
     total = T.Int(0, help="items in the dataset")
 
@@ -88,7 +88,7 @@ class FilterBuilder(W.VBox):
         self.error = FieldError()
         self.rows = W.VBox()
         self._filters: Filters | None = None
-        label = W.Label("Items", layout=W.Layout(width="110px"))
+        label = W.HTML("<div style='text-align:right;padding-right:8px'>Items</div>", layout=W.Layout(width="118px"))
         super().__init__([W.HBox([label, self.add_button, self.counter]), self.rows, self.error], **kwargs)
         self.total = dataset.items.count()
         self.refresh()

@@ -31,6 +31,15 @@ _FIELD_OF = {"task_name": "name", "task_type": "type", "task": "parent", "due_da
              "values": "items", "operator": "items"}
 
 
+_WRAP = W.Layout(flex_flow="row wrap", align_items="flex-start")
+
+
+def _label(text: str) -> W.HTML:
+    """A left-hand field label lined up with the descriptions of the other fields."""
+    return W.HTML(f"<div style='text-align:right;padding-right:8px'>{html.escape(text)}</div>",
+                  layout=W.Layout(width="118px"))
+
+
 def _labels(text: str) -> list[str] | None:
     labels = [part.strip() for part in text.split(",") if part.strip()]
     return labels or None
@@ -168,14 +177,15 @@ class TaskForm(W.VBox):
             self.errors[key] = FieldError()
         self.name = W.Text(description="Task name", placeholder="e.g. faces-round-1", style=_STYLE,
                            continuous_update=False, layout=W.Layout(width="420px"))
-        self.task_type = W.ToggleButtons(options=[("annotation", "annotation"), ("QA", "qa")], description="Type",
-                                         style={"description_width": "110px", "button_width": "100px"})
+        self.task_type = W.ToggleButtons(options=[("annotation", "annotation"), ("QA", "qa")],
+                                         style={"button_width": "110px"})
         self.parent = W.Dropdown(description="Reviews task", options=[], style=_STYLE, layout=W.Layout(width="420px"))
         self.due = DueDatePicker()
         self.assignees = AssigneePicker(self.store, description="Assignees")
         self.items = FilterBuilder(self.dataset)
-        self.worker_strategy = W.ToggleButtons(options=[("partitioned", "partitioned"), ("everyone labels all", "full")],
-                                               description="Workers", style={"description_width": "110px"})
+        self.worker_strategy = W.ToggleButtons(options=[("partitioned", "partitioned"),
+                                                        ("everyone labels all", "full")],
+                                               style={"button_width": "165px"})
         self.workers_per_input = W.BoundedIntText(value=1, min=1, max=1000, description="per item",
                                                   style={"description_width": "60px"}, layout=W.Layout(width="130px"))
         self.review_strategy = W.Dropdown(options=[("no review", "none"), ("manual review", "manual"),
@@ -203,18 +213,18 @@ class TaskForm(W.VBox):
         return [
             W.HTML(f"<h3 style='margin:4px 0'>New task on <i>{html.escape(self.dataset.name)}</i></h3>"),
             W.HBox([self.name, e["name"]]),
-            W.HBox([self.task_type, e["type"]]),
+            W.HBox([_label("Type"), self.task_type, e["type"]]),
             W.HBox([self.parent, e["parent"]]),
             self.due,
             self.assignees,
             self.items,
-            W.HBox([self.worker_strategy, self.workers_per_input, e["workers"]]),
+            W.HBox([_label("Workers"), self.worker_strategy, self.workers_per_input, e["workers"]]),
             W.HBox([self.review_strategy, self.threshold, e["review"]]),
             self.reviewers,
             W.HBox([self.labels, e["labels"]]),
             W.HBox([self.priority, e["priority"]]),
             W.HTML("<b>Preview of the split</b> <span class='dlt-muted'>(nothing is written until Create)</span>"),
-            self.preview_note, W.HBox([self.preview_table, self.preview_chart]),
+            self.preview_note, W.HBox([self.preview_table, self.preview_chart], layout=_WRAP),
             W.HBox([self.create_button, self.status, e["create"]]),
             self.result,
         ]
@@ -281,7 +291,7 @@ class TaskForm(W.VBox):
             shares = normalise_weights(workers, None)
         else:
             shares, k = normalise_weights(workers, spec.weights), spec.workers_per_input
-            plan = plan_partition(positions, workers, k, shares, seed=0)
+            plan = plan_partition(positions, workers, k, spec.weights, seed=0)
         summary = partition_summary(plan, workers, shares, n, k)
         summary.insert(0, "weight", [spec.weights.get(u, 1.0) for u in workers])
         return summary

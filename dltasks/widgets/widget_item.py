@@ -78,7 +78,8 @@ class ItemView(W.VBox):
         else:
             self.kind = "other"
             where = item.path or "no file"
-            self.text.value = f"<span class='dlt-muted'>{html.escape(mime or 'unknown type')}: {html.escape(where)}</span>"
+            what = html.escape(mime or "unknown type")
+            self.text.value = f"<span class='dlt-muted'>{what}: {html.escape(where)}</span>"
         flat = _flatten(user)
         if self.kind == "text":
             flat.pop("text", None)  # already shown above

@@ -10,7 +10,7 @@ import pandas as pd
 import traitlets as T
 
 from dltasks.errors import DltasksError
-from dltasks.plots import plot_partition, plot_progress
+from dltasks.plots import plot_partition
 from dltasks.widgets._common import TABLE_CSS, chart, fmt_share, html_table, message, show_figure, signals
 
 __all__ = ["PartitionView"]
@@ -19,9 +19,10 @@ _COLUMNS = ["assigned", "target", "target_share", "actual_share", "done", "perce
 
 
 class PartitionView(W.VBox):
-    """Per-assignee table (assigned, target share, actual share, done, percent) and bar charts.
+    """Per-assignee table (assigned, target share, actual share, done, percent) and bar chart.
 
-    Built from one SDK call, ``task.partition()``.  Refreshes when the Refresh button is
+    Built from one SDK call, ``task.partition()``.  The chart (target vs. assigned items) is
+    redrawn only when the split changes, not when work is done.  Refreshes when the Refresh button is
     pressed, when :meth:`refresh` is called, and (with ``auto_refresh``) after a labelling or
     review widget of this kernel submits work on the task.
     """
@@ -35,13 +36,13 @@ class PartitionView(W.VBox):
         self.title = W.HTML()
         self.table = W.HTML()
         self.partition_chart = chart()
-        self.progress_chart = chart()
         self.charts = charts
+        self._drawn: tuple[Any, ...] | None = None
         self.refresh_button = W.Button(description="Refresh", icon="refresh", layout=W.Layout(width="100px"))
         self.refresh_button.on_click(lambda _b: self.refresh())
         self.status = W.HTML()
-        plots = [self.partition_chart, self.progress_chart] if charts else []
-        super().__init__([W.HBox([self.title, self.refresh_button, self.status]), self.table, W.HBox(plots)],
+        plots = [self.partition_chart] if charts else []
+        super().__init__([W.HBox([self.title, self.refresh_button, self.status]), W.HBox([self.table, *plots], layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))],
                          **kwargs)
         self.add_class("dlt-partition-view")
         self.auto_refresh = auto_refresh
@@ -64,8 +65,9 @@ class PartitionView(W.VBox):
         self.table.value = TABLE_CSS + html_table(
             summary[_COLUMNS], formats={"target_share": fmt_share, "actual_share": fmt_share,
                                         "percent": lambda v: f"{v:.1f}%", "target": lambda v: f"{v:,.1f}"})
-        if self.charts and len(summary):
-            show_figure(self.partition_chart, plot_partition(summary, figsize=(5.5, 0.32 * len(summary) + 1.6)))
-            show_figure(self.progress_chart, plot_progress(summary, figsize=(5.5, 0.32 * len(summary) + 1.6)))
+        split = (tuple(summary.index), tuple(summary["assigned"]), tuple(summary["target"]))
+        if self.charts and len(summary) and split != self._drawn:
+            show_figure(self.partition_chart, plot_partition(summary, figsize=(5.5, 0.3 * len(summary) + 1.6)))
+            self._drawn = split
         self.updated = _dt.datetime.now().strftime("%H:%M:%S")
         self.status.value = f"<span class='dlt-muted'>updated {self.updated}</span>"

@@ -69,8 +69,8 @@ class DueDatePicker(W.VBox):
             value = _dt.datetime.combine(day, _dt.time(18, 0), tzinfo=self.tz)
         self.date = W.DatePicker(description=description, style={"description_width": "110px"})
         self.time = W.TimePicker(step=60, layout=W.Layout(width="130px"))
-        self.zone = W.HTML()
-        self.hint = W.HTML()
+        self.zone = W.HTML(layout=W.Layout(margin="0 0 0 8px"))
+        self.hint = W.HTML(layout=W.Layout(margin="0 0 0 12px"))
         self.error = FieldError()
         self._syncing = False
         super().__init__([W.HBox([self.date, self.time, self.zone, self.hint]), self.error], **kwargs)
