@@ -60,6 +60,17 @@ def test_partition_view_refreshes_after_work_is_submitted_in_a_widget(dataset: A
     assert quiet.summary.loc["ann", "done"] == 0
 
 
+def test_a_slow_view_says_it_is_stale_instead_of_refreshing_after_each_label(dataset: Any) -> None:
+    task = dataset.tasks.create("split", assignee_ids=["ann"], seed=0)
+    view = PartitionView(task)
+    view.refresh_budget = 0.0          # as if a refresh took longer than the budget (a huge task)
+    LabelingWidget(task, "ann").buttons[0].click()
+    assert view.stale and view.summary.loc["ann", "done"] == 0
+    assert "press Refresh" in view.status.value
+    view.refresh_button.click()
+    assert not view.stale and view.summary.loc["ann", "done"] == 1 and "updated" in view.status.value
+
+
 # -- ConsensusView -------------------------------------------------------------------------
 def test_consensus_view_shows_status_agreement_and_workers(dataset: Any) -> None:
     task = consensus_task(dataset)

@@ -5,18 +5,21 @@ something a widget can show.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import html
 import io
+import time
 import weakref
 from collections import defaultdict
 from typing import Any, Callable, Iterable, Mapping
 
 import ipywidgets as W
 import pandas as pd
+import traitlets as T
 from matplotlib.figure import Figure
 
 __all__ = ["html_table", "figure_png", "chart", "show_figure", "FieldError", "message", "store_of",
-           "Signals", "signals", "fmt_share", "progress_bar_html", "TABLE_CSS"]
+           "Signals", "signals", "LiveView", "fmt_share", "progress_bar_html", "TABLE_CSS"]
 
 #: One stylesheet for every table dltasks draws (scoped by the ``dlt-table`` class).
 TABLE_CSS = (
@@ -179,10 +182,57 @@ class Signals:
         self._subs[task_id].discard(view)
 
     def notify(self, task_id: str) -> None:
-        """Refresh every live view of ``task_id`` that wants automatic refreshes."""
+        """Tell every live view of ``task_id`` that work was submitted."""
         for view in list(self._subs.get(task_id, ())):
-            if getattr(view, "auto_refresh", True):
-                view.refresh()
+            view.work_changed()
 
 
 signals = Signals()
+
+
+class LiveView(W.VBox):
+    """Base of the views of one task: a Refresh button, a status line, refreshes after work.
+
+    After work is submitted through a dltasks widget the view refreshes itself when its last
+    refresh took at most ``refresh_budget`` seconds (so labelling stays quick on a big task);
+    otherwise it only says it is out of date.  Subclasses implement ``_redraw()``, returning
+    False when it showed an error instead.
+    """
+
+    auto_refresh = T.Bool(True, help="refresh after work is submitted through a dltasks widget")
+    refresh_budget = T.Float(1.0, help="refresh automatically only while a refresh takes at most this (s)")
+    updated = T.Unicode("", help="when the view last read the task (HH:MM:SS)")
+    stale = T.Bool(False, help="work was submitted since the last refresh")
+
+    def __init__(self, task: Any, children: list[W.Widget], **kwargs: Any) -> None:
+        self.task = task
+        self.last_refresh_seconds = 0.0
+        self.refresh_button = W.Button(description="Refresh", icon="refresh", layout=W.Layout(width="100px"))
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.status = W.HTML()
+        super().__init__(children, **kwargs)
+        signals.subscribe(task.id, self)
+
+    def refresh(self) -> None:
+        """Read the task again and redraw."""
+        self.status.value = message("muted", "reading the task…")
+        start = time.perf_counter()
+        if not self._redraw():
+            return
+        self.last_refresh_seconds = time.perf_counter() - start
+        self.updated, self.stale = _dt.datetime.now().strftime("%H:%M:%S"), False
+        self.status.value = message("muted", f"updated {self.updated}")
+
+    def work_changed(self) -> None:
+        """Work was submitted on the task (called through :data:`signals`)."""
+        if not self.auto_refresh:
+            return
+        if self.last_refresh_seconds <= self.refresh_budget:
+            self.refresh()
+            return
+        self.stale = True
+        self.status.value = message("muted", f"new work since {self.updated}: press Refresh "
+                                             f"(a refresh takes about {self.last_refresh_seconds:.0f} s)")
+
+    def _redraw(self) -> bool:  # pragma: no cover - every view implements it
+        raise NotImplementedError

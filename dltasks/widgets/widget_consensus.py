@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import datetime as _dt
 import html
 import math
 from typing import Any
@@ -14,7 +13,7 @@ import traitlets as T
 from dltasks.consensus import STATUSES, worker_agreement
 from dltasks.errors import DltasksError
 from dltasks.plots import plot_consensus_status
-from dltasks.widgets._common import TABLE_CSS, chart, fmt_share, html_table, message, show_figure, signals
+from dltasks.widgets._common import TABLE_CSS, LiveView, chart, fmt_share, html_table, message, show_figure
 
 __all__ = ["ConsensusView"]
 
@@ -37,7 +36,7 @@ def _reading(task: Any, labels: pd.DataFrame) -> Any:
     return twin
 
 
-class ConsensusView(W.VBox):
+class ConsensusView(LiveView):
     """Consensus of a task: status chart, agreement figures, per-worker agreement, items by status.
 
     Shows ``task.consensus()``, ``task.agreement()`` and each worker's agreement with the
@@ -48,14 +47,12 @@ class ConsensusView(W.VBox):
     items.
     """
 
-    auto_refresh = T.Bool(True, help="refresh after work is submitted through a dltasks widget")
     page = T.Int(1, help="page of the items table (from 1)")
     status_filter = T.Unicode("all", help="'all', 'tied' or one of dltasks.consensus.STATUSES")
-    updated = T.Unicode("", help="when the view last read the task (HH:MM:SS)")
 
     def __init__(self, task: Any, page_size: int = 20, auto_refresh: bool = True, skill: bool = False,
                  **kwargs: Any) -> None:
-        self.task, self.page_size, self.skill = task, page_size, skill
+        self.page_size, self.skill = page_size, skill
         self._drawn: tuple[Any, ...] | None = None
         self.consensus = pd.DataFrame(columns=["label", "votes", "n_labels", "agreement", "tie", "status"])
         self.agreement = pd.Series(dtype=float)
@@ -70,26 +67,22 @@ class ConsensusView(W.VBox):
         self.next_button = W.Button(icon="chevron-right", tooltip="next page", layout=W.Layout(width="40px"))
         self.page_label = W.HTML()
         self.items_table = W.HTML()
-        self.refresh_button = W.Button(description="Refresh", icon="refresh", layout=W.Layout(width="100px"))
-        self.status = W.HTML()
         nav = W.HBox([self.filter_box, self.prev_button, self.page_label, self.next_button])
         left = W.VBox([self.figures, self.status_chart])
         right = W.VBox([W.HTML("<b>Agreement per worker</b>"), self.worker_table],
                        layout=W.Layout(margin="0 0 0 16px"))
-        super().__init__([W.HBox([self.title, self.refresh_button, self.status]), W.HBox([left, right]),
-                          W.HTML("<b>Items</b>"), nav, self.items_table], **kwargs)
+        head = W.HBox()
+        super().__init__(task, [head, W.HBox([left, right]), W.HTML("<b>Items</b>"), nav, self.items_table], **kwargs)
+        head.children = [self.title, self.refresh_button, self.status]
         self.add_class("dlt-consensus-view")
-        self.refresh_button.on_click(lambda _b: self.refresh())
         self.prev_button.on_click(lambda _b: self._go(-1))
         self.next_button.on_click(lambda _b: self._go(+1))
         self.filter_box.observe(lambda c: setattr(self, "status_filter", c["new"]), "value")
         self.auto_refresh = auto_refresh
-        signals.subscribe(task.id, self)
         self.refresh()
 
     # -- public ---------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Read the task's labels again and redraw everything."""
+    def _redraw(self) -> bool:
         try:
             labels = self.task.labels_df()
             task = _reading(self.task, labels)
@@ -98,7 +91,7 @@ class ConsensusView(W.VBox):
             self.workers = task.worker_quality() if self.skill else worker_agreement(labels)
         except DltasksError as err:
             self.status.value = message("error", str(err))
-            return
+            return False
         t, a = self.task, self.agreement
         rule = (f"approved at {t.approval_threshold} of {t.workers_per_input} votes" if t.approval_threshold
                 else f"majority of {t.workers_per_input} votes")
@@ -117,8 +110,7 @@ class ConsensusView(W.VBox):
         self.worker_table.value = TABLE_CSS + html_table(
             self.workers, formats={"agreement_with_consensus": fmt_share, "skill": fmt_share}, empty="no labels yet")
         self._draw_items()
-        self.updated = _dt.datetime.now().strftime("%H:%M:%S")
-        self.status.value = f"<span class='dlt-muted'>updated {self.updated}</span>"
+        return True
 
     def selected(self) -> pd.DataFrame:
         """The consensus rows the status filter selects (all pages)."""

@@ -1,7 +1,6 @@
 """PartitionView: who got how many items of a task, against their share, and how far they are."""
 from __future__ import annotations
 
-import datetime as _dt
 import html
 from typing import Any
 
@@ -11,51 +10,44 @@ import traitlets as T
 
 from dltasks.errors import DltasksError
 from dltasks.plots import plot_partition
-from dltasks.widgets._common import TABLE_CSS, chart, fmt_share, html_table, message, show_figure, signals
+from dltasks.widgets._common import TABLE_CSS, LiveView, chart, fmt_share, html_table, message, show_figure
 
 __all__ = ["PartitionView"]
 
 _COLUMNS = ["assigned", "target", "target_share", "actual_share", "done", "percent"]
 
 
-class PartitionView(W.VBox):
+class PartitionView(LiveView):
     """Per-assignee table (assigned, target share, actual share, done, percent) and bar chart.
 
     Built from one SDK call, ``task.partition()``.  The chart (target vs. assigned items) is
-    redrawn only when the split changes, not when work is done.  Refreshes when the Refresh button is
-    pressed, when :meth:`refresh` is called, and (with ``auto_refresh``) after a labelling or
-    review widget of this kernel submits work on the task.
+    redrawn only when the split changes, not when work is done.  Refreshes when the Refresh
+    button is pressed, when :meth:`refresh` is called, and (with ``auto_refresh``, while a
+    refresh is quick) after a labelling or review widget of this kernel submits work on the task.
     """
 
-    auto_refresh = T.Bool(True, help="refresh after work is submitted through a dltasks widget")
-    updated = T.Unicode("", help="when the view last read the task (HH:MM:SS)")
-
     def __init__(self, task: Any, auto_refresh: bool = True, charts: bool = True, **kwargs: Any) -> None:
-        self.task = task
         self.summary = pd.DataFrame(columns=_COLUMNS)
         self.title = W.HTML()
         self.table = W.HTML()
         self.partition_chart = chart()
         self.charts = charts
         self._drawn: tuple[Any, ...] | None = None
-        self.refresh_button = W.Button(description="Refresh", icon="refresh", layout=W.Layout(width="100px"))
-        self.refresh_button.on_click(lambda _b: self.refresh())
-        self.status = W.HTML()
-        plots = [self.partition_chart] if charts else []
-        super().__init__([W.HBox([self.title, self.refresh_button, self.status]), W.HBox([self.table, *plots], layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))],
-                         **kwargs)
+        body = W.HBox([self.table, *([self.partition_chart] if charts else [])],
+                      layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
+        head = W.HBox()
+        super().__init__(task, [head, body], **kwargs)
+        head.children = [self.title, self.refresh_button, self.status]
         self.add_class("dlt-partition-view")
         self.auto_refresh = auto_refresh
-        signals.subscribe(task.id, self)
         self.refresh()
 
-    def refresh(self) -> None:
-        """Read the task's partition again and redraw."""
+    def _redraw(self) -> bool:
         try:
             summary = self.task.partition()
         except DltasksError as err:
             self.status.value = message("error", str(err))
-            return
+            return False
         self.summary = summary
         t = self.task
         mode = ("every assignee labels every item" if t.worker_strategy == "full"
@@ -69,5 +61,4 @@ class PartitionView(W.VBox):
         if self.charts and len(summary) and split != self._drawn:
             show_figure(self.partition_chart, plot_partition(summary, figsize=(5.5, 0.3 * len(summary) + 1.6)))
             self._drawn = split
-        self.updated = _dt.datetime.now().strftime("%H:%M:%S")
-        self.status.value = f"<span class='dlt-muted'>updated {self.updated}</span>"
+        return True
