@@ -158,3 +158,25 @@ def backend(request: Any, tmp_path: Any) -> Iterator[Any]:
         yield store
         store.close()
         dbs.drop_all()
+
+
+def submit_labels(url: str, token: str | None, task_id: str, worker: str, item_ids: list[int], label: str,
+                  barrier: Any, results: Any) -> None:
+    """Run in a child process: wait for the others, then submit one label per item as ``worker``.
+
+    ``url`` is a server URL (with ``token``) or a store URL.  Puts ``(worker, n_ok, errors)``
+    on ``results``.
+    """
+    errors: list[str] = []
+    ok = 0
+    store = dl.connect(url, token=token) if token else dl.connect(url)
+    task = store.tasks.get(task_id)
+    barrier.wait(timeout=120)
+    for item in item_ids:
+        try:
+            task.submit(item, worker, label)
+            ok += 1
+        except Exception as exc:  # every error counts as one a user would have seen
+            errors.append(f"{type(exc).__name__}: {exc}")
+    store.close()
+    results.put((worker, ok, errors[:5]))
