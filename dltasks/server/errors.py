@@ -86,7 +86,6 @@ def error_body(exc: BaseException, tasks_route: bool = False) -> tuple[int, dict
         plain = f"{exc.field}: {exc.message}" if exc.field else exc.message
         if str(exc) != plain:  # the error names the bad value too
             extra["value"] = _jsonable_value(exc.value)
-            extra["has_value"] = True
         return 400, {"status": status(CONN_INVALID_REQUEST, str(exc), **extra)}
     if isinstance(exc, PermissionDeniedError):
         return 403, {"status": status(CONN_INSUFFICIENT_SCOPES, str(exc))}
