@@ -192,6 +192,10 @@ def test_selecting_a_task_opens_its_partition_and_consensus(dataset: Any) -> Non
     part, cons = tabs.children
     assert isinstance(part, PartitionView) and isinstance(cons, ConsensusView)
     assert part.task == a and tabs.titles == ("Partition", "Consensus")
+    board.status_box.value = "done"                  # alpha is filtered out: it stays open below
+    assert board.open_box.value == "" and board.detail.children == (tabs,)
+    board.status_box.value = ""
+    assert board.open_box.value == a.id
     board.show_task("")
     assert board.detail.children == ()
 

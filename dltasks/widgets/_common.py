@@ -24,6 +24,7 @@ __all__ = ["html_table", "figure_png", "chart", "show_figure", "FieldError", "me
 #: One stylesheet for every table dltasks draws (scoped by the ``dlt-table`` class).
 TABLE_CSS = (
     "<style>"
+    ".dlt-table{overflow-x:auto;max-width:100%}"
     ".dlt-table table{border-collapse:collapse;font-size:13px;font-family:var(--jp-ui-font-family,sans-serif)}"
     ".dlt-table th{background:#eef2f7;text-align:left;padding:3px 10px;border-bottom:1px solid #c8d0da;"
     "white-space:nowrap}"

@@ -66,7 +66,7 @@ class TaskBoard(W.VBox):
         self.prev_button = W.Button(icon="chevron-left", tooltip="previous page", layout=W.Layout(width="40px"))
         self.next_button = W.Button(icon="chevron-right", tooltip="next page", layout=W.Layout(width="40px"))
         self.page_label = W.HTML()
-        self.table = W.HTML()
+        self.table = W.HTML(layout=W.Layout(overflow="auto", max_width="100%"))
         self.open_box = W.Dropdown(description="Open", options=[("—", "")], layout=W.Layout(width="420px"))
         self.status = W.HTML()
         self.detail = W.VBox()
@@ -77,7 +77,8 @@ class TaskBoard(W.VBox):
         self.status_box.observe(lambda c: setattr(self, "task_status", c["new"]), "value")
         self.prev_button.on_click(lambda _b: self._go(-1))
         self.next_button.on_click(lambda _b: self._go(+1))
-        self.open_box.observe(lambda c: setattr(self, "selected", c["new"]), "value")
+        self._listing = False  # True while refresh() fills the Open box: that is not a choice
+        self.open_box.observe(self._open_chosen, "value")
         self.refresh()
 
     # -- public ---------------------------------------------------------------------------
@@ -104,8 +105,8 @@ class TaskBoard(W.VBox):
             "task": [t.name for t in page], "type": [t.type for t in page],
             "dataset": [names.get(t.dataset_id, t.dataset_id) for t in page],
             "due": [_due(t) for t in page], "priority": [t.priority for t in page],
-            "status": [t.status.replace("_", " ") for t in page],
-            "assignees": [_people(t.assignee_ids) for t in page], "progress": [_finished(c) for c in counts],
+            "status": [t.status.replace("_", " ") for t in page], "progress": [_finished(c) for c in counts],
+            "assignees": [_people(t.assignee_ids) for t in page],
         }, index=pd.Index([t.id[:8] for t in page], name="id"))
         bars = [progress_bar_html(p, title=_breakdown(c)) for p, c in zip(self.frame["progress"], counts)]
         self.table.value = TABLE_CSS + html_table(self.frame.assign(progress=bars), raw=["due", "progress"],
@@ -114,9 +115,12 @@ class TaskBoard(W.VBox):
                                  f"<span class='dlt-muted'>({self.total:,} tasks)</span></span>")
         self.prev_button.disabled, self.next_button.disabled = self.page <= 1, self.page >= self.pages
         options = [("—", "")] + [(f"{t.name} ({t.id[:8]})", t.id) for t in page]
-        keep = self.selected if any(t.id == self.selected for t in page) else ""
-        self.open_box.options = options
-        self.open_box.value = keep
+        self._listing = True
+        try:
+            self.open_box.options = options
+            self.open_box.value = self.selected if any(t.id == self.selected for t in page) else ""
+        finally:
+            self._listing = False
 
     def show_task(self, task_id: str) -> None:
         """Show a task's partition and consensus views under the table."""
@@ -129,6 +133,10 @@ class TaskBoard(W.VBox):
             self.page = 1  # refreshes through this observer again
             return
         self.refresh()
+
+    def _open_chosen(self, change: Any) -> None:
+        if not self._listing:
+            self.selected = change["new"]
 
     @T.observe("selected")
     def _selected_changed(self, change: Any) -> None:

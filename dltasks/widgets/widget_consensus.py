@@ -60,7 +60,7 @@ class ConsensusView(LiveView):
         self.title = W.HTML()
         self.figures = W.HTML()
         self.status_chart = chart()
-        self.worker_table = W.HTML()
+        self.worker_table = W.HTML(layout=W.Layout(overflow="auto", max_width="100%"))
         self.filter_box = W.Dropdown(options=STATUS_FILTERS, value="all", description="Show",
                                      layout=W.Layout(width="280px"))
         self.prev_button = W.Button(icon="chevron-left", tooltip="previous page", layout=W.Layout(width="40px"))
@@ -69,8 +69,8 @@ class ConsensusView(LiveView):
         self.items_table = W.HTML()
         nav = W.HBox([self.filter_box, self.prev_button, self.page_label, self.next_button])
         left = W.VBox([self.figures, self.status_chart])
-        right = W.VBox([W.HTML("<b>Agreement per worker</b>"), self.worker_table],
-                       layout=W.Layout(margin="0 0 0 16px"))
+        right = W.VBox([W.HTML("<b>Agreement per worker</b> <span class='dlt-muted'>(with the majority "
+                               "label)</span>"), self.worker_table], layout=W.Layout(margin="0 0 0 16px"))
         head = W.HBox()
         super().__init__(task, [head, W.HBox([left, right]), W.HTML("<b>Items</b>"), nav, self.items_table], **kwargs)
         head.children = [self.title, self.refresh_button, self.status]
@@ -107,8 +107,10 @@ class ConsensusView(LiveView):
         if counts != self._drawn:
             show_figure(self.status_chart, plot_consensus_status(self.consensus, figsize=(5.5, 3.2)))
             self._drawn = counts
+        shown = self.workers.rename(columns={"n_labels": "labels", "n_compared": "compared",
+                                             "agreement_with_consensus": "agreement"})
         self.worker_table.value = TABLE_CSS + html_table(
-            self.workers, formats={"agreement_with_consensus": fmt_share, "skill": fmt_share}, empty="no labels yet")
+            shown, formats={"agreement": fmt_share, "skill": fmt_share}, empty="no labels yet")
         self._draw_items()
         return True
 

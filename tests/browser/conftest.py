@@ -140,7 +140,7 @@ def page(artifacts: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1440, "height": 1000})
+            viewport={"width": 1440, "height": 1400})
         context.set_default_timeout(60_000)
         pg = context.pages[0] if context.pages else context.new_page()
         try:

@@ -116,6 +116,8 @@ def test_quickstart_round_in_jupyterlab(lab: str, page: Any, artifacts: Path) ->
     expect(labeler).to_contain_text("3 / ")
 
     # -- consensus and the split have followed -----------------------------------------------
+    expect(kernel).to_be_visible()                            # the last refresh has finished
+    expect(consensus.locator(".dlt-muted", has_text="updated")).to_be_visible()
     expect(consensus).to_contain_text(re.compile(r"\((3|4|5|6) items\)"))   # 3 items each, some shared
     assert loaded_images(consensus.locator("img")) == 1
     done_cells = table.locator("tr", has_text=WORKERS[0]).locator("td")

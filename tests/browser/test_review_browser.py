@@ -1,0 +1,60 @@
+"""notebooks/05_label_and_review.ipynb in a real JupyterLab: the review queue and the task board.
+
+Run all cells, approve an item in the ReviewWidget, filter the TaskBoard by assignee and open
+the task's consensus tab.  Screenshots: test-artifacts/browser/1*-*.png.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOK = REPO / "notebooks" / "05_label_and_review.ipynb"
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_review_and_board_in_jupyterlab(lab: str, page: Any, artifacts: Path) -> None:
+    from playwright.sync_api import expect
+
+    copy = artifacts / NOTEBOOK.name
+    shutil.copy(NOTEBOOK, copy)
+    page.goto(f"{lab}lab/tree/{copy.relative_to(REPO).as_posix()}")
+    kernel = page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"^Python 3.*\| Idle$"))
+    expect(kernel).to_be_visible(timeout=120_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+    board = page.locator(".dlt-task-board")
+    expect(board.locator(".dlt-table").first).to_contain_text("shapes: label and review", timeout=180_000)
+    expect(kernel).to_be_visible(timeout=120_000)
+
+    # -- review: approve the item shown ------------------------------------------------------
+    review = page.locator(".dlt-review")
+    counter = review.locator(".widget-html", has_text="awaiting review").first
+    waiting = int(re.search(r"(\d+) awaiting review", counter.inner_text()).group(1))
+    assert waiting >= 1, "the notebook should leave items for the reviewer"
+    expect(review.locator("img").first).to_be_visible()
+    expect(review).to_contain_text("Labels given")
+    review.screenshot(path=artifacts / "10-review-queue.png")
+    review.locator("button", has_text="Approve").click()
+    expect(review).to_contain_text(f"{waiting - 1} awaiting review")
+    expect(review.locator(".dlt-ok")).to_contain_text("approved")
+
+    # -- the board: filter by assignee, open the task's consensus ----------------------------
+    rows_before = board.locator(".dlt-table tbody tr").count()
+    board.locator(".widget-dropdown", has=page.locator("label", has_text="Assignee")).locator("select") \
+        .select_option(label="quinn@example.com")
+    expect(board.locator(".dlt-table tbody tr")).not_to_have_count(rows_before)
+    expect(board.locator(".dlt-table").first).not_to_contain_text("shapes: label and review")
+    board.locator(".widget-dropdown", has=page.locator("label", has_text="Assignee")).locator("select") \
+        .select_option(label="everyone")
+    expect(board.locator(".dlt-table").first).to_contain_text("shapes: label and review")
+    board.locator(".lm-TabBar-tab", has_text="Consensus").click()
+    expect(board.locator(".dlt-consensus-view")).to_be_visible()
+    expect(kernel).to_be_visible()
+    board.screenshot(path=artifacts / "11-task-board.png")
