@@ -6,7 +6,8 @@ Bulk reads come out as DataFrames (:meth:`Items.to_df`), bulk writes take one
 from __future__ import annotations
 
 import builtins
-
+import gc
+import itertools
 import json
 import math
 import mimetypes
@@ -285,8 +286,7 @@ class Items:
         order = (filters.order_by(t, self._db.dialect) if filters else [t.c.id])
         query = sa.select(*cols).where(self._where(filters)).order_by(*order)
         with self._db.read() as conn:
-            result = conn.execute(query)
-            df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            df = _result_frame(conn.execute(query))
         df["created_at"] = pd.to_datetime(df["created_at"], unit="s", utc=True)
         if metadata == "dict":
             df["metadata"] = [jsonutil.loads(m) for m in df["metadata"]]
@@ -417,7 +417,8 @@ def _prepare_rows(df: pd.DataFrame, dataset_id: str) -> tuple[Any, builtins.list
     if "dir" in df.columns:
         dirs = df["dir"].fillna("/").astype(str)
         uniq = {d: normalise_dir(d) for d in dirs.unique()}
-        dirs = dirs.map(uniq)
+        if any(d != norm for d, norm in uniq.items()):  # most frames hold normalised folders already
+            dirs = dirs.map(uniq)
     else:
         dirs = pd.Series("/", index=df.index)
     filenames = dirs.where(dirs != "/", "") + "/" + names
@@ -426,16 +427,16 @@ def _prepare_rows(df: pd.DataFrame, dataset_id: str) -> tuple[Any, builtins.list
         raise ValidationError("two rows have the same dir + name", "name", filenames[dup].iloc[0])
     path = df["path"] if "path" in df.columns else (df["url"] if "url" in df.columns else None)
     mime = df["mime"] if "mime" in df.columns else None
-    if mime is None:
-        exts = names.str.extract(r"(\.[^.]+)$", expand=False)
-        mime = exts.map({e: mimetypes.guess_type("x" + e)[0] for e in exts.dropna().unique()})
+    name_list = names.tolist()
+    mimes = _guess_mimes(name_list) if mime is None else None
     size = df["size"] if "size" in df.columns else None
     meta = _metadata_json(df, user_cols)
     created = now()
     none = [None] * n
-    rows = zip([dataset_id] * n, names.tolist(), dirs.tolist(), filenames.tolist(),
-               _nullable(path, none), _nullable(mime, none), _nullable(size, none, integer=True), meta,
-               [created] * n)
+    codes, folders = pd.factorize(dirs)  # few distinct folders: one str object each
+    rows = zip(itertools.repeat(dataset_id, n), name_list, np.asarray(folders, dtype=object)[codes].tolist(),
+               filenames.tolist(), _nullable(path, none), mimes if mimes is not None else _nullable(mime, none),
+               _nullable(size, none, integer=True), meta, itertools.repeat(created, n))
     keys = [f"user.{k}" for k in user_cols.values()]
     if "metadata" in df.columns:
         keys += sorted({p for m in df["metadata"] if isinstance(m, dict) for p in jsonutil.leaf_paths(m.get("user") or {})})
@@ -447,6 +448,8 @@ def _nullable(col: pd.Series | None, none: builtins.list[None], integer: bool = 
     if col is None:
         return none
     if integer:
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu":
+            return col.tolist()  # no NaN possible: Python ints already
         vals = pd.to_numeric(col, errors="coerce")
         return [None if v != v else int(v) for v in vals.tolist()]
     obj = col.astype(object)
@@ -484,6 +487,12 @@ def _metadata_json(df: pd.DataFrame, user_cols: dict[str, str]) -> builtins.list
                 raise ValidationError(f"row {pos}: user.{c} is not a finite number", "metadata", col.iloc[pos])
     if n == 0:
         return []
+    if base is None and sub.columns.is_unique and not _check_key_paths(list(user_cols.values())):
+        fragments = _json_fragments(sub)
+        if fragments is not None:
+            keys = [json.dumps(k, ensure_ascii=False).replace("%", "%%") + ":%s" for k in sub.columns]
+            template = '{"user":{' + ",".join(keys) + '},"system":{}}'
+            return [template % row for row in zip(*fragments)]
     text = sub.to_json(orient="records", lines=True, date_format="iso", double_precision=15)
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -526,3 +535,63 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
             node = node.setdefault(p, {})
         node[leaf] = value
     return out
+
+
+def _guess_mimes(names: builtins.list[str]) -> builtins.list[str | None]:
+    """Mime type from each name's extension (``'.jpg'`` → ``'image/jpeg'``), one guess per extension."""
+    exts = [name[name.rfind("."):] for name in names]  # no '.' gives the last character: no guess
+    table = {e: mimetypes.guess_type("x" + e)[0] if len(e) > 1 and e[0] == "." else None for e in set(exts)}
+    return [table[e] for e in exts]
+
+
+def _json_fragments(sub: pd.DataFrame) -> builtins.list[builtins.list[str]] | None:
+    """Per column, each row's value as JSON text; ``None`` unless every column is plain.
+
+    Plain means numpy bool/int/float (encoded by pandas' JSON writer, as the whole-frame
+    path writes them) or pandas strings (the stdlib encoder, once per distinct value).
+    Anything else takes the whole-frame path.
+    """
+    out = []
+    for _, col in sub.items():
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "biuf":
+            values = col.to_json(orient="values", double_precision=15)  # type: ignore[call-overload]
+            out.append(values[1:-1].split(","))
+        elif isinstance(col.dtype, pd.StringDtype):
+            codes, uniques = pd.factorize(col)  # missing → -1 → the trailing "null"
+            text = np.array([json.dumps(u, ensure_ascii=False) for u in uniques] + ["null"], dtype=object)
+            out.append(text[codes].tolist())
+        else:
+            return None
+    return out
+
+
+def _result_frame(result: Any) -> pd.DataFrame:
+    """A query result as a DataFrame, built column by column (lower peak memory than rows).
+
+    The values come straight from the driver's cursor in chunks (SQLAlchemy ``Row``
+    objects make ``pd.DataFrame(rows)`` several times slower); each column is inferred as
+    ``pd.DataFrame(rows)`` would infer it.
+    """
+    names = builtins.list(result.keys())
+    cursor = getattr(result, "cursor", None)
+    fetch = cursor.fetchmany if cursor is not None else result.fetchmany
+    columns: builtins.list[builtins.list[Any]] = [[] for _ in names]
+    collecting = gc.isenabled()
+    gc.disable()  # millions of short-lived row tuples would trigger full collections again and again
+    try:
+        while True:
+            chunk = fetch(50_000)
+            if not chunk:
+                break
+            for acc, values in zip(columns, zip(*chunk)):
+                acc.extend(values)
+    finally:
+        if collecting:
+            gc.enable()
+    result.close()
+    if not columns or not columns[0]:
+        return pd.DataFrame([], columns=names)
+    data = {}
+    for name in names:
+        data[name] = pd.Series(columns.pop(0), name=name)
+    return pd.DataFrame(data)
