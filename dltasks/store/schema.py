@@ -45,6 +45,8 @@ items = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.UniqueConstraint("dataset_id", "filename", name="uq_items_dataset_filename"),
 )
+# A dataset's items in id order without a sort (to_df, paging, task creation).
+sa.Index("ix_items_dataset", items.c.dataset_id, items.c.id)
 
 metadata_keys = sa.Table(
     "metadata_keys",
