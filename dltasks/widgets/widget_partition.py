@@ -6,7 +6,6 @@ from typing import Any
 
 import ipywidgets as W
 import pandas as pd
-import traitlets as T
 
 from dltasks.errors import DltasksError
 from dltasks.plots import plot_partition
