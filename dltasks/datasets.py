@@ -39,6 +39,11 @@ class Dataset:
         self.annotations = Annotations(store, self)
 
     @property
+    def store(self) -> Store:
+        """The store this dataset lives in."""
+        return self._store
+
+    @property
     def tasks(self) -> DatasetTasks:
         """This dataset's tasks (``.create``, ``.create_qa_task``, ``.get``, ``.list``)."""
         from dltasks.tasks import DatasetTasks

@@ -104,12 +104,32 @@ class LocalWork:
                              .values(status="pending", updated_at=t))
             return _refresh(conn, task.id, iid, task.review_strategy, task.approval_threshold)
 
+    def retract(self, task: Any, item_id: int, user_id: str) -> str:
+        """Withdraw ``user_id``'s label on an item (their assignment is pending again)."""
+        uid = check_user_id(user_id)
+        iid = _item(item_id)
+        with self._store.db.atomic() as conn:
+            self._require_item(task, conn, iid)
+            a, ann = S.annotations, S.assignments
+            gone = conn.execute(sa.delete(a).where(a.c.task_id == task.id, a.c.item_id == iid,
+                                                   a.c.author == uid)).rowcount
+            if not gone:
+                raise NotFoundError(f"{uid!r} has no label on item {iid} in task {task.id!r}")
+            conn.execute(sa.update(ann).where(ann.c.task_id == task.id, ann.c.item_id == iid, ann.c.user_id == uid,
+                                              ann.c.role == "worker").values(status="pending", updated_at=now()))
+            return _refresh(conn, task.id, iid, task.review_strategy, task.approval_threshold)
+
     # -- reading -------------------------------------------------------------------------
-    def assignments_df(self, task: Any) -> pd.DataFrame:
+    def assignments_df(self, task: Any, user_id: str | None = None, status: str | None = None) -> pd.DataFrame:
         """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at."""
         a = S.assignments
+        conds = [a.c.task_id == task.id]
+        if user_id is not None:
+            conds.append(a.c.user_id == user_id)
+        if status is not None:
+            conds.append(a.c.status == status)
         q = (sa.select(a.c.item_id, a.c.user_id, a.c.role, a.c.status, a.c.updated_at)
-             .where(a.c.task_id == task.id).order_by(a.c.item_id, a.c.role.desc(), a.c.user_id))
+             .where(*conds).order_by(a.c.item_id, a.c.role.desc(), a.c.user_id))
         df = _frame(self._store, q)
         df["updated_at"] = pd.to_datetime(df["updated_at"], unit="s", utc=True)
         return df
@@ -117,7 +137,8 @@ class LocalWork:
     def labels_df(self, task: Any) -> pd.DataFrame:
         """The labels given in this task, long form: item_id, worker, label."""
         a = S.annotations
-        q = sa.select(a.c.item_id, a.c.author.label("worker"), a.c.label).where(a.c.task_id == task.id).order_by(a.c.id)
+        q = (sa.select(a.c.item_id, a.c.author.label("worker"), a.c.label).where(a.c.task_id == task.id)
+             .order_by(a.c.item_id, a.c.author))  # the (task_id, item_id) index order: no sort
         return _frame(self._store, q)
 
     def items_df(self, task: Any) -> pd.DataFrame:
@@ -192,9 +213,12 @@ def _item(value: Any) -> int:
 
 
 def _frame(store: Store, query: Any) -> pd.DataFrame:
+    """Run a query of plain columns into a DataFrame (rows straight from the driver's cursor)."""
     with store.db.read() as conn:
         res = conn.execute(query)
-        return pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+        columns = list(res.keys())
+        rows = res.cursor.fetchall() if res.cursor is not None else []
+        return pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
 
 
 def _refresh(conn: sa.Connection, task_id: str, iid: int, review: str, threshold: int | None) -> str:
@@ -274,9 +298,16 @@ class TaskWork:
         """A reviewer approves or rejects an item awaiting review; return its new status."""
         return self._bound().work.review(self, item_id, user_id, approve)
 
-    def assignments_df(self) -> pd.DataFrame:
-        """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at."""
-        return self._bound().work.assignments_df(self)
+    def retract(self, item_id: int, user_id: str) -> str:
+        """Withdraw ``user_id``'s label on an item; return the item's new status."""
+        return self._bound().work.retract(self, item_id, user_id)
+
+    def assignments_df(self, user_id: str | None = None, status: str | None = None) -> pd.DataFrame:
+        """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at.
+
+        ``user_id`` / ``status`` keep only that user's rows / rows in that status.
+        """
+        return self._bound().work.assignments_df(self, user_id=user_id, status=status)
 
     def labels_df(self) -> pd.DataFrame:
         """The labels given in this task, long form: item_id, worker, label."""
@@ -295,30 +326,33 @@ class TaskWork:
         return self._bound().work.status_counts(self)
 
     # -- analysis (pure functions over the task's labels) --------------------------------
-    def consensus(self, tie_policy: str = "review") -> pd.DataFrame:
+    def consensus(self, tie_policy: str = "review", labels: pd.DataFrame | None = None) -> pd.DataFrame:
         """Threshold consensus per labelled item (see :func:`dltasks.consensus.threshold_consensus`).
 
         Tasks without a consensus threshold use a strict majority of ``workers_per_input``.
+        Pass ``labels`` (from :meth:`labels_df`) to reuse one read for several analyses.
         """
         from dltasks.consensus import threshold_consensus
 
         k = max(1, self.workers_per_input)
         t = self.approval_threshold or (k // 2 + 1)
-        return threshold_consensus(self.labels_df(), approval_threshold=t, workers_per_input=k,
-                                   tie_policy=tie_policy)
+        return threshold_consensus(self.labels_df() if labels is None else labels, approval_threshold=t,
+                                   workers_per_input=k, tie_policy=tie_policy)
 
-    def agreement(self) -> pd.Series:
+    def agreement(self, labels: pd.DataFrame | None = None) -> pd.Series:
         """Percent agreement, Fleiss' kappa, Krippendorff's alpha and counts for this task."""
         from dltasks.consensus import agreement_summary
 
-        return agreement_summary(self.labels_df())
+        return agreement_summary(self.labels_df() if labels is None else labels)
 
-    def worker_quality(self) -> pd.DataFrame:
-        """Per worker: labels given, agreement with the consensus, Dawid–Skene skill."""
+    def worker_quality(self, labels: pd.DataFrame | None = None, skill: bool = True) -> pd.DataFrame:
+        """Per worker: labels given, agreement with the consensus, and (``skill``) Dawid–Skene skill."""
         from dltasks.consensus import DawidSkene, worker_agreement
 
-        labels = self.labels_df()
+        labels = self.labels_df() if labels is None else labels
         quality = worker_agreement(labels)
+        if not skill:
+            return quality
         if len(labels):
             quality["skill"] = DawidSkene().fit(labels).skills_.reindex(quality.index)
         else:

@@ -115,3 +115,34 @@ def test_agreement_and_worker_quality_from_task_labels(dataset):
     quality = task.worker_quality()
     assert quality.loc["a", "agreement_with_consensus"] == 1.0
     assert quality.loc["c", "agreement_with_consensus"] == 0.0
+
+
+def test_retract_withdraws_a_label(dataset):
+    task = dataset.tasks.create("r", assignee_ids=["a"], seed=1)
+    iid = item_of(task, "a")
+    task.submit(iid, "a", "Adult")
+    assert task.retract(iid, "a") == "pending"
+    assert task.labels_df().empty
+    assert task.assignments_df(user_id="a", status="pending")["item_id"].tolist().count(iid) == 1
+    with pytest.raises(NotFoundError):
+        task.retract(iid, "a")
+
+
+def test_assignments_df_filters_by_user_and_status(dataset):
+    task = dataset.tasks.create("f", assignee_ids=["a", "b"], seed=1)
+    iid = item_of(task, "a")
+    task.submit(iid, "a", "Adult")
+    mine = task.assignments_df(user_id="a")
+    assert set(mine["user_id"]) == {"a"} and len(mine) == 5
+    assert task.assignments_df(status="done")["item_id"].tolist() == [iid]
+
+
+def test_analyses_reuse_one_read_of_the_labels(dataset):
+    task = dataset.tasks.create("l", assignee_ids=["a", "b"], workers_per_input=2, seed=1)
+    for iid in task.items_df()["item_id"]:
+        task.submit(int(iid), "a", "Adult")
+        task.submit(int(iid), "b", "Adult")
+    labels = task.labels_df()
+    assert task.consensus(labels=labels)["status"].eq("approved").all()
+    assert task.agreement(labels=labels)["percent_agreement"] == 1.0
+    assert "skill" not in task.worker_quality(labels=labels, skill=False).columns
