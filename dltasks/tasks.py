@@ -9,6 +9,7 @@ import builtins
 
 import copy
 import datetime as _dt
+import gc
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -401,11 +402,30 @@ class DatasetTasks:
             return ids
         where = self._dataset.items._where(filters)
         with self._db.read() as conn:
-            result = conn.execute(sa.select(S.items.c.id).where(where).order_by(S.items.c.id))
-            return np.fromiter((r[0] for r in result), dtype=np.int64)
+            return _id_array(conn.execute(sa.select(S.items.c.id).where(where).order_by(S.items.c.id)))
 
 
 # -- helpers -----------------------------------------------------------------------------
+def _id_array(result: Any) -> np.ndarray:
+    """The one integer column of ``result`` as an int64 array, read from the driver in chunks."""
+    cursor = getattr(result, "cursor", None)
+    fetch = cursor.fetchmany if cursor is not None else result.fetchmany
+    parts = []
+    collecting = gc.isenabled()
+    gc.disable()  # a million 1-tuples would trigger full collections over and over
+    try:
+        while True:
+            chunk = fetch(100_000)
+            if not chunk:
+                break
+            parts.append(np.fromiter(itertools.chain.from_iterable(chunk), dtype=np.int64, count=len(chunk)))
+    finally:
+        if collecting:
+            gc.enable()
+    result.close()
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
 def _plan(spec: TaskSpec, item_ids: np.ndarray) -> pd.DataFrame:
     if not spec.assignee_ids or len(item_ids) == 0:
         return pd.DataFrame({"item_id": np.empty(0, np.int64), "user_id": np.empty(0, object)})
