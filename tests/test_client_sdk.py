@@ -195,3 +195,16 @@ def test_bad_task_options_name_the_field_and_write_nothing(faces, backend):  # n
             faces.tasks.create(task_name="bad", **options)
         assert info.value.field == field and str(info.value).startswith(field)
     assert len(backend.tasks.list()) == 0
+
+
+def test_retract_and_filtered_assignments(faces):
+    task = faces.tasks.create(task_name="r", assignee_ids=W[:2], seed=2)
+    mine = task.assignments_df(user_id=W[0])
+    assert set(mine["user_id"]) == {W[0]} and len(mine) == 6
+    item = int(mine["item_id"].iloc[0])
+    assert task.submit(item, W[0], "Adult") == "completed"
+    assert task.assignments_df(status="done")["item_id"].tolist() == [item]
+    assert task.retract(item, W[0]) == "pending"
+    assert task.labels_df().empty and task.assignments_df(status="done").empty
+    with pytest.raises(dl.NotFoundError, match="has no label"):
+        task.retract(item, W[0])

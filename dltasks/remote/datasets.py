@@ -1,6 +1,7 @@
 """Remote datasets and users: ``store.datasets`` and ``store.users`` of a RemoteStore."""
 from __future__ import annotations
 
+import builtins
 import datetime as _dt
 from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import quote
@@ -113,6 +114,11 @@ class RemoteUsers:
         """Register a user (admin token); ``ConflictError`` if the id is taken."""
         uid = check_user_id(user_id)
         return wire.user_from_wire(self._http.request("POST", "/api/v1/users", {"id": uid, "name": name})["user"])
+
+    def ensure(self, user_ids: Iterable[str], conn: Any = None, field: str = "assignee_ids") -> builtins.list[str]:
+        """Register every id not yet known (admin token); return the ids, checked and stripped."""
+        ids = [check_user_id(u, field) for u in user_ids]
+        return builtins.list(self._http.request("POST", "/api/v1/users/ensure", {"ids": ids})["ids"])
 
     def get(self, user_id: str) -> User:
         """One user by id."""

@@ -17,7 +17,8 @@ from dltasks.annotations import check_label
 from dltasks.entities import Annotation, Item
 from dltasks.errors import ValidationError
 from dltasks.filters import Filters
-from dltasks.items import Items, PagedItems, _check_update_values, _collect_files, _item_id, normalise_dir
+from dltasks.items import (Items, PagedItems, _check_update_values, _collect_files, _item_id, _prepare_rows,
+                           normalise_dir)
 from dltasks.remote import wire
 from dltasks.remote.datasets import q
 
@@ -70,6 +71,7 @@ class RemoteItems:
         """Insert one item per row, all or nothing; return how many were inserted."""
         if not isinstance(df, pd.DataFrame):
             raise ValidationError("must be a pandas DataFrame", "df", type(df).__name__)
+        _prepare_rows(df, self._dataset.id)  # the local checks: bad frames fail before the upload
         return int(self._http.request("POST", f"{self._base}/import", {"frame": wire.frame_to_wire(df)})["count"])
 
     def update(self, filters: Filters | None = None, update_values: dict[str, Any] | None = None,

@@ -215,12 +215,18 @@ class RemoteWork:
         body = {"item_id": _item_id(item_id), "user_id": user_id, "approve": approve}
         return str(self._http.request("POST", self._path(task, "review"), body)["item_status"])
 
-    def _frame(self, task: Any, what: str) -> Any:
-        return wire.frame_from_wire(self._http.request("GET", self._path(task, what))["frame"])
+    def retract(self, task: Any, item_id: int, user_id: str) -> str:
+        """Withdraw ``user_id``'s label on an item (their assignment is pending again)."""
+        body = {"item_id": _item_id(item_id), "user_id": user_id}
+        return str(self._http.request("POST", self._path(task, "retract"), body)["item_status"])
 
-    def assignments_df(self, task: Any) -> pd.DataFrame:
+    def _frame(self, task: Any, what: str, params: dict[str, Any] | None = None) -> Any:
+        return wire.frame_from_wire(self._http.request("GET", self._path(task, what), params=params)["frame"])
+
+    def assignments_df(self, task: Any, user_id: str | None = None, status: str | None = None) -> pd.DataFrame:
         """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at."""
-        return self._frame(task, "assignments")
+        params = {k: v for k, v in (("user_id", user_id), ("status", status)) if v is not None}
+        return self._frame(task, "assignments", params or None)
 
     def labels_df(self, task: Any) -> pd.DataFrame:
         """The labels given in this task, long form: item_id, worker, label."""

@@ -241,6 +241,15 @@ class UsersResponse(_Out):
     users: list[UserOut]
 
 
+class IdsIn(_In):
+    ids: list[UserId] = Field(max_length=10_000)
+
+
+class IdsResponse(_Out):
+    status: Status
+    ids: list[str]
+
+
 class MeResponse(_Out):
     status: Status
     user_id: str
@@ -511,6 +520,11 @@ class SubmitIn(_In):
     item_id: ItemId
     user_id: UserId
     label: Text
+
+
+class RetractIn(_In):
+    item_id: ItemId
+    user_id: UserId
 
 
 class SetStatusIn(_In):

@@ -66,6 +66,12 @@ def create_user(body: M.UserIn, store: Store = Depends(store_of), who: Principal
     return ok(user=wire.user_to_wire(store.users.create(body.id, name=body.name)))
 
 
+@router.post("/users/ensure", response_model=M.IdsResponse, tags=["users"],
+             summary="Register every id not yet known (store.users.ensure)")
+def ensure_users(body: M.IdsIn, store: Store = Depends(store_of), who: Principal = Depends(admin)) -> dict[str, Any]:
+    return ok(ids=store.users.ensure(body.ids, field="ids"))
+
+
 @router.get("/users/{user_id}", response_model=M.UserResponse, tags=["users"])
 def get_user(user_id: str, store: Store = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
     return ok(user=wire.user_to_wire(store.users.get(user_id)))

@@ -129,8 +129,25 @@ def review(task_id: str, body: M.ReviewIn, store: Store = Depends(store_of),
     return ok(item_status=store.work.review(task, body.item_id, body.user_id, approve=body.approve))
 
 
+@router.post("/tasks/{task_id}/retract", response_model=M.ItemStatusResponse, tags=["work"],
+             summary="task.retract(item_id, user_id): withdraw a worker's label")
+def retract(task_id: str, body: M.RetractIn, store: Store = Depends(store_of),
+            who: Principal = Depends(principal)) -> dict[str, Any]:
+    require_self(who, body.user_id, "retract labels")
+    task = store.tasks.get(task_id)
+    return ok(item_status=store.work.retract(task, body.item_id, body.user_id))
+
+
+@router.get("/tasks/{task_id}/assignments", response_model=M.FrameResponse, tags=["work"],
+            summary="task.assignments_df(user_id, status): item_id, user_id, role, status, updated_at")
+def assignments(task_id: str, user_id: Optional[str] = Query(None, max_length=255),
+                status: Optional[str] = Query(None, max_length=32), store: Store = Depends(store_of),
+                who: Principal = Depends(principal)) -> dict[str, Any]:
+    task = store.tasks.get(task_id)
+    return _frame(store.work.assignments_df(task, user_id=user_id, status=status))
+
+
 _FRAMES = {
-    "assignments": ("assignments_df", "task.assignments_df(): item_id, user_id, role, status, updated_at"),
     "labels": ("labels_df", "task.labels_df(): item_id, worker, label"),
     "items": ("items_df", "task.items_df(): item_id, status, label, votes, n_labels"),
     "progress": ("progress", "task.progress(): per assignee assigned, done, percent"),
