@@ -25,12 +25,13 @@ dltasks returns (``assert_frame_equal``), so the comparison is like for like.
 Every run is a fresh Python process; peak memory is that process's peak resident set
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``), so it includes the interpreter, pandas
 and the input frame (``base MB`` in the JSON output is the RSS just before the timed
-call).  Writes run ``--repeat`` times each (fresh file each time, ours and the reference
-alternating); reads run ``--repeat`` times inside one process.  Times are the best run.
+call).  Each case runs ``--repeat`` times, ours and the reference alternating (the
+machine is shared: alternating lets background load hit both sides alike), each run in
+a fresh process (writes into a fresh file).  Times are the best run, memory the highest.
 
 Usage::
 
-    python bench/bench_store.py                  # 1,000,000 items, about 2-3 minutes
+    python bench/bench_store.py                  # 1,000,000 items, about 5 minutes
     python bench/bench_store.py --items 100000 --repeat 1
 """
 from __future__ import annotations
@@ -235,9 +236,9 @@ def rows_differing(work: Path) -> int:
     meta = ", ".join(f"json_extract(metadata, '$.user.{k}'), json_type(metadata, '$.user.{k}')" for k in USER_KEYS)
     cols = (f"name, dir, filename, path, mime, size, {meta}, json_type(metadata, '$.system'), "
             "(SELECT count(*) FROM json_each(metadata, '$.user')), (SELECT count(*) FROM json_each(metadata))")
-    n = conn.execute(f"SELECT (SELECT count(*) FROM (SELECT {cols} FROM main.items EXCEPT SELECT {cols} FROM ref.items))"
-                     f" + (SELECT count(*) FROM (SELECT {cols} FROM ref.items EXCEPT SELECT {cols} FROM main.items))"
-                     ).fetchone()[0]
+    only_in = "(SELECT count(*) FROM (SELECT {c} FROM {a}.items EXCEPT SELECT {c} FROM {b}.items))"
+    n = conn.execute(f"SELECT {only_in.format(c=cols, a='main', b='ref')} + "
+                     f"{only_in.format(c=cols, a='ref', b='main')}").fetchone()[0]
     conn.close()
     return int(n)
 
@@ -245,21 +246,22 @@ def rows_differing(work: Path) -> int:
 # -- report ---------------------------------------------------------------------------------
 def print_table(rows: list[dict[str, Any]]) -> None:
     """case | ours (s) | reference (s) | ratio | target | peak MB ours / ref | pass."""
-    head = f"{'case':<52} {'ours (s)':>9} {'ref (s)':>9} {'ratio':>6} {'target':>8} {'peak MB':>8} {'ref MB':>7}  result"
+    head = (f"{'case':<52} {'ours (s)':>9} {'ref (s)':>9} {'ratio':>6} {'target':>8} {'peak MB':>8} {'ref MB':>7}"
+            "  result")
     print(head)
     print("-" * len(head))
     for r in rows:
-        ref = f"{r['ref']:9.3f}" if r.get("ref") is not None else f"{'-':>9}"
+        ref = f"{r['ref']:9.4f}" if r.get("ref") is not None else f"{'-':>9}"
         ratio = f"{r['ours'] / r['ref']:6.2f}" if r.get("ref") else f"{'-':>6}"
         ref_mb = f"{r['ref_mb']:7.0f}" if r.get("ref_mb") is not None else f"{'-':>7}"
-        print(f"{r['case']:<52} {r['ours']:9.3f} {ref} {ratio} {r['target']:>8} {r['peak_mb']:8.0f} {ref_mb}  "
+        print(f"{r['case']:<52} {r['ours']:9.4f} {ref} {ratio} {r['target']:>8} {r['peak_mb']:8.0f} {ref_mb}  "
               f"{'PASS' if r['ok'] else 'FAIL'}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per case (best is reported)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per case (best is reported)")
     parser.add_argument("--workdir", type=Path, default=None, help="where the store files go (default: a temp dir)")
     parser.add_argument("--child", nargs=2, metavar=("CASE", "SIDE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -282,11 +284,12 @@ def main(argv: list[str] | None = None) -> int:
                 results.setdefault(("import_df", side), []).append(
                     run_child(script, ["import_df", side, "--items", str(n), "--workdir", str(work)]))
         differing = rows_differing(work)
-        for case in ("to_df", "to_df_filtered"):
-            for side in ("ours", "ref"):
-                results[(case, side)] = [run_child(script, [case, side, "--items", str(n), "--workdir", str(work),
-                                                            "--repeat", str(args.repeat)])]
-        labels = {"import_df": f"import_df  vs sqlite3.executemany", "to_df": "to_df()  vs pandas.read_sql",
+        for _ in range(args.repeat):
+            for case in ("to_df", "to_df_filtered"):
+                for side in ("ours", "ref"):
+                    results.setdefault((case, side), []).append(run_child(
+                        script, [case, side, "--items", str(n), "--workdir", str(work), "--repeat", "1"]))
+        labels = {"import_df": "import_df  vs sqlite3.executemany", "to_df": "to_df()  vs pandas.read_sql",
                   "to_df_filtered": "to_df(metadata filter)  vs sqlite3 by hand"}
         table = []
         for case, label in labels.items():

@@ -81,7 +81,8 @@ def run_child(path: Path, kill_at_mb: float | None) -> dict[str, Any]:
             break
         time.sleep(0.002)
     out, err = proc.communicate(timeout=120)
-    return {"killed": killed, "wal_bytes": wal_bytes, "wal_most": most, "returncode": proc.returncode, "out": out, "err": err}
+    return {"killed": killed, "wal_bytes": wal_bytes, "wal_most": most, "returncode": proc.returncode,
+            "out": out, "err": err}
 
 
 def task_state(path: Path) -> dict[str, int]:
