@@ -92,6 +92,20 @@ def test_consensus_view_shows_status_agreement_and_workers(dataset: Any) -> None
     assert "approved at 2 of 3 votes" in view.title.value
 
 
+def test_consensus_view_reads_the_labels_once_per_refresh(dataset: Any, monkeypatch: Any) -> None:
+    task = consensus_task(dataset)
+    vote(task, 1, {"ann": "Adult", "bob": "Child", "cy": "Child"})
+    reads: list[int] = []
+    read = task.labels_df
+    monkeypatch.setattr(task, "labels_df", lambda: reads.append(1) or read())
+    view = ConsensusView(task, skill=True)
+    assert len(reads) == 1
+    view.refresh_button.click()
+    assert len(reads) == 2
+    assert view.consensus.loc[1, "label"] == "Child" and "3</td>" in view.figures.value   # 3 labels
+    assert view.workers.loc["ann", "agreement_with_consensus"] == 0.0 and "skill" in view.workers
+
+
 def test_consensus_view_filters_items_by_status(dataset: Any) -> None:
     task = consensus_task(dataset)
     vote(task, 1, {"ann": "Adult", "bob": "Adult"})
@@ -149,7 +163,7 @@ def make_tasks(dataset: Any) -> list[Any]:
 
 def test_task_board_lists_tasks_on_one_html_table(dataset: Any) -> None:
     make_tasks(dataset)
-    board = TaskBoard(dataset._store)
+    board = TaskBoard(dataset.store)
     assert board.frame["task"].tolist() == ["gamma", "beta", "alpha"]
     html = board.table.value
     assert html.count("<table") == 1 and html.count("<tr>") == 4
@@ -162,17 +176,17 @@ def test_task_board_lists_tasks_on_one_html_table(dataset: Any) -> None:
 def test_task_board_is_one_widget_tree_whatever_the_number_of_tasks(dataset: Any) -> None:
     def count(widget: Any) -> int:
         return 1 + sum(count(c) for c in getattr(widget, "children", ()))
-    small = count(TaskBoard(dataset._store))
+    small = count(TaskBoard(dataset.store))
     for i in range(30):
         dataset.tasks.create(f"t{i}", assignee_ids=["ann"])
-    board = TaskBoard(dataset._store, per_page=25)
+    board = TaskBoard(dataset.store, per_page=25)
     assert count(board) == small
     assert board.pages == 2 and board.table.value.count("<tr>") == 26
 
 
 def test_task_board_filters_by_assignee_and_status_and_pages(dataset: Any) -> None:
     make_tasks(dataset)
-    board = TaskBoard(dataset._store, per_page=1)
+    board = TaskBoard(dataset.store, per_page=1)
     assert board.total == 3 and board.pages == 3
     board.next_button.click()
     assert board.page == 2 and board.frame["task"].tolist() == ["beta"]
@@ -186,7 +200,7 @@ def test_task_board_filters_by_assignee_and_status_and_pages(dataset: Any) -> No
 
 def test_selecting_a_task_opens_its_partition_and_consensus(dataset: Any) -> None:
     a, _, _ = make_tasks(dataset)
-    board = TaskBoard(dataset._store)
+    board = TaskBoard(dataset.store)
     board.open_box.value = a.id
     (tabs,) = board.detail.children
     part, cons = tabs.children

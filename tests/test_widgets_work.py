@@ -74,21 +74,83 @@ def test_labeling_submits_through_the_task_and_moves_on(files: Any) -> None:
     assert task.progress().loc["ann", "percent"] == 100.0
 
 
+def pending_of(task: Any, user: str) -> list[int]:
+    return task.assignments_df(user_id=user, status="pending")["item_id"].tolist()
+
+
+def test_undo_withdraws_the_label_and_shows_the_item_again(files: Any) -> None:
+    task = files.tasks.create("sort", assignee_ids=["ann"])
+    w = LabelingWidget(task, "ann")
+    w.buttons[0].click()                           # item 1: good
+    assert labels_of(task, "ann") == {1: "good"} and w.item_id == 2 and w.done == 1
+    w.undo_button.click()
+    assert labels_of(task, "ann") == {}                         # gone from the task, not only from the widget
+    assert w.item_id == 1 and w.view.item_id == 1 and w.view.kind == "image"
+    assert "withdrawn" in w.note.value and "0 / 3 done" in w.counter.value and w.bar.value == 0
+    assert pending_of(task, "ann") == [1, 2, 3]
+    assert task.items_df().set_index("item_id").loc[1, "status"] == "pending"
+    assert task.progress().loc["ann", "done"] == 0
+    assert not any(b.disabled for b in w.buttons) and w.undo_button.disabled   # nothing left to undo
+    w.buttons[1].click()                           # label it again: a fresh label, counted once
+    assert labels_of(task, "ann") == {1: "bad"} and w.done == 1 and w.item_id == 2
+
+
 def test_skip_and_undo(files: Any) -> None:
     task = files.tasks.create("sort", assignee_ids=["ann"])
     w = LabelingWidget(task, "ann")
     w.skip_button.click()
     assert w.queue == [2, 3, 1] and w.item_id == 2
     w.buttons[0].click()                           # item 2: good
-    w.undo_button.click()                          # back to item 2
-    assert w.item_id == 2 and "you labelled it 'good'" in html.unescape(w.note.value)
-    w.buttons[1].click()                           # relabel replaces, progress counts it once
+    w.undo_button.click()                          # withdrawn, item 2 shown again
+    assert w.item_id == 2 and "your label 'good' is withdrawn" in html.unescape(w.note.value)
+    assert labels_of(task, "ann") == {} and w.done == 0
+    w.buttons[1].click()
     assert labels_of(task, "ann") == {2: "bad"} and w.done == 1
     w.undo_button.click()
-    w.undo_button.click()                          # undo the skip: item 1 back in front
-    assert w.item_id == 1
+    assert labels_of(task, "ann") == {} and w.item_id == 2
+    w.undo_button.click()                          # undo the skip: item 1 back in front, nothing written
+    assert w.item_id == 1 and w.queue == [1, 2, 3] and "back to #1" in w.note.value
     w.undo_button.click()
-    assert "nothing to undo" in w.note.value
+    assert "nothing to undo" in w.note.value and labels_of(task, "ann") == {}
+
+
+def test_undo_after_the_last_item_brings_it_back(files: Any) -> None:
+    task = files.tasks.create("sort", assignee_ids=["ann"])
+    got: list[Any] = []
+    w = LabelingWidget(task, "ann")
+    w.on_undo(lambda *args: got.append(args))
+    for _ in range(3):
+        w.buttons[2].click()
+    assert w.item_id == -1 and "all done" in w.view.title.value and all(b.disabled for b in w.buttons)
+    w.undo_button.click()
+    assert w.item_id == 3 and w.view.item_id == 3 and not any(b.disabled for b in w.buttons)
+    assert labels_of(task, "ann") == {1: "ugly", 2: "ugly"} and "2 / 3 done" in w.counter.value
+    assert got == [(3, "pending")]
+    assert LabelingWidget(task, "ann").queue == [3]           # the store agrees: a new widget shows it too
+
+
+def test_undo_of_a_consensus_vote_updates_the_open_views(files: Any) -> None:
+    from dltasks.widgets import ConsensusView
+
+    task = files.tasks.create("vote", assignee_ids=["ann", "bob"], workers_per_input=2,
+                              review_strategy="consensus", approval_threshold=2, reviewer_ids=["rita"])
+    task.submit(1, "bob", "good")
+    view = ConsensusView(task)
+    w = LabelingWidget(task, "ann")
+    assert w.label("good") == "approved" and view.consensus.loc[1, "status"] == "approved"
+    assert w.undo() == "awaiting_consensus"
+    assert view.consensus.loc[1, "status"] == "awaiting_consensus" and view.consensus.loc[1, "n_labels"] == 1
+    assert labels_of(task, "ann") == {} and labels_of(task, "bob") == {1: "good"}
+
+
+def test_undo_shows_an_error_when_the_label_cannot_be_withdrawn(files: Any) -> None:
+    task = files.tasks.create("sort", assignee_ids=["ann"])
+    w = LabelingWidget(task, "ann")
+    w.buttons[0].click()
+    task.retract(1, "ann")                         # withdrawn elsewhere first
+    w.undo_button.click()
+    assert "could not withdraw" in w.note.value and w.done == 1 and w.item_id == 2
+    assert w.undo_button.disabled
 
 
 def test_number_keys_label_and_letters_skip_and_undo(files: Any) -> None:
@@ -123,6 +185,17 @@ def test_labeling_a_pool_task_claims_items(files: Any) -> None:
     w.buttons[0].click()
     assert labels_of(task, "walk-in") == {1: "good"}
     assert LabelingWidget(task, "walk-in").queue == [2, 3]
+    w.undo_button.click()                          # the claim stays, the label goes
+    assert labels_of(task, "walk-in") == {} and w.item_id == 1
+    assert LabelingWidget(task, "walk-in").queue == [1, 2, 3]
+
+
+def test_the_queue_is_the_users_pending_work_read_from_the_store(files: Any) -> None:
+    task = files.tasks.create("sort", assignee_ids=["ann", "bob"], workers_per_input=2)
+    task.submit(2, "ann", "good")                  # done outside the widget
+    w = LabelingWidget(task, "ann")
+    assert w.queue == [1, 3] and (w.done, w.total) == (1, 3) and "1 / 3 done" in w.counter.value
+    assert w.queue == pending_of(task, "ann")
 
 
 # -- ReviewWidget --------------------------------------------------------------------------

@@ -157,8 +157,8 @@ def message(kind: str, text: str) -> str:
 
 
 def store_of(dataset: Any) -> Any:
-    """The store a dataset belongs to."""
-    store = getattr(dataset, "store", None) or getattr(dataset, "_store", None)
+    """The store a dataset belongs to (``dataset.store``)."""
+    store = getattr(dataset, "store", None)
     if store is None:
         raise TypeError("expected a dltasks Dataset bound to a store")
     return store

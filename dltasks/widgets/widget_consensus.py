@@ -1,7 +1,6 @@
 """ConsensusView: where a task's items stand, how much the workers agree, and who agrees least."""
 from __future__ import annotations
 
-import copy
 import html
 import math
 from typing import Any
@@ -10,7 +9,7 @@ import ipywidgets as W
 import pandas as pd
 import traitlets as T
 
-from dltasks.consensus import STATUSES, worker_agreement
+from dltasks.consensus import STATUSES
 from dltasks.errors import DltasksError
 from dltasks.plots import plot_consensus_status
 from dltasks.widgets._common import TABLE_CSS, LiveView, chart, fmt_share, html_table, message, show_figure
@@ -29,22 +28,15 @@ def _figure(value: float, kind: str) -> str:
     return fmt_share(value) if kind == "share" else f"{value:.3f}"
 
 
-def _reading(task: Any, labels: pd.DataFrame) -> Any:
-    """A copy of ``task`` whose ``labels_df()`` returns ``labels``: one read for several analyses."""
-    twin = copy.copy(task)
-    twin.labels_df = lambda: labels
-    return twin
-
-
 class ConsensusView(LiveView):
     """Consensus of a task: status chart, agreement figures, per-worker agreement, items by status.
 
-    Shows ``task.consensus()``, ``task.agreement()`` and each worker's agreement with the
-    majority label (with ``skill=True`` also the Dawid-Skene skill: ``task.worker_quality()``,
-    slower on big tasks).  The task's labels are read once per refresh and shared by these
-    calls.  The items table shows one page (``page_size`` rows) of the items with at least
-    one label, filtered by consensus status (:data:`dltasks.consensus.STATUSES`) or to the tied
-    items.
+    Shows ``task.consensus()``, ``task.agreement()`` and ``task.worker_quality()``: each
+    worker's agreement with the majority label (with ``skill=True`` also the Dawid-Skene
+    skill, slower on big tasks).  The task's labels are read once per refresh
+    (``task.labels_df()``) and passed to the three analyses as ``labels=``.  The items table
+    shows one page (``page_size`` rows) of the items with at least one label, filtered by
+    consensus status (:data:`dltasks.consensus.STATUSES`) or to the tied items.
     """
 
     page = T.Int(1, help="page of the items table (from 1)")
@@ -84,11 +76,10 @@ class ConsensusView(LiveView):
     # -- public ---------------------------------------------------------------------------
     def _redraw(self) -> bool:
         try:
-            labels = self.task.labels_df()
-            task = _reading(self.task, labels)
-            self.consensus = task.consensus()
-            self.agreement = task.agreement()
-            self.workers = task.worker_quality() if self.skill else worker_agreement(labels)
+            labels = self.task.labels_df()  # the one read; the analyses below reuse it
+            self.consensus = self.task.consensus(labels=labels)
+            self.agreement = self.task.agreement(labels=labels)
+            self.workers = self.task.worker_quality(labels=labels, skill=self.skill)
         except DltasksError as err:
             self.status.value = message("error", str(err))
             return False

@@ -18,13 +18,19 @@ class LabelingWidget(W.VBox):
     """Label ``user_id``'s pending items of ``task`` one at a time.
 
     Shows the next pending item (picture, text and metadata), a button per label of the
-    task, *Skip* (the item goes to the end of the queue) and *Undo* (go back to the last
-    item labelled or skipped; labelling it again replaces the label), and the user's
-    progress.  Each label is one ``task.submit(item_id, user_id, label)``.  With the
-    keyboard: click the shortcut box, then press 1-9 for the labels, ``s`` to skip and
-    ``u`` to undo.
+    task, *Skip* (the item goes to the end of the queue), *Undo* and the user's progress.
+    Each label is one ``task.submit(item_id, user_id, label)``.  *Undo* takes back the last
+    step: a label is withdrawn with one ``task.retract(item_id, user_id)`` (the label is gone
+    from the task, the assignment is pending again and the item is shown again, first in
+    the queue); a skip just brings the skipped item back to the front.  With the keyboard:
+    click the shortcut box, then press 1-9 for the labels, ``s`` to skip and ``u`` to undo.
 
-    ``on_submit(callback)`` calls ``callback(item_id, label, status)`` after each label.
+    The queue is read with one ``task.assignments_df(user_id=user_id)``: the user's pending
+    worker assignments, in item order (on a task without assignees, the open items the user
+    has not finished).
+
+    ``on_submit(callback)`` calls ``callback(item_id, label, status)`` after each label;
+    ``on_undo(callback)`` calls ``callback(item_id, status)`` after each label withdrawn.
     """
 
     item_id = T.Int(-1, help="the item shown (-1 when the queue is empty)")
@@ -35,9 +41,10 @@ class LabelingWidget(W.VBox):
         self.task, self.user_id = task, user_id
         self.dataset = task.dataset
         self.queue: list[int] = []
-        self.history: list[tuple[str, int]] = []
-        self.mine: dict[int, str] = {}
+        #: Steps Undo takes back, last first: ("label", item_id, label) or ("skip", item_id, "").
+        self.history: list[tuple[str, int, str]] = []
         self._callbacks = W.CallbackDispatcher()
+        self._undo_callbacks = W.CallbackDispatcher()
         self.view = ItemView()
         self.buttons = [W.Button(description=f"{i + 1} · {label}" if i < 9 else label, tooltip=label,
                                  layout=W.Layout(width="auto", min_width="90px"))
@@ -45,7 +52,8 @@ class LabelingWidget(W.VBox):
         for button, label in zip(self.buttons, task.labels):
             button.on_click(lambda _b, label=label: self.label(label))
         self.skip_button = W.Button(description="Skip", icon="forward", layout=W.Layout(width="90px"))
-        self.undo_button = W.Button(description="Undo", icon="undo", layout=W.Layout(width="90px"))
+        self.undo_button = W.Button(description="Undo", icon="undo", tooltip="withdraw your last label (or skip)",
+                                    layout=W.Layout(width="90px"))
         self.skip_button.on_click(lambda _b: self.skip())
         self.undo_button.on_click(lambda _b: self.undo())
         self.shortcuts = W.Text(placeholder="click here, then press 1-9 to label, s to skip, u to undo",
@@ -67,14 +75,18 @@ class LabelingWidget(W.VBox):
         """Call ``callback(item_id, label, status)`` after each label is submitted."""
         self._callbacks.register_callback(callback, remove=remove)
 
+    def on_undo(self, callback: Callable[[int, str], Any], remove: bool = False) -> None:
+        """Call ``callback(item_id, status)`` after Undo withdraws a label."""
+        self._undo_callbacks.register_callback(callback, remove=remove)
+
     def reload(self) -> None:
         """Read the user's queue from the task again (pending items, in item order)."""
         try:
             if not self.task.assignee_ids:  # a pool task: anyone may claim an item
                 self._load_pool()
             else:
-                a = self.task.assignments_df()
-                mine = a[(a["user_id"] == self.user_id) & (a["role"] == "worker")]
+                mine = self.task.assignments_df(user_id=self.user_id)
+                mine = mine[mine["role"] == "worker"]
                 self.queue = mine.loc[mine["status"] == "pending", "item_id"].astype(int).tolist()
                 self.total = len(mine)
                 self.done = self.total - len(self.queue)
@@ -94,11 +106,9 @@ class LabelingWidget(W.VBox):
         except DltasksError as err:
             self.note.value = message("error", str(err))
             return None
-        if iid not in self.mine:
-            self.done += 1
-        self.mine[iid] = label
+        self.done += 1
         self.queue.remove(iid)
-        self.history.append(("label", iid))
+        self.history.append(("label", iid, label))
         self.note.value = message("ok", f"#{iid}: {label} ({status.replace('_', ' ')})")
         self._show_next()
         signals.notify(self.task.id)
@@ -113,32 +123,49 @@ class LabelingWidget(W.VBox):
             return
         self.queue.remove(iid)
         self.queue.append(iid)
-        self.history.append(("skip", iid))
+        self.history.append(("skip", iid, ""))
         self.note.value = message("muted", f"skipped #{iid}")
         self._show_next()
 
-    def undo(self) -> None:
-        """Go back to the last item labelled or skipped."""
+    def undo(self) -> str | None:
+        """Take back the last label (withdrawn from the task) or skip; show that item again.
+
+        Returns the item's status after a label is withdrawn, None otherwise.
+        """
         if not self.history:
             self.note.value = message("muted", "nothing to undo")
-            return
-        action, iid = self.history.pop()
+            return None
+        action, iid, label = self.history.pop()
+        status = None
+        if action == "label":
+            try:
+                status = self.task.retract(iid, self.user_id)
+            except DltasksError as err:
+                self.note.value = message("error", f"could not withdraw your label on #{iid}: {err}")
+                self._show_next()
+                return None
+            self.done -= 1
         if iid in self.queue:
             self.queue.remove(iid)
         self.queue.insert(0, iid)
-        text = (f"back to #{iid}: you labelled it {self.mine[iid]!r}; pick a label to replace it, or Skip"
-                if action == "label" else f"back to #{iid}")
         self._show_next()
-        self.note.value = message("muted", text)
+        if status is None:
+            self.note.value = message("muted", f"back to #{iid}")
+            return None
+        self.note.value = message("muted", f"#{iid}: your label {label!r} is withdrawn "
+                                           f"({status.replace('_', ' ')}); label it again, or Skip")
+        signals.notify(self.task.id)
+        self._undo_callbacks(iid, status)
+        return status
 
     # -- internals ------------------------------------------------------------------------
     def _load_pool(self) -> None:
         items = self.task.items_df()
-        labels = self.task.labels_df()
-        labelled = set(labels.loc[labels["worker"] == self.user_id, "item_id"].astype(int))
+        mine = self.task.assignments_df(user_id=self.user_id)
+        finished = set(mine.loc[(mine["role"] == "worker") & (mine["status"] != "pending"), "item_id"].astype(int))
         open_ = items[items["status"].isin(["pending", "awaiting_consensus"])]["item_id"].astype(int)
-        self.queue = [i for i in open_.tolist() if i not in labelled]
-        self.total, self.done = len(items), len(labelled)
+        self.queue = [i for i in open_.tolist() if i not in finished]
+        self.total, self.done = len(items), len(finished)
 
     def _show_next(self) -> None:
         self.bar.max, self.bar.value = max(self.total, 1), self.done
