@@ -97,7 +97,8 @@ def serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
     app = create_app(store, max_body_bytes=int(args.max_body_mb * 1024 * 1024))
     print(f"dltasks serving {store.url} on http://{args.host}:{args.port}  (API docs: /docs)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # keep idle connections 30 s (uvicorn's default is 5): a notebook pausing between calls reuses them
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_keep_alive=30)
     store.close()
     return 0
 

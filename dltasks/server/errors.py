@@ -93,7 +93,7 @@ def error_body(exc: BaseException, tasks_route: bool = False) -> tuple[int, dict
         return 404, {"status": status(TASK_MISSING if tasks_route else CONN_DOES_NOT_EXIST, str(exc))}
     if isinstance(exc, ConflictError):
         return 409, {"status": status(TASK_CONFLICT if tasks_route else DATABASE_DUPLICATE_KEY, str(exc))}
-    if isinstance(exc, DltasksError):  # a database error (lock timeout, lost connection): try again
+    if isinstance(exc, DltasksError) or _pool_timeout(exc):  # locked, lost connection, pool full: try again
         log.warning("store error: %s", exc)
         return 503, {"status": status(TRY_AGAIN, f"the store could not answer, try again ({exc})")}
     log.exception("unexpected error", exc_info=exc)
@@ -101,6 +101,13 @@ def error_body(exc: BaseException, tasks_route: bool = False) -> tuple[int, dict
 
 
 _UNION_TAGS = {"str", "int", "float", "bool", "list", "dict", "none", "function-after", "function-plain"}
+
+
+def _pool_timeout(exc: BaseException) -> bool:
+    """SQLAlchemy's "QueuePool limit reached": every connection busy for the pool timeout."""
+    import sqlalchemy as sa
+
+    return isinstance(exc, sa.exc.TimeoutError)
 
 
 def _loc_to_field(loc: Any) -> str:
