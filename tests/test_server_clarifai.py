@@ -306,6 +306,9 @@ def test_request_size_limit(setup, server_factory):
     body["tasks"] *= 3
     status = error(api("POST", json=body), 413)
     assert status["code"] == 40033 and "limit" in status["description"]
+    chunked = api("POST", data=(b" " * 1000 for _ in range(20)), headers={"Content-Type": "application/json"})
+    assert error(chunked, 413)["code"] == 40033  # no Content-Length: counted as it arrives
+    assert small.store.tasks.list().total == 0
 
 
 from server_fixtures import server_factory  # noqa: E402,F401  (fixture)
