@@ -195,6 +195,14 @@ def test_the_long_route_works_too(setup):
     assert task["app_id"] == "water" and task["dltasks"]["dataset_id"] == ds.id
     assert long("GET", f"/tasks/{task['id']}").json()["task"]["id"] == task["id"]
     assert [t["id"] for t in long("GET").json()["tasks"]] == [task["id"]]
+    other = server.store.datasets.create("land", labels=["land"])
+    other.items.import_df(pd.DataFrame({"name": ["x.jpg"]}))
+    body = copy.deepcopy(NON_ASSIGNED)
+    body["tasks"][0]["input_source"] = {"type": "DATASET", "id": "land"}  # a name works as an id
+    elsewhere = created(api("POST", json=body))
+    assert elsewhere["dltasks"]["dataset_id"] == other.id
+    assert [t["id"] for t in long("GET").json()["tasks"]] == [task["id"]]  # the app is the dataset
+    assert [t["id"] for t in api("GET").json()["tasks"]] == [elsewhere["id"], task["id"]]  # /v2: the store
 
 
 def test_new_field_forms_win_over_old_ones(setup):

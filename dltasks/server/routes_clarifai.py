@@ -1,8 +1,9 @@
 """Clarifai's task API: ``/v2/tasks`` and ``/v2/users/{user_id}/apps/{app_id}/tasks``.
 
-A Clarifai *app* is the served store.  ``input_source`` ``DATASET`` names a dataset (by id
-or name); ``ALL_INPUTS`` means the dataset named by ``app_id`` in the long route, or the
-store's only dataset.
+A Clarifai *app* is a dataset when ``app_id`` names one (by id or name): the long route then
+lists that dataset's tasks and ``ALL_INPUTS`` means its items.  Otherwise (and on
+``/v2/tasks``) the app is the whole store: ``ALL_INPUTS`` needs the store to hold exactly one
+dataset, and ``input_source`` ``{"type": "DATASET", "id": …}`` names one (by id or name).
 """
 from __future__ import annotations
 
@@ -48,18 +49,27 @@ def _dataset(store: Any, parsed: ClarifaiTask, app_id: str | None, where: str) -
             except NotFoundError:
                 continue
         raise NotFoundError(f"{where}.input_source.id: no dataset with id or name {ref!r}")
-    if app_id is not None:
-        for key in ("dataset_id", "name"):
-            try:
-                return store.datasets.get(**{key: app_id})
-            except NotFoundError:
-                continue
+    app = _app_dataset(store, app_id)
+    if app is not None:
+        return app
     datasets = store.datasets.list()
     if len(datasets) == 1:
         return datasets[0]
     raise ValidationError(f"ALL_INPUTS is ambiguous: the store has {len(datasets)} datasets; use "
                           "{\"type\": \"DATASET\", \"id\": …} or the route /v2/users/{user_id}/apps/{dataset}/tasks",
                           f"{where}.input_source.type", "ALL_INPUTS")
+
+
+def _app_dataset(store: Any, app_id: str | None) -> Any:
+    """The dataset an ``app_id`` names (by id or name), or ``None``: the app is the whole store."""
+    if app_id is None:
+        return None
+    for key in ("dataset_id", "name"):
+        try:
+            return store.datasets.get(**{key: app_id})
+        except NotFoundError:
+            continue
+    return None
 
 
 def _parse(task: M.TaskIn, i: int) -> ClarifaiTask:
@@ -143,7 +153,8 @@ def _routes(prefix: str, deps: list[Any]) -> None:
                    ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
                    store: Any = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
         found = store.tasks.list(page=page, per_page=per_page, worker_id=_split(worker_user_ids),
-                                 reviewer_id=_split(review_user_ids), ids=_split(ids))
+                                 reviewer_id=_split(review_user_ids), ids=_split(ids),
+                                 dataset=_app_dataset(store, _app_id(request)))
         return ok(tasks=[_out(request, t) for t in found])
 
     @router.patch(prefix, response_model=M.TasksResponse, summary="Overwrite tasks (all or none)")
