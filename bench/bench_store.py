@@ -26,8 +26,9 @@ Every run is a fresh Python process; peak memory is that process's peak resident
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``), so it includes the interpreter, pandas
 and the input frame (``base MB`` in the JSON output is the RSS just before the timed
 call).  Each case runs ``--repeat`` times, ours and the reference alternating (the
-machine is shared: alternating lets background load hit both sides alike), each run in
-a fresh process (writes into a fresh file).  Times are the best run, memory the highest.
+machine is shared: alternating lets background load hit both sides alike; who goes
+first swaps every repeat, and ``os.sync()`` runs before each), each run in a fresh
+process (writes into a fresh file).  Times are the best run, memory the highest.
 
 Usage::
 
@@ -64,6 +65,7 @@ DATASET = "bench"
 COLOURS = np.array(["red", "green", "blue", "yellow", "black"])
 USER_KEYS = ("colour", "score", "batch")
 COLUMNS = ("dataset_id", "name", "dir", "filename", "path", "mime", "size", "metadata", "created_at")
+SIDES = (("ours", "ref"), ("ref", "ours"))  # who goes first swaps every repeat
 PRAGMAS = ("journal_mode", "synchronous", "foreign_keys", "cache_size", "temp_store", "mmap_size")
 
 
@@ -205,7 +207,12 @@ def child(case: str, side: str, n: int, work: Path, repeat: int) -> dict[str, An
 
 
 def run_child(script: Path, args: list[str]) -> dict[str, Any]:
-    """Run ``script --child ...`` in a fresh interpreter; return the JSON it prints last."""
+    """Run ``script --child ...`` in a fresh interpreter; return the JSON it prints last.
+
+    ``os.sync()`` first: the previous run's dirty pages would otherwise be written back
+    while this one runs, slowing whichever side happens to go second.
+    """
+    os.sync()
     out = subprocess.run([sys.executable, str(script), "--child", *args], capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"child {args} failed:\n{out.stderr}")
@@ -277,16 +284,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dltasks store bench: {n:,} items, 3 metadata keys; best of {args.repeat}; "
               f"peak MB = peak RSS of a fresh process per case (input frame included)")
         results: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for _ in range(args.repeat):  # alternate, so load on the machine hits both sides alike
-            for side in ("ours", "ref"):
+        for r in range(args.repeat):  # alternate, so load on the machine hits both sides alike
+            for side in SIDES[r % 2]:
                 for f in work.glob(f"{side}.db*"):
                     f.unlink()
                 results.setdefault(("import_df", side), []).append(
                     run_child(script, ["import_df", side, "--items", str(n), "--workdir", str(work)]))
         differing = rows_differing(work)
-        for _ in range(args.repeat):
+        for r in range(args.repeat):
             for case in ("to_df", "to_df_filtered"):
-                for side in ("ours", "ref"):
+                for side in SIDES[r % 2]:
                     results.setdefault((case, side), []).append(run_child(
                         script, [case, side, "--items", str(n), "--workdir", str(work), "--repeat", "1"]))
         labels = {"import_df": "import_df  vs sqlite3.executemany", "to_df": "to_df()  vs pandas.read_sql",

@@ -270,8 +270,8 @@ def main(argv: list[str] | None = None) -> int:
                       "ref": None, "target": f"<={PLAN_TARGET_S}s", "peak_mb": plan["peak_mb"], "ref_mb": None,
                       "ok": plan["seconds"] <= PLAN_TARGET_S})
         runs: dict[str, list[dict[str, Any]]] = {"ours": [], "ref": []}
-        for _ in range(args.repeat):
-            for side in ("ours", "ref"):
+        for r in range(args.repeat):
+            for side in (("ours", "ref"), ("ref", "ours"))[r % 2]:
                 runs[side].append(run_child(script, ["create", side, *common]))
         differing = rows_differing(args.workdir)
         t_ours, t_ref = (min(r["seconds"] for r in runs[s]) for s in ("ours", "ref"))
