@@ -11,7 +11,13 @@ import sqlalchemy as sa
 import dltasks as dl
 from dltasks.store import schema as S
 
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DLTASKS_PG_URL") else [])
+#: Every SDK test runs on a SQLite file, through a live `dltasks serve` (real uvicorn on a free
+#: 127.0.0.1 port, real requests client), and on PostgreSQL when DLTASKS_PG_URL is set.
+BACKENDS = ["sqlite", "server"] + (["postgresql"] if os.environ.get("DLTASKS_PG_URL") else [])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "local_only(reason): the test needs an in-process store")
 
 
 def _fresh_pg_store() -> dl.Store:
@@ -24,8 +30,24 @@ def _fresh_pg_store() -> dl.Store:
 
 
 @pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[dl.Store]:
-    """An empty store: a SQLite file in tmp_path, or a wiped PostgreSQL database."""
+def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Any]:
+    """An empty store: a SQLite file, a live server over one, or a wiped PostgreSQL database.
+
+    The remote store's ``db`` is the server's, so tests can assert what was written.
+    """
+    marker = request.node.get_closest_marker("local_only")
+    if request.param == "server" and marker is not None:
+        pytest.skip(f"runs on an in-process store only: {marker.args[0] if marker.args else ''}")
+    if request.param == "server":
+        from server_fixtures import LiveServer
+
+        server = LiveServer(str(tmp_path / "server.db"))
+        remote = server.connect()
+        remote.db = server.store.db
+        yield remote
+        remote.close()
+        server.stop()
+        return
     s = dl.connect(tmp_path / "test.db") if request.param == "sqlite" else _fresh_pg_store()
     yield s
     s.close()
