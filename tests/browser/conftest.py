@@ -3,28 +3,35 @@
 The tests here skip, saying why, when ``/usr/bin/chromium``, Playwright or JupyterLab is missing;
 ``.ci/setup-browser.sh`` installs Chromium so that CI runs them.  Screenshots go to
 ``test-artifacts/browser/``.
+
+The README's screenshots (``docs/img/``) are some of those: a run with
+``DLTASKS_UPDATE_DOCS_IMG=1`` in which every test passed copies them there (:data:`DOCS_IMAGES`)::
+
+    DLTASKS_UPDATE_DOCS_IMG=1 .venv/bin/python -m pytest tests/browser/test_quickstart_browser.py \
+        tests/browser/test_dashboard_browser.py
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from browser_helpers import LabServer, free_port, serve
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: README screenshot in docs/img/ -> the screenshot of test-artifacts/browser/ it is copied from.
+DOCS_IMAGES = {"taskform.png": "02-form-filled-with-preview.png",     # test_quickstart_browser
+               "consensus.png": "dashboard-consensus.png"}            # test_dashboard_browser
+DOCS_IMAGE_MAX_BYTES = 300_000
 #: JupyterLab settings for the test server: render every cell (no windowing), no news pop-ups.
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
@@ -63,26 +70,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 _FAILED = pytest.StashKey[bool]()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_up(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited early:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "api/status", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"JupyterLab did not answer in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+_FRESH = {"artifacts": False}       # True once this session has emptied test-artifacts/browser/
 
 
 @pytest.fixture(scope="session")
@@ -90,12 +78,33 @@ def artifacts() -> Path:
     """test-artifacts/browser/, emptied at the start of the session."""
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
+    _FRESH["artifacts"] = True
     return ARTIFACTS
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With DLTASKS_UPDATE_DOCS_IMG=1 and every test passed, copy this run's shots to docs/img/."""
+    if os.environ.get("DLTASKS_UPDATE_DOCS_IMG") != "1" or exitstatus != 0 or not _FRESH["artifacts"]:
+        return
+    for name, shot in DOCS_IMAGES.items():
+        if (ARTIFACTS / shot).exists():
+            save_docs_image(ARTIFACTS / shot, REPO / "docs" / "img" / name)
+
+
+def save_docs_image(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target``, in 256 colours if it is over :data:`DOCS_IMAGE_MAX_BYTES`."""
+    from PIL import Image
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    if target.stat().st_size > DOCS_IMAGE_MAX_BYTES:
+        with Image.open(source) as image:
+            image.convert("RGB").quantize(256, dither=Image.Dither.NONE).save(target, optimize=True)
+
+
 @pytest.fixture(scope="session")
-def lab(artifacts: Path) -> Iterator[str]:
-    """A JupyterLab server rooted at the repository; yields its base URL."""
+def lab_server(artifacts: Path) -> Iterator[LabServer]:
+    """A JupyterLab server rooted at the repository (no token, no DLTASKS_STORE)."""
     home = Path(tempfile.mkdtemp(prefix="dltasks-lab-"))
     settings = home / "settings"
     for name, values in LAB_SETTINGS.items():
@@ -105,27 +114,24 @@ def lab(artifacts: Path) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if k != "DLTASKS_STORE"}
     env.update(JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"), DLTASKS_QUICKSTART_AUTOFILL="0", MPLBACKEND="agg")
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={REPO}",
            "--ServerApp.port_retries=0", "--LabApp.news_url=None"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
-    log = artifacts / "jupyterlab.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO)
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_up(url, proc, log)
-        yield url
+        with serve(cmd, url + "api/status", artifacts / "jupyterlab.log", env, "JupyterLab") as proc:
+            yield LabServer(url, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lab(lab_server: LabServer) -> str:
+    """The test JupyterLab's base URL (``http://127.0.0.1:PORT/``)."""
+    return lab_server.url
 
 
 @pytest.fixture

@@ -7,20 +7,15 @@ see the ConsensusView count the labels.  Screenshots: test-artifacts/browser/*.p
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_helpers import kernel_idle, open_notebook, run_all_cells
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "01_quickstart.ipynb"
 WORKERS = ["alice@example.com", "bob@example.com", "carol@example.com"]
-
-
-def run_all_cells(page: Any) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
 
 def field(form: Any, kind: str, label: str) -> Any:
@@ -47,12 +42,8 @@ def loaded_images(locator: Any) -> int:
 def test_quickstart_round_in_jupyterlab(lab: str, page: Any, artifacts: Path) -> None:
     from playwright.sync_api import expect
 
-    copy = artifacts / NOTEBOOK.name          # a copy, so autosave never touches the committed notebook
-    shutil.copy(NOTEBOOK, copy)
-    page.goto(f"{lab}lab/tree/{copy.relative_to(REPO).as_posix()}")
-    page.locator(".jp-Notebook").wait_for(timeout=120_000)
-    kernel = page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"^Python 3.*\| Idle$"))
-    expect(kernel).to_be_visible(timeout=120_000)             # connected, not just "no kernel"
+    open_notebook(page, lab, NOTEBOOK, artifacts)
+    kernel = kernel_idle(page)
     run_all_cells(page)
 
     form = page.locator(".dlt-task-form")

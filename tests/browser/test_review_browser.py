@@ -6,11 +6,11 @@ the task's consensus tab.  Screenshots: test-artifacts/browser/1*-*.png.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_helpers import kernel_idle, open_notebook, run_all_cells
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "05_label_and_review.ipynb"
@@ -21,13 +21,9 @@ NOTEBOOK = REPO / "notebooks" / "05_label_and_review.ipynb"
 def test_review_and_board_in_jupyterlab(lab: str, page: Any, artifacts: Path) -> None:
     from playwright.sync_api import expect
 
-    copy = artifacts / NOTEBOOK.name
-    shutil.copy(NOTEBOOK, copy)
-    page.goto(f"{lab}lab/tree/{copy.relative_to(REPO).as_posix()}")
-    kernel = page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"^Python 3.*\| Idle$"))
-    expect(kernel).to_be_visible(timeout=120_000)
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    open_notebook(page, lab, NOTEBOOK, artifacts)
+    kernel = kernel_idle(page)
+    run_all_cells(page)
 
     board = page.locator(".dlt-task-board")
     expect(board.locator(".dlt-table").first).to_contain_text("shapes: label and review", timeout=180_000)
