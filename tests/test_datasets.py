@@ -96,3 +96,15 @@ def test_atomic_block_is_all_or_nothing(store):
             store.datasets.create("b")
             raise RuntimeError("boom")
     assert store.datasets.list() == []
+
+
+def test_opening_an_older_store_adds_indexes_it_lacks(tmp_path):
+    path = tmp_path / "old.db"
+    dl.connect(path).close()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_assignments_task_user")
+    dl.connect(path).close()
+    with engine.begin() as conn:
+        names = {ix["name"] for ix in sa.inspect(conn).get_indexes("assignments")}
+    assert "ix_assignments_task_user" in names

@@ -53,8 +53,11 @@ class Database:
         self.engine = _make_engine(self.url)
         self.dialect = self.engine.dialect.name
         self._local = threading.local()
-        with self.atomic() as conn:
-            schema.migrate(conn)
+        with self.read() as conn:
+            current = schema.is_current(conn)
+        if not current:  # only a new or older store takes the write lock
+            with self.atomic() as conn:
+                schema.migrate(conn)
 
     # -- transactions -------------------------------------------------------------------
     @contextlib.contextmanager

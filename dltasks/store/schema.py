@@ -125,7 +125,10 @@ assignments = sa.Table(
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
-sa.Index("ix_assignments_user", assignments.c.user_id, assignments.c.task_id)
+# progress() groups a task's rows by user and a worker's queue reads one user's rows: both walk
+# this index in order, with the status read from the index itself.
+sa.Index("ix_assignments_task_user", assignments.c.task_id, assignments.c.user_id, assignments.c.role,
+         assignments.c.status)
 
 task_items = sa.Table(
     "task_items",
@@ -159,6 +162,33 @@ def stored_version(conn: sa.Connection) -> int | None:
     return int(row[0]) if row else None
 
 
+def _missing_indexes(conn: sa.Connection) -> list[sa.Index]:
+    inspector = sa.inspect(conn)
+    missing = []
+    for table in metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        have = {ix["name"] for ix in inspector.get_indexes(table.name)}
+        missing += [index for index in table.indexes if index.name not in have]
+    return missing
+
+
+def _create_missing_indexes(conn: sa.Connection) -> None:
+    """Indexes added to a table after a store was made (create_all only makes new tables)."""
+    for index in _missing_indexes(conn):
+        index.create(conn)
+
+
+def is_current(conn: sa.Connection) -> bool:
+    """Whether the store has this version's schema, every table and every index (a read)."""
+    if stored_version(conn) != SCHEMA_VERSION:
+        return False
+    inspector = sa.inspect(conn)
+    if any(not inspector.has_table(name) for name in metadata.tables):
+        return False
+    return not _missing_indexes(conn)
+
+
 def migrate(conn: sa.Connection) -> int:
     """Create the tables of a new store or upgrade an older one; return the version."""
     version = stored_version(conn)
@@ -177,6 +207,7 @@ def migrate(conn: sa.Connection) -> int:
         MIGRATIONS[version](conn)
         version += 1
     metadata.create_all(conn)  # new tables of this version
+    _create_missing_indexes(conn)
     conn.execute(
         sa.update(meta_table).where(meta_table.c.key == "schema_version").values(value=str(version))
     )
