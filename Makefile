@@ -20,13 +20,16 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/dltasks demo --store $(DEMO_STORE)
-	@echo "Opening JupyterLab on http://127.0.0.1:$(PORT)/lab/tree/notebooks/01_quickstart.ipynb"
+	@echo "JupyterLab starts below; open the http://127.0.0.1:$(PORT)/lab/tree/notebooks/01_quickstart.ipynb?token=... link it prints."
 	DLTASKS_STORE=$(CURDIR)/$(DEMO_STORE) $(BIN)/jupyter lab --no-browser --ip 127.0.0.1 --port $(PORT) \
-		$(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) notebooks/01_quickstart.ipynb
+		$(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks/01_quickstart.ipynb \
+		--LabApp.news_url=None
 
 dashboard: $(STAMP)
 	$(BIN)/dltasks demo --store $(DEMO_STORE)
-	DLTASKS_STORE=$(CURDIR)/$(DEMO_STORE) $(BIN)/voila --no-browser --port $(PORT) notebooks/dashboard.ipynb
+	@echo "The dashboard starts below, on http://127.0.0.1:$(PORT)/"
+	DLTASKS_STORE=$(CURDIR)/$(DEMO_STORE) $(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --port $(PORT) \
+		notebooks/dashboard.ipynb
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests dltasks --doctest-modules --nbval-lax notebooks
