@@ -137,11 +137,13 @@ def _routes(prefix: str, deps: list[Any]) -> None:
     @router.post(prefix, response_model=M.TasksResponse, summary="Create tasks (all or none)")
     def post_tasks(request: Request, body: M.PostTasksRequest, store: Any = Depends(store_of),
                    who: Principal = Depends(admin)) -> dict[str, Any]:
+        """POST Clarifai tasks, created all or none, and return them in Clarifai's shape; admin token only."""
         return ok(tasks=[_out(request, t) for t in _create(store, body, _app_id(request))])
 
     @router.get(prefix + "/{task_id}", response_model=M.TaskResponse, summary="Get a task by id")
     def get_task(request: Request, task_id: str, store: Any = Depends(store_of),
                  who: Principal = Depends(principal)) -> dict[str, Any]:
+        """GET one task by id in Clarifai's shape."""
         return ok(task=_out(request, store.tasks.get(task_id)))
 
     @router.get(prefix, response_model=M.TasksResponse, summary="List tasks (newest first)")
@@ -152,6 +154,7 @@ def _routes(prefix: str, deps: list[Any]) -> None:
                    review_user_ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
                    ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
                    store: Any = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+        """GET a page of tasks in Clarifai's shape, newest first (on the long route, the app's dataset's only)."""
         found = store.tasks.list(page=page, per_page=per_page, worker_id=_split(worker_user_ids),
                                  reviewer_id=_split(review_user_ids), ids=_split(ids),
                                  dataset=_app_dataset(store, _app_id(request)))
@@ -160,11 +163,13 @@ def _routes(prefix: str, deps: list[Any]) -> None:
     @router.patch(prefix, response_model=M.TasksResponse, summary="Overwrite tasks (all or none)")
     def patch_tasks(request: Request, body: M.PatchTasksRequest, store: Any = Depends(store_of),
                     who: Principal = Depends(admin)) -> dict[str, Any]:
+        """PATCH: overwrite tasks by id, all or none, and return them in Clarifai's shape; admin token only."""
         return ok(tasks=[_out(request, t) for t in _overwrite(store, body)])
 
     @router.delete(prefix, response_model=M.StatusResponse, summary="Delete tasks (all or none)")
     def delete_tasks(body: M.DeleteTasksRequest, store: Any = Depends(store_of),
                      who: Principal = Depends(admin)) -> dict[str, Any]:
+        """DELETE tasks by id, all or none; admin token only."""
         store.tasks.delete(task_ids=body.ids)
         return ok()
 

@@ -53,32 +53,38 @@ def _dataset(store: Store, dataset_id: str) -> Any:
 # -- users and tokens --------------------------------------------------------------------------
 @router.get("/me", response_model=M.MeResponse, tags=["users"], summary="Who the token belongs to")
 def me(who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET the user the calling token belongs to and whether it is an admin token."""
     return ok(user_id=who.user_id, admin=who.admin)
 
 
 @router.get("/users", response_model=M.UsersResponse, tags=["users"])
 def list_users(store: Store = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET every user, by id."""
     return ok(users=[wire.user_to_wire(u) for u in store.users.list()])
 
 
 @router.post("/users", response_model=M.UserResponse, tags=["users"])
 def create_user(body: M.UserIn, store: Store = Depends(store_of), who: Principal = Depends(admin)) -> dict[str, Any]:
+    """POST: register a new user and return it (409 if the id is taken); admin token only."""
     return ok(user=wire.user_to_wire(store.users.create(body.id, name=body.name)))
 
 
 @router.post("/users/ensure", response_model=M.IdsResponse, tags=["users"],
              summary="Register every id not yet known (store.users.ensure)")
 def ensure_users(body: M.IdsIn, store: Store = Depends(store_of), who: Principal = Depends(admin)) -> dict[str, Any]:
+    """POST: register every id not yet known and return the ids, checked; admin token only."""
     return ok(ids=store.users.ensure(body.ids, field="ids"))
 
 
 @router.get("/users/{user_id}", response_model=M.UserResponse, tags=["users"])
 def get_user(user_id: str, store: Store = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET one user by id."""
     return ok(user=wire.user_to_wire(store.users.get(user_id)))
 
 
 @router.post("/tokens", response_model=M.TokenResponse, tags=["users"], summary="Create an API token for a user")
 def new_token(body: M.TokenIn, store: Store = Depends(store_of), who: Principal = Depends(admin)) -> dict[str, Any]:
+    """POST: create an API token (user or admin) for a user and return it; admin token only."""
     return ok(user_id=body.user_id, admin=body.admin, token=create_token(store, body.user_id, admin=body.admin))
 
 
@@ -87,27 +93,32 @@ def new_token(body: M.TokenIn, store: Store = Depends(store_of), who: Principal 
             summary="Every dataset by name (or the one named `name`)")
 def list_datasets(name: Optional[str] = Query(None, max_length=255), store: Store = Depends(store_of),
                   who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET every dataset by name, or only the one named ``name``."""
     found = [store.datasets.get(name=name)] if name is not None else store.datasets.list()
     return ok(datasets=[_dataset_out(d) for d in found])
 
 
 @router.get("/datasets-frame", response_model=M.FrameResponse, tags=["datasets"], summary="store.datasets.to_df()")
 def datasets_frame(store: Store = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET every dataset as a frame (``store.datasets.to_df()``)."""
     return ok(frame=wire.frame_to_wire(store.datasets.to_df()))
 
 
 @router.post("/datasets", response_model=M.DatasetResponse, tags=["datasets"])
 def create_dataset(body: M.DatasetIn, store: Store = Depends(store_of), who: Principal = Depends(admin)) -> dict[str, Any]:
+    """POST: create a dataset (with an optional label set) and return it; admin token only."""
     return ok(dataset=_dataset_out(store.datasets.create(body.name, labels=body.labels)))
 
 
 @router.get("/datasets/{dataset_id}", response_model=M.DatasetResponse, tags=["datasets"])
 def get_dataset(dataset_id: str, store: Store = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET one dataset by id."""
     return ok(dataset=_dataset_out(_dataset(store, dataset_id)))
 
 
 @router.delete("/datasets/{dataset_id}", response_model=M.StatusResponse, tags=["datasets"])
 def delete_dataset(dataset_id: str, store: Store = Depends(store_of), who: Principal = Depends(admin)) -> dict[str, Any]:
+    """DELETE a dataset with its items, annotations and tasks; admin token only."""
     store.datasets.delete(dataset_id=dataset_id)
     return ok()
 
@@ -115,6 +126,7 @@ def delete_dataset(dataset_id: str, store: Store = Depends(store_of), who: Princ
 @router.post("/datasets/{dataset_id}/labels", response_model=M.LabelsResponse, tags=["datasets"])
 def add_labels(dataset_id: str, body: M.LabelsIn, store: Store = Depends(store_of),
                who: Principal = Depends(admin)) -> dict[str, Any]:
+    """POST: add labels to the dataset's label set and return the new set; admin token only."""
     return ok(labels=_dataset(store, dataset_id).add_labels(body.labels))
 
 
@@ -123,6 +135,7 @@ def add_labels(dataset_id: str, body: M.LabelsIn, store: Store = Depends(store_o
              summary="dataset.items.import_df(frame): all rows or none")
 def import_items(dataset_id: str, body: M.ImportRequest, store: Store = Depends(store_of),
                  who: Principal = Depends(admin)) -> dict[str, Any]:
+    """POST: insert one item per frame row, all or none, and return how many; admin token only."""
     items = _dataset(store, dataset_id).items
     return ok(count=items.import_df(frame_in(body.frame)))
 
@@ -131,6 +144,7 @@ def import_items(dataset_id: str, body: M.ImportRequest, store: Store = Depends(
              summary="Register files by path (the client's upload): existing filenames kept unless overwrite")
 def upload_items(dataset_id: str, body: M.UploadRequest, store: Store = Depends(store_of),
                  who: Principal = Depends(admin)) -> dict[str, Any]:
+    """POST: register files by path (existing ones kept unless overwrite) and return their items; admin token only."""
     items = _dataset(store, dataset_id).items
     rows = frame_in(body.frame)
     if "name" not in rows.columns:
@@ -161,6 +175,7 @@ def upload_items(dataset_id: str, body: M.UploadRequest, store: Store = Depends(
              summary="A page of items matching filters (a read: safe to retry)")
 def query_items(dataset_id: str, body: M.ItemsQuery, store: Store = Depends(store_of),
                 who: Principal = Depends(principal)) -> dict[str, Any]:
+    """POST (a read): return a page of the items matching filters, with how many match in all."""
     items = _dataset(store, dataset_id).items
     f = filters_in(body.filters)
     page = items.list(filters=f, page_offset=body.page_offset, page_size=body.page_size)
@@ -170,6 +185,7 @@ def query_items(dataset_id: str, body: M.ItemsQuery, store: Store = Depends(stor
 @router.post("/datasets/{dataset_id}/items/count", response_model=M.CountResponse, tags=["items"])
 def count_items(dataset_id: str, body: M.FiltersQuery, store: Store = Depends(store_of),
                 who: Principal = Depends(principal)) -> dict[str, Any]:
+    """POST (a read): return how many of the dataset's items match the filters."""
     return ok(count=_dataset(store, dataset_id).items.count(filters_in(body.filters)))
 
 
@@ -177,12 +193,14 @@ def count_items(dataset_id: str, body: M.FiltersQuery, store: Store = Depends(st
              summary="dataset.items.to_df(filters, metadata)")
 def items_frame(dataset_id: str, body: M.ItemsFrameQuery, store: Store = Depends(store_of),
                 who: Principal = Depends(principal)) -> dict[str, Any]:
+    """POST (a read): return the items matching filters as a frame, metadata flat, as dicts or left out."""
     items = _dataset(store, dataset_id).items
     return ok(frame=wire.frame_to_wire(items.to_df(filters=filters_in(body.filters), metadata=body.metadata)))
 
 
 @router.get("/datasets/{dataset_id}/items/metadata-keys", response_model=M.KeysResponse, tags=["items"])
 def metadata_keys(dataset_id: str, store: Store = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET the dot paths of every user metadata key written to the dataset."""
     return ok(keys=_dataset(store, dataset_id).items.metadata_keys())
 
 
@@ -190,6 +208,7 @@ def metadata_keys(dataset_id: str, store: Store = Depends(store_of), who: Princi
              summary="Merge update_values into the metadata of every matching item")
 def update_items(dataset_id: str, body: M.ItemsUpdate, store: Store = Depends(store_of),
                  who: Principal = Depends(admin)) -> dict[str, Any]:
+    """POST: deep-merge update_values into every matching item's metadata, return how many; admin token only."""
     items = _dataset(store, dataset_id).items
     return ok(count=items.update(filters=filters_in(body.filters), update_values=body.update_values))
 
@@ -197,6 +216,7 @@ def update_items(dataset_id: str, body: M.ItemsUpdate, store: Store = Depends(st
 @router.post("/datasets/{dataset_id}/items/delete", response_model=M.CountResponse, tags=["items"])
 def delete_items(dataset_id: str, body: M.ItemsDelete, store: Store = Depends(store_of),
                  who: Principal = Depends(admin)) -> dict[str, Any]:
+    """POST: delete one item or every item matching filters and return how many; admin token only."""
     items = _dataset(store, dataset_id).items
     return ok(count=items.delete(item_id=body.item_id, filters=filters_in(body.filters)))
 
@@ -204,12 +224,14 @@ def delete_items(dataset_id: str, body: M.ItemsDelete, store: Store = Depends(st
 @router.get("/datasets/{dataset_id}/items/by-path", response_model=M.ItemResponse, tags=["items"])
 def item_by_path(dataset_id: str, filepath: str = Query(max_length=10_000), store: Store = Depends(store_of),
                  who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET one item of the dataset by its file path, like ``/train/a.jpg``."""
     return ok(item=wire.item_to_wire(_dataset(store, dataset_id).items.get(filepath=filepath)))
 
 
 @router.get("/datasets/{dataset_id}/items/{item_id}", response_model=M.ItemResponse, tags=["items"])
 def get_item(dataset_id: str, item_id: M.ItemId, store: Store = Depends(store_of),
              who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET one item of the dataset by id."""
     return ok(item=wire.item_to_wire(_dataset(store, dataset_id).items.get(item_id=item_id)))
 
 
@@ -217,6 +239,7 @@ def get_item(dataset_id: str, item_id: M.ItemId, store: Store = Depends(store_of
             summary="item.update(): store name, dir and metadata")
 def put_item(dataset_id: str, item_id: M.ItemId, body: M.ItemPatch, store: Store = Depends(store_of),
              who: Principal = Depends(admin)) -> dict[str, Any]:
+    """PUT: overwrite an item's name, dir and metadata and return the item; admin token only."""
     items = _dataset(store, dataset_id).items
     item = items.get(item_id=item_id)
     item.name, item.dir, item.metadata = body.name, body.dir, body.metadata
@@ -231,12 +254,14 @@ def _ann_out(a: Any) -> dict[str, Any]:
 @router.post("/datasets/{dataset_id}/annotations/import", response_model=M.CountResponse, tags=["annotations"])
 def import_annotations(dataset_id: str, body: M.ImportRequest, store: Store = Depends(store_of),
                        who: Principal = Depends(admin)) -> dict[str, Any]:
+    """POST: insert one annotation per frame row, all or none, and return how many; admin token only."""
     return ok(count=_dataset(store, dataset_id).annotations.import_df(frame_in(body.frame)))
 
 
 @router.get("/datasets/{dataset_id}/annotations/frame", response_model=M.FrameResponse, tags=["annotations"])
 def annotations_frame(dataset_id: str, task_id: Optional[str] = Query(None, max_length=64),
                       store: Store = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET every annotation of the dataset as a frame, optionally only those of one task."""
     return ok(frame=wire.frame_to_wire(_dataset(store, dataset_id).annotations.to_df(task_id=task_id)))
 
 
@@ -244,6 +269,7 @@ def annotations_frame(dataset_id: str, task_id: Optional[str] = Query(None, max_
             tags=["annotations"])
 def get_annotation(dataset_id: str, annotation_id: M.ItemId, store: Store = Depends(store_of),
                    who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET one annotation of the dataset by id."""
     return ok(annotation=_ann_out(_dataset(store, dataset_id).annotations.get(annotation_id)))
 
 
@@ -251,6 +277,7 @@ def get_annotation(dataset_id: str, annotation_id: M.ItemId, store: Store = Depe
               tags=["annotations"], summary="Change an annotation's label (admins, or its author)")
 def patch_annotation(dataset_id: str, annotation_id: M.ItemId, body: M.AnnotationPatch,
                      store: Store = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+    """PATCH an annotation's label and return it (admins, or a user token on its own annotation)."""
     repo = _dataset(store, dataset_id).annotations
     ann = repo.get(annotation_id)
     require_self(who, ann.author, "change annotations")
@@ -262,6 +289,7 @@ def patch_annotation(dataset_id: str, annotation_id: M.ItemId, body: M.Annotatio
                tags=["annotations"], summary="Delete an annotation (admins, or its author)")
 def delete_annotation(dataset_id: str, annotation_id: M.ItemId, store: Store = Depends(store_of),
                       who: Principal = Depends(principal)) -> dict[str, Any]:
+    """DELETE an annotation (admins, or a user token on its own annotation)."""
     repo = _dataset(store, dataset_id).annotations
     require_self(who, repo.get(annotation_id).author, "delete annotations")
     repo.delete(annotation_id)
@@ -272,6 +300,7 @@ def delete_annotation(dataset_id: str, annotation_id: M.ItemId, store: Store = D
             tags=["annotations"])
 def item_annotations(dataset_id: str, item_id: M.ItemId, store: Store = Depends(store_of),
                      who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET an item's annotations, oldest first."""
     ds = _dataset(store, dataset_id)
     ds.items.get(item_id=item_id)
     return ok(annotations=[_ann_out(a) for a in ds.annotations._list(item_id)])
@@ -281,6 +310,7 @@ def item_annotations(dataset_id: str, item_id: M.ItemId, store: Store = Depends(
              tags=["annotations"], summary="Label an item (a user token labels as itself)")
 def create_annotation(dataset_id: str, item_id: M.ItemId, body: M.AnnotationIn, store: Store = Depends(store_of),
                       who: Principal = Depends(principal)) -> dict[str, Any]:
+    """POST a label on an item and return the annotation (a user token labels only as itself)."""
     ds = _dataset(store, dataset_id)
     ds.items.get(item_id=item_id)
     require_self(who, body.author if body.author is not None else "import", "label items")

@@ -42,6 +42,7 @@ def _ids(values: list[str] | None) -> list[str] | None:
              summary="dataset.tasks.create(...)")
 def create_task(dataset_id: str, body: M.TaskOptions, store: Store = Depends(store_of),
                 who: Principal = Depends(admin)) -> dict[str, Any]:
+    """POST: create a task on the dataset (``dataset.tasks.create`` options) and return it; admin token only."""
     options = body.model_dump(exclude={"filters"})
     options["filters"] = filters_in(body.filters)
     return _task_out(store.datasets.get(dataset_id=dataset_id).tasks.create(**options))
@@ -51,6 +52,7 @@ def create_task(dataset_id: str, body: M.TaskOptions, store: Store = Depends(sto
              summary="dataset.tasks.create_qa_task(task, ...)")
 def create_qa_task(dataset_id: str, body: M.QATaskOptions, store: Store = Depends(store_of),
                    who: Principal = Depends(admin)) -> dict[str, Any]:
+    """POST: create a QA task reviewing the work of task ``task_id`` and return it; admin token only."""
     options = body.model_dump(exclude={"filters", "task_id"}, exclude_none=True)
     options["filters"] = filters_in(body.filters)
     dataset = store.datasets.get(dataset_id=dataset_id)
@@ -61,6 +63,7 @@ def create_qa_task(dataset_id: str, body: M.QATaskOptions, store: Store = Depend
             summary="dataset.tasks.get(task_name=...)")
 def task_by_name(dataset_id: str, task_name: str = Query(max_length=255), store: Store = Depends(store_of),
                  who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET the dataset's task named ``task_name``."""
     return _task_out(store.datasets.get(dataset_id=dataset_id).tasks.get(task_name=task_name))
 
 
@@ -72,6 +75,7 @@ def list_tasks(page: int = Query(1, ge=1, le=10**9), per_page: int = Query(128, 
                dataset_id: Optional[str] = Query(None, max_length=64),
                ids: Optional[list[str]] = Query(None, max_length=1000),
                store: Store = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET a page of tasks, newest first, optionally only those of given workers, reviewers, status, dataset or ids."""
     found = store.tasks.list(page=page, per_page=per_page, worker_id=_ids(worker_id), reviewer_id=_ids(reviewer_id),
                              status=status, dataset=dataset_id, ids=_ids(ids))
     return ok(tasks=[wire.task_to_wire(t) for t in found], total=found.total, page=found.page,
@@ -80,6 +84,7 @@ def list_tasks(page: int = Query(1, ge=1, le=10**9), per_page: int = Query(128, 
 
 @router.get("/tasks/{task_id}", response_model=M.DltasksTaskResponse, summary="store.tasks.get(task_id)")
 def get_task(task_id: str, store: Store = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET one task by id."""
     return _task_out(store.tasks.get(task_id))
 
 
@@ -87,6 +92,7 @@ def get_task(task_id: str, store: Store = Depends(store_of), who: Principal = De
             summary="task.update(): overwrite every field (re-plans only unworked items)")
 def put_task(task_id: str, body: M.TaskFields, store: Store = Depends(store_of),
              who: Principal = Depends(admin)) -> dict[str, Any]:
+    """PUT: overwrite every field of a task (re-planning only unworked items) and return it; admin token only."""
     task = store.tasks.get(task_id)
     fields = body.model_dump(exclude={"filters"})
     fields["due_date"] = from_epoch(fields["due_date"])
@@ -98,6 +104,7 @@ def put_task(task_id: str, body: M.TaskFields, store: Store = Depends(store_of),
 
 @router.delete("/tasks", response_model=M.CountResponse, summary="store.tasks.delete(task_ids): all or none")
 def delete_tasks(body: M.TaskIdsIn, store: Store = Depends(store_of), who: Principal = Depends(admin)) -> dict[str, Any]:
+    """DELETE tasks by id, all or none, and return how many were deleted; admin token only."""
     return ok(count=store.tasks.delete(task_ids=body.task_ids))
 
 
@@ -106,6 +113,7 @@ def delete_tasks(body: M.TaskIdsIn, store: Store = Depends(store_of), who: Princ
              summary="task.submit(item_id, user_id, label): a worker's label")
 def submit(task_id: str, body: M.SubmitIn, store: Store = Depends(store_of),
            who: Principal = Depends(principal)) -> dict[str, Any]:
+    """POST a worker's label for an item and return the item's new status (a user token submits only as itself)."""
     require_self(who, body.user_id, "submit labels")
     task = store.tasks.get(task_id)
     return ok(item_status=store.work.submit(task, body.item_id, body.user_id, body.label))
@@ -115,6 +123,7 @@ def submit(task_id: str, body: M.SubmitIn, store: Store = Depends(store_of),
              summary="task.set_status(item_ids, status, user_id)")
 def set_status(task_id: str, body: M.SetStatusIn, store: Store = Depends(store_of),
                who: Principal = Depends(principal)) -> dict[str, Any]:
+    """POST: mark items with an action (completed, discard, …), return how many (a user token acts as itself)."""
     require_self(who, body.user_id, "set item statuses")
     task = store.tasks.get(task_id)
     return ok(count=store.work.set_status(task, body.item_ids, body.status, body.user_id))
@@ -124,6 +133,7 @@ def set_status(task_id: str, body: M.SetStatusIn, store: Store = Depends(store_o
              summary="task.review(item_id, user_id, approve): a reviewer's decision")
 def review(task_id: str, body: M.ReviewIn, store: Store = Depends(store_of),
            who: Principal = Depends(principal)) -> dict[str, Any]:
+    """POST a reviewer's approval or rejection of an item and return its new status (a user token reviews as itself)."""
     require_self(who, body.user_id, "review items")
     task = store.tasks.get(task_id)
     return ok(item_status=store.work.review(task, body.item_id, body.user_id, approve=body.approve))
@@ -133,6 +143,7 @@ def review(task_id: str, body: M.ReviewIn, store: Store = Depends(store_of),
              summary="task.retract(item_id, user_id): withdraw a worker's label")
 def retract(task_id: str, body: M.RetractIn, store: Store = Depends(store_of),
             who: Principal = Depends(principal)) -> dict[str, Any]:
+    """POST: withdraw a worker's label on an item and return its new status (a user token retracts only its own)."""
     require_self(who, body.user_id, "retract labels")
     task = store.tasks.get(task_id)
     return ok(item_status=store.work.retract(task, body.item_id, body.user_id))
@@ -143,6 +154,7 @@ def retract(task_id: str, body: M.RetractIn, store: Store = Depends(store_of),
 def assignments(task_id: str, user_id: Optional[str] = Query(None, max_length=255),
                 status: Optional[str] = Query(None, max_length=32), store: Store = Depends(store_of),
                 who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET who works on (or reviewed) which item as a frame, optionally only one user's or one status's rows."""
     task = store.tasks.get(task_id)
     return _frame(store.work.assignments_df(task, user_id=user_id, status=status))
 
@@ -157,6 +169,7 @@ _FRAMES = {
 
 def _frame_route(path: str, method: str, summary: str) -> None:
     def read(task_id: str, store: Store = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+        """GET one of the task's tables as a frame: labels, items, progress or status counts (by path)."""
         task = store.tasks.get(task_id)
         return _frame(getattr(store.work, method)(task))
 
