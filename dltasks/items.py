@@ -408,8 +408,10 @@ def _prepare_rows(df: pd.DataFrame, dataset_id: str) -> tuple[Any, builtins.list
         raise ValidationError("the frame needs a 'name' column", "df", list(df.columns))
     n = len(df)
     names = df["name"]
-    if names.isna().any() or not all(isinstance(v, str) for v in names.iloc[:1000]):
-        raise ValidationError("every row needs a name (a string)", "name", names[names.isna()].head(1).tolist())
+    if names.isna().any() or pd.api.types.infer_dtype(names, skipna=False) != "string":  # every row, in C
+        not_str = (names.isna() | ~names.map(lambda v: isinstance(v, str))).to_numpy()
+        pos = int(np.argmax(not_str))
+        raise ValidationError(f"row {pos}: every row needs a name (a string)", "name", names.iloc[pos])
     names = names.astype(str)
     bad = names.str.contains("/", regex=False) | (names.str.len() == 0)
     if bad.any():
@@ -439,8 +441,8 @@ def _prepare_rows(df: pd.DataFrame, dataset_id: str) -> tuple[Any, builtins.list
                _nullable(size, none, integer=True), meta, itertools.repeat(created, n))
     keys = [f"user.{k}" for k in user_cols.values()]
     if "metadata" in df.columns:
-        keys += sorted({p for m in df["metadata"] if isinstance(m, dict) for p in jsonutil.leaf_paths(m.get("user") or {})})
-        keys = [k if k.startswith("user.") else f"user.{k}" for k in keys]
+        keys += sorted({f"user.{p}" for m in df["metadata"] if isinstance(m, dict)
+                        for p in jsonutil.leaf_paths(m.get("user") or {})})
     return rows, keys
 
 

@@ -134,11 +134,12 @@ def test_import_df_metadata_columns_and_mime(store):
     (pd.DataFrame({"name": ["a"], "colour": ["red"]}), "df"),
     (pd.DataFrame({"dir": ["/"]}), "df"),
     (pd.DataFrame({"name": ["a", None]}), "name"),
+    (pd.DataFrame({"name": [f"{i}.jpg" for i in range(1500)] + [42]}), "name"),
     (pd.DataFrame({"name": ["a/b"]}), "name"),
     (pd.DataFrame({"name": ["a", "a"]}), "name"),
     (pd.DataFrame({"name": ["a", "b"], "user.when": [object(), "x"]}), "metadata"),
     (pd.DataFrame({"name": ["a"], "user.x": [float("inf")]}), "metadata"),
-], ids=["unknown-column", "no-name", "missing-name", "slash", "duplicate", "object", "inf"])
+], ids=["unknown-column", "no-name", "missing-name", "number-name-late", "slash", "duplicate", "object", "inf"])
 def test_import_df_bad_input_writes_nothing(dataset, unchanged, frame, field):
     check = unchanged()
     with pytest.raises(ValidationError) as info:
@@ -207,3 +208,17 @@ def test_flat_frame_gives_booleans_back(store):
     df = ds.items.to_df()
     assert df["metadata.user.checked"].tolist()[:2] == [True, False] and pd.isna(df["metadata.user.checked"][2])
     assert df["metadata.user.count"].tolist() == [1, 0, 1]
+
+
+def test_import_df_names_the_first_bad_name(store):
+    ds = store.datasets.create("names")
+    with pytest.raises(ValidationError) as info:
+        ds.items.import_df(pd.DataFrame({"name": ["a.jpg", "b.jpg", 7]}))
+    assert info.value.field == "name" and info.value.value == 7 and "row 2" in str(info.value)
+
+
+def test_metadata_dict_keys_are_registered_under_user(store):
+    ds = store.datasets.create("dicts")
+    ds.items.import_df(pd.DataFrame({"name": ["a"], "metadata": [{"user": {"user": {"x": 1}, "y": 2}}]}))
+    assert ds.items.metadata_keys() == ["user.user.x", "user.y"]
+    assert ds.items.to_df()["metadata.user.user.x"].tolist() == [1]
