@@ -9,6 +9,7 @@ import ipywidgets as W
 import pandas as pd
 import traitlets as T
 
+from dltasks.errors import DltasksError
 from dltasks.widgets._common import TABLE_CSS, html_table
 
 __all__ = ["ItemView"]
@@ -59,6 +60,13 @@ class ItemView(W.VBox):
         self.picture.layout.display = "none"
         self.text.value = ""
         self.meta.value = ""
+
+    def show_item(self, dataset: Any, item_id: int) -> None:
+        """Show ``dataset``'s item ``item_id``, or the error that reading it raised."""
+        try:
+            self.show(dataset.items.get(item_id=item_id))
+        except DltasksError as err:
+            self.clear(str(err))
 
     def show(self, item: Any) -> None:
         """Show one item."""

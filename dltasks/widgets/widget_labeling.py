@@ -176,10 +176,7 @@ class LabelingWidget(W.VBox):
             self.view.clear(f"No pending items for {self.user_id}: all done.")
         else:
             self.item_id = self.queue[0]
-            try:
-                self.view.show(self.dataset.items.get(item_id=self.item_id))
-            except DltasksError as err:
-                self.view.clear(str(err))
+            self.view.show_item(self.dataset, self.item_id)
         for button in [*self.buttons, self.skip_button]:
             button.disabled = self.item_id < 0
         self.undo_button.disabled = not self.history

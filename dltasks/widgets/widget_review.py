@@ -115,10 +115,7 @@ class ReviewWidget(W.VBox):
             self.item_labels.value = ""
         else:
             self.item_id = self.queue[0]
-            try:
-                self.view.show(self.dataset.items.get(item_id=self.item_id))
-            except DltasksError as err:
-                self.view.clear(str(err))
+            self.view.show_item(self.dataset, self.item_id)
             mine = self.votes[self.votes["item_id"] == self.item_id].set_index("worker")[["label"]]
             self.item_labels.value = TABLE_CSS + "<b>Labels given</b>" + html_table(mine, empty="no labels")
         self.approve_button.disabled = self.reject_button.disabled = self.item_id < 0
