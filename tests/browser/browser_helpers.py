@@ -104,6 +104,14 @@ def run_all_cells(page: Any) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
 
 
+def open_and_run(page: Any, lab: str, notebook: Path, folder: Path) -> Any:
+    """Open a copy of ``notebook``, run all its cells; return the kernel-idle status locator."""
+    open_notebook(page, lab, notebook, folder)
+    kernel = kernel_idle(page)
+    run_all_cells(page)
+    return kernel
+
+
 def prompts(page: Any) -> list[str]:
     """The input prompt of every code cell: ``[3]:`` ran, ``[*]:`` running or queued, ``[ ]:`` not run."""
     return [str(t).strip() for t in page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()]

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import kernel_idle, open_notebook, run_all_cells
+from browser_helpers import REPO, open_and_run
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "01_quickstart.ipynb"
 WORKERS = ["alice@example.com", "bob@example.com", "carol@example.com"]
 
@@ -42,9 +41,7 @@ def loaded_images(locator: Any) -> int:
 def test_quickstart_round_in_jupyterlab(lab: str, page: Any, artifacts: Path) -> None:
     from playwright.sync_api import expect
 
-    open_notebook(page, lab, NOTEBOOK, artifacts)
-    kernel = kernel_idle(page)
-    run_all_cells(page)
+    kernel = open_and_run(page, lab, NOTEBOOK, artifacts)
 
     form = page.locator(".dlt-task-form")
     form.wait_for(timeout=120_000)

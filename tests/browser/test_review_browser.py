@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import kernel_idle, open_notebook, run_all_cells
+from browser_helpers import REPO, open_and_run
 
-REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "05_label_and_review.ipynb"
 
 
@@ -21,9 +20,7 @@ NOTEBOOK = REPO / "notebooks" / "05_label_and_review.ipynb"
 def test_review_and_board_in_jupyterlab(lab: str, page: Any, artifacts: Path) -> None:
     from playwright.sync_api import expect
 
-    open_notebook(page, lab, NOTEBOOK, artifacts)
-    kernel = kernel_idle(page)
-    run_all_cells(page)
+    kernel = open_and_run(page, lab, NOTEBOOK, artifacts)
 
     board = page.locator(".dlt-task-board")
     expect(board.locator(".dlt-table").first).to_contain_text("shapes: label and review", timeout=180_000)
