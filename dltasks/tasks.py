@@ -26,7 +26,7 @@ from dltasks.errors import ConflictError, NotFoundError, ValidationError
 from dltasks.filters import Filters
 from dltasks.store import schema as S
 from dltasks.task_options import TaskSpec, build_spec, is_overdue
-from dltasks.task_work import TaskWork
+from dltasks.task_work import TaskWork, recompute_statuses
 from dltasks.timeutil import from_epoch, now
 from dltasks.workflow import COMPLETED
 
@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Task", "Tasks", "DatasetTasks", "TaskPage"]
 
 _PLAN_FIELDS = ("assignee_ids", "worker_strategy", "workers_per_input", "weights")
+#: Changing any of these re-derives every item's status.
+_STATUS_FIELDS = _PLAN_FIELDS + ("review_strategy", "approval_threshold")
 
 
 @dataclass(eq=False)
@@ -294,6 +296,9 @@ class Tasks:
         filters = task.filters
         if filters is not None and not isinstance(filters, Filters):
             raise ValidationError("must be a dl.Filters or None", "filters", filters)
+        if filters != old["filters"]:
+            raise ValidationError("a task's items are chosen when it is created; create a new task for "
+                                  "other items", "filters", filters.to_json() if filters is not None else None)
         t = now()
         with self._db.atomic() as conn:
             if not conn.execute(sa.select(S.tasks.c.id).where(S.tasks.c.id == task.id)).first():
@@ -305,10 +310,7 @@ class Tasks:
             _write_members(conn, task.id, spec)
             if any(old[k] != getattr(task, k) for k in _PLAN_FIELDS):
                 _replan_unworked(self._db, conn, task.id, spec, t)
-            if any(old[k] != getattr(task, k) for k in ("review_strategy", "approval_threshold", "worker_strategy",
-                                                        "workers_per_input", "assignee_ids", "weights")):
-                from dltasks.task_work import recompute_statuses
-
+            if any(old[k] != getattr(task, k) for k in _STATUS_FIELDS):
                 recompute_statuses(conn, task.id, spec.review_strategy, spec.approval_threshold)
         return self.get(task.id)
 
@@ -462,7 +464,7 @@ def _write_members(conn: sa.Connection, task_id: str, spec: TaskSpec) -> None:
 
 
 def _snapshot(task: Task) -> dict[str, Any]:
-    return {k: copy.deepcopy(getattr(task, k)) for k in _PLAN_FIELDS + ("review_strategy", "approval_threshold")}
+    return {k: copy.deepcopy(getattr(task, k)) for k in _STATUS_FIELDS + ("filters",)}
 
 
 def _spec_from_task(task: Task) -> TaskSpec:

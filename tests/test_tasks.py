@@ -175,6 +175,16 @@ def test_update_is_a_validated_full_overwrite(dataset, store, unchanged):
     check()
 
 
+def test_update_refuses_to_change_the_item_filter(dataset, unchanged):
+    task = dataset.tasks.create("f", assignee_ids=W3, filters=dl.Filters(field="dir", values="/train"))
+    task.filters = dl.Filters(field="dir", values="/test")
+    check = unchanged()
+    with pytest.raises(ValidationError) as info:
+        task.update()
+    assert info.value.field == "filters" and "create a new task" in str(info.value)
+    check()
+
+
 def test_changing_assignees_replans_only_unworked_items(dataset):
     task = dataset.tasks.create("r", assignee_ids=["a", "b"], seed=2)
     before = task.assignments_df()
