@@ -150,14 +150,14 @@ class LocalWork:
         if labels.empty:
             items["label"], items["votes"], items["n_labels"] = None, 0, 0
             return items
-        counts = labels.groupby(["item_id", "label"]).size().rename("votes").reset_index()
-        counts = counts.sort_values(["item_id", "votes", "label"], ascending=[True, False, True])
-        top = counts.drop_duplicates("item_id").set_index("item_id")
-        n = labels.groupby("item_id").size()
+        from dltasks.consensus import threshold_consensus
+
+        # the top label of each item, ties to the smallest label: the consensus module's job
+        top = threshold_consensus(labels, approval_threshold=1, workers_per_input=1, tie_policy="first")
         out = items.set_index("item_id")
         out["label"] = top["label"]
         out["votes"] = top["votes"].reindex(out.index).fillna(0).astype(int)
-        out["n_labels"] = n.reindex(out.index).fillna(0).astype(int)
+        out["n_labels"] = top["n_labels"].reindex(out.index).fillna(0).astype(int)
         return out.reset_index()
 
     def progress(self, task: Any) -> pd.DataFrame:
