@@ -17,6 +17,15 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Item", "Annotation", "User"]
 
 
+def _bound(repo: Any, what: str) -> Any:
+    """The repository an entity came from; entities built by hand have none."""
+    if repo is None:
+        from dltasks.errors import DltasksError
+
+        raise DltasksError(f"this {what} is not bound to a store: get it from the store first")
+    return repo
+
+
 @dataclass(eq=False)
 class Item:
     """One data item (a file or a row) of a dataset, with free ``metadata['user']``."""
@@ -48,18 +57,15 @@ class Item:
         """This item's annotations (``.create(label=…)``, ``.list()``)."""
         from dltasks.annotations import ItemAnnotations
 
-        assert self._repo is not None, "item is not bound to a store"
-        return ItemAnnotations(self._repo._store, self)
+        return ItemAnnotations(_bound(self._repo, "item")._store, self)
 
     def update(self) -> Item:
         """Persist name, dir and metadata; return the fresh item from the store."""
-        assert self._repo is not None, "item is not bound to a store"
-        return self._repo._update_item(self)
+        return _bound(self._repo, "item")._update_item(self)
 
     def delete(self) -> bool:
         """Delete the item (and its annotations and assignments)."""
-        assert self._repo is not None, "item is not bound to a store"
-        return self._repo.delete(item_id=self.id) == 1
+        return _bound(self._repo, "item").delete(item_id=self.id) == 1
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Item) and (self.id, self.dataset_id) == (other.id, other.dataset_id)
@@ -87,13 +93,11 @@ class Annotation:
 
     def update(self) -> Annotation:
         """Persist a changed ``label``; return the fresh annotation."""
-        assert self._repo is not None, "annotation is not bound to a store"
-        return self._repo._update_annotation(self)
+        return _bound(self._repo, "annotation")._update_annotation(self)
 
     def delete(self) -> bool:
         """Delete this annotation."""
-        assert self._repo is not None, "annotation is not bound to a store"
-        return self._repo.delete(self.id)
+        return _bound(self._repo, "annotation").delete(self.id)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Annotation) and self.id == other.id
