@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from dltasks.datasets import Dataset
     from dltasks.store import Store
 
-__all__ = ["Items", "PagedItems", "normalise_dir"]
+__all__ = ["Items", "PagedItems", "normalise_dir", "upload_frame"]
 
 _ITEM_COLUMNS = ("name", "dir", "filename", "path", "url", "mime", "size", "metadata")
 _USER_PREFIXES = ("metadata.user.", "user.")
@@ -121,34 +121,38 @@ class Items:
         is already in the dataset is returned as it is unless ``overwrite``.  Returns one
         Item for one file, a list otherwise.
         """
-        base = normalise_dir(remote_path)
-        user = dict(item_metadata or {})
-        jsonutil.check_jsonable(user, "item_metadata")
-        files = _collect_files(local_path, base)
-        rows = []
-        for path, d in files:
-            name = os.path.basename(path)
-            meta = {"user": user, "system": {"originalname": name}}
-            rows.append((self._dataset.id, name, d, _filename(d, name), os.path.abspath(path),
-                         mimetypes.guess_type(name)[0], os.path.getsize(path), jsonutil.dumps(meta), now()))
+        out = self.register(upload_frame(local_path, remote_path, item_metadata), overwrite=overwrite)
+        single = isinstance(local_path, (str, os.PathLike)) and os.path.isfile(local_path)
+        return out[0] if single and len(out) == 1 else out
+
+    def register(self, frame: pd.DataFrame, overwrite: bool = False) -> builtins.list[Item]:
+        """Add one item per row (columns as :meth:`import_df`), keeping rows already stored.
+
+        A row whose dir + name is already in the dataset is returned as it is, or, with
+        ``overwrite``, gets the row's path, mime, size and metadata.  All or nothing; returns
+        the items in row order.
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise ValidationError("must be a pandas DataFrame", "frame", type(frame).__name__)
+        rows, keys = _prepare_rows(frame, self._dataset.id)
+        rows = builtins.list(rows)
+        names = [r[3] for r in rows]
+        t = S.items
         with self._db.atomic() as conn:
-            t = S.items
             existing = dict(conn.execute(sa.select(t.c.filename, t.c.id).where(
-                t.c.dataset_id == self._dataset.id, t.c.filename.in_([r[3] for r in rows]))).all())
-            new = [r for r in rows if r[3] not in existing]
-            if overwrite and existing:
+                t.c.dataset_id == self._dataset.id, t.c.filename.in_(names))).all())
+            if overwrite:
                 for r in rows:
                     if r[3] in existing:
                         conn.execute(sa.update(t).where(t.c.id == existing[r[3]]).values(
                             path=r[4], mime=r[5], size=r[6], metadata=r[7]))
             self._db.insert_rows(conn, t, ("dataset_id", "name", "dir", "filename", "path", "mime",
-                                           "size", "metadata", "created_at"), new)
-            self._register_keys(conn, [f"user.{p}" for p in jsonutil.leaf_paths(user)])
+                                           "size", "metadata", "created_at"),
+                                 [r for r in rows if r[3] not in existing])
+            self._register_keys(conn, keys)
             ids = dict(conn.execute(sa.select(t.c.filename, t.c.id).where(
-                t.c.dataset_id == self._dataset.id, t.c.filename.in_([r[3] for r in rows]))).all())
-        out = [self.get(item_id=ids[r[3]]) for r in rows]
-        single = isinstance(local_path, (str, os.PathLike)) and os.path.isfile(local_path)
-        return out[0] if single and len(out) == 1 else out
+                t.c.dataset_id == self._dataset.id, t.c.filename.in_(names))).all())
+        return [self.get(item_id=ids[n]) for n in names]
 
     def import_df(self, df: pd.DataFrame) -> int:
         """Insert one item per row, all or nothing; return how many were inserted.
@@ -361,6 +365,18 @@ def _json_value(dialect: str, column: Any, keys: builtins.list[str]) -> Any:
 
         return sa.func.jsonb_extract_path(sa.cast(column, JSONB), *keys)
     return sa.func.json_extract(column, "$" + "".join(f'."{k}"' for k in keys))
+
+
+def upload_frame(local_path: Any, remote_path: str = "/", item_metadata: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The rows :meth:`Items.register` takes for files on this machine (a file, a folder, a list)."""
+    base = normalise_dir(remote_path)
+    user = dict(item_metadata or {})
+    jsonutil.check_jsonable(user, "item_metadata")
+    rows = [{"name": os.path.basename(p), "dir": d, "path": os.path.abspath(p),
+             "mime": mimetypes.guess_type(p)[0], "size": os.path.getsize(p),
+             "metadata": {"user": user, "system": {"originalname": os.path.basename(p)}}}
+            for p, d in _collect_files(local_path, base)]
+    return pd.DataFrame(rows, columns=["name", "dir", "path", "mime", "size", "metadata"])
 
 
 def _collect_files(local_path: Any, base: str) -> builtins.list[tuple[str, str]]:

@@ -222,3 +222,15 @@ def test_metadata_dict_keys_are_registered_under_user(store):
     ds.items.import_df(pd.DataFrame({"name": ["a"], "metadata": [{"user": {"user": {"x": 1}, "y": 2}}]}))
     assert ds.items.metadata_keys() == ["user.user.x", "user.y"]
     assert ds.items.to_df()["metadata.user.user.x"].tolist() == [1]
+
+
+def test_register_keeps_stored_rows_or_overwrites_them(store):
+    ds = store.datasets.create("reg")
+    first = ds.items.register(pd.DataFrame({"name": ["a.jpg"], "dir": ["x/"], "path": ["/old/a.jpg"]}))
+    again = ds.items.register(pd.DataFrame({"name": ["a.jpg", "b.jpg"], "dir": ["/x", "/x"],
+                                            "path": ["/new/a.jpg", "/new/b.jpg"]}))
+    assert again[0] == first[0] and again[0].path == "/old/a.jpg" and again[1].filename == "/x/b.jpg"
+    swapped = ds.items.register(pd.DataFrame({"name": ["a.jpg"], "dir": ["/x"], "path": ["/new/a.jpg"],
+                                              "user.k": [1]}), overwrite=True)
+    assert swapped[0].path == "/new/a.jpg" and swapped[0].metadata["user"] == {"k": 1}
+    assert ds.items.count() == 2

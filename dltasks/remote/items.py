@@ -6,7 +6,6 @@ bad input fails the same way on both backends without a round trip.
 from __future__ import annotations
 
 import builtins
-import mimetypes
 import os
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -17,8 +16,7 @@ from dltasks.annotations import check_label
 from dltasks.entities import Annotation, Item
 from dltasks.errors import ValidationError
 from dltasks.filters import Filters
-from dltasks.items import (Items, PagedItems, _check_update_values, _collect_files, _item_id, _prepare_rows,
-                           normalise_dir)
+from dltasks.items import Items, PagedItems, _check_update_values, _item_id, _prepare_rows, upload_frame
 from dltasks.remote import wire
 from dltasks.remote.datasets import q
 
@@ -53,19 +51,18 @@ class RemoteItems:
                remote_path: str = "/", item_metadata: dict[str, Any] | None = None,
                overwrite: bool = False) -> Item | list[Item]:
         """Register local files as items (by path: the files stay where they are)."""
-        base = normalise_dir(remote_path)
-        user = dict(item_metadata or {})
-        jsonutil.check_jsonable(user, "item_metadata")
-        rows = [{"name": os.path.basename(p), "dir": d, "path": os.path.abspath(p),
-                 "mime": mimetypes.guess_type(p)[0], "size": os.path.getsize(p),
-                 "metadata": {"user": user, "system": {"originalname": os.path.basename(p)}}}
-                for p, d in _collect_files(local_path, base)]
-        frame = pd.DataFrame(rows, columns=["name", "dir", "path", "mime", "size", "metadata"])
-        body = self._http.request("POST", f"{self._base}/upload",
-                                  {"frame": wire.frame_to_wire(frame), "overwrite": bool(overwrite)})
-        out = [self._item(i) for i in body["items"]]
+        out = self.register(upload_frame(local_path, remote_path, item_metadata), overwrite=overwrite)
         single = isinstance(local_path, (str, os.PathLike)) and os.path.isfile(local_path)
         return out[0] if len(out) == 1 and single else out
+
+    def register(self, frame: pd.DataFrame, overwrite: bool = False) -> list[Item]:
+        """Add one item per row, keeping rows already stored (see ``dltasks.items.Items.register``)."""
+        if not isinstance(frame, pd.DataFrame):
+            raise ValidationError("must be a pandas DataFrame", "frame", type(frame).__name__)
+        _prepare_rows(frame, self._dataset.id)  # the local checks: bad frames fail before the upload
+        body = self._http.request("POST", f"{self._base}/upload",
+                                  {"frame": wire.frame_to_wire(frame), "overwrite": bool(overwrite)})
+        return [self._item(i) for i in body["items"]]
 
     def import_df(self, df: pd.DataFrame) -> int:
         """Insert one item per row, all or nothing; return how many were inserted."""

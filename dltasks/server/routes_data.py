@@ -10,7 +10,7 @@ from typing import Any, Optional
 import pandas as pd
 from fastapi import APIRouter, Depends, Query
 
-from dltasks.errors import NotFoundError, ValidationError
+from dltasks.errors import ValidationError
 from dltasks.remote import wire
 from dltasks.server import models as M
 from dltasks.server.deps import admin, principal, require_self, store_of
@@ -145,29 +145,7 @@ def import_items(dataset_id: str, body: M.ImportRequest, store: Store = Depends(
 def upload_items(dataset_id: str, body: M.UploadRequest, store: Store = Depends(store_of),
                  who: Principal = Depends(admin)) -> dict[str, Any]:
     """POST: register files by path (existing ones kept unless overwrite) and return their items; admin token only."""
-    items = _dataset(store, dataset_id).items
-    rows = frame_in(body.frame)
-    if "name" not in rows.columns:
-        raise ValidationError("the frame needs a 'name' column", "frame", list(rows.columns))
-    dirs = rows["dir"] if "dir" in rows.columns else pd.Series("/", index=rows.index)
-    filenames = [("" if d == "/" else d) + "/" + n for d, n in zip(dirs, rows["name"])]
-    with store.db.atomic():
-        existing = {}
-        for fn in filenames:
-            try:
-                existing[fn] = items.get(filepath=fn)
-            except NotFoundError:
-                pass
-        fresh = rows[[fn not in existing for fn in filenames]]
-        if len(fresh):
-            items.import_df(fresh.reset_index(drop=True))
-        if body.overwrite:
-            for fn, meta in zip(filenames, rows["metadata"] if "metadata" in rows.columns else [None] * len(rows)):
-                if fn in existing and isinstance(meta, dict):
-                    item = existing[fn]
-                    item.metadata = {**item.metadata, **meta}
-                    items.update(item=item)
-        out = [items.get(filepath=fn) for fn in filenames]
+    out = _dataset(store, dataset_id).items.register(frame_in(body.frame), overwrite=body.overwrite)
     return ok(items=[wire.item_to_wire(i) for i in out])
 
 
