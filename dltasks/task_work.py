@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from dltasks.annotations import check_label
 from dltasks.errors import NotFoundError, PermissionDeniedError, ValidationError
 from dltasks.store import schema as S
+from dltasks.store.coded_read import read_task_labels
 from dltasks.timeutil import now
 from dltasks.users import check_user_id
 from dltasks.workflow import derive_item_status
@@ -135,7 +136,11 @@ class LocalWork:
         return df
 
     def labels_df(self, task: Any) -> pd.DataFrame:
-        """The labels given in this task, long form: item_id, worker, label."""
+        """The labels given in this task, long form: item_id, worker, label (by item, then worker)."""
+        with self._store.db.read() as conn:  # one packed string when workers and labels are few
+            packed = read_task_labels(conn, task.id, task.assignee_ids, task.labels)
+        if packed is not None:
+            return packed
         a = S.annotations
         q = (sa.select(a.c.item_id, a.c.author.label("worker"), a.c.label).where(a.c.task_id == task.id)
              .order_by(a.c.item_id, a.c.author))  # the (task_id, item_id) index order: no sort
