@@ -17,6 +17,7 @@ from dltasks.store import schema as S
 from dltasks.store.coded_read import read_task_labels
 from dltasks.timeutil import now
 from dltasks.users import check_user_id
+from dltasks.work_events import work_events
 from dltasks.workflow import derive_item_status
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -293,19 +294,27 @@ class TaskWork:
         A second submit by the same worker replaces the first.  On a task with no assignees the
         item is claimed by whoever submits first (up to ``workers_per_input`` workers).
         """
-        return self._bound().work.submit(self, item_id, user_id, label)
+        result = self._bound().work.submit(self, item_id, user_id, label)
+        work_events.notify(self.id)
+        return result
 
     def set_status(self, item_ids: int | Iterable[int], status: str, user_id: str) -> int:
         """Mark items with an action (``completed``, ``discard``, ``approved`` in QA, or a custom one)."""
-        return self._bound().work.set_status(self, item_ids, status, user_id)
+        result = self._bound().work.set_status(self, item_ids, status, user_id)
+        work_events.notify(self.id)
+        return result
 
     def review(self, item_id: int, user_id: str, approve: bool = True) -> str:
         """A reviewer approves or rejects an item awaiting review; return its new status."""
-        return self._bound().work.review(self, item_id, user_id, approve)
+        result = self._bound().work.review(self, item_id, user_id, approve)
+        work_events.notify(self.id)
+        return result
 
     def retract(self, item_id: int, user_id: str) -> str:
         """Withdraw ``user_id``'s label on an item; return the item's new status."""
-        return self._bound().work.retract(self, item_id, user_id)
+        result = self._bound().work.retract(self, item_id, user_id)
+        work_events.notify(self.id)
+        return result
 
     def assignments_df(self, user_id: str | None = None, status: str | None = None) -> pd.DataFrame:
         """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at.

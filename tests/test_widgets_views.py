@@ -60,6 +60,36 @@ def test_partition_view_refreshes_after_work_is_submitted_in_a_widget(dataset: A
     assert quiet.summary.loc["ann", "done"] == 0
 
 
+def test_views_refresh_after_work_written_in_code_on_any_copy_of_the_task(dataset: Any) -> None:
+    task = consensus_task(dataset)
+    split, votes = PartitionView(task), ConsensusView(task)
+    same_task = dataset.tasks.get(task_id=task.id)  # another Task object for the same task
+    iid = int(task.items_df()["item_id"].iloc[0])
+    vote(same_task, iid, {"ann": "Adult", "bob": "Adult"})
+    assert split.summary.loc["ann", "done"] == 1 and split.summary.loc["bob", "done"] == 1
+    assert votes.consensus.loc[iid, "status"] == "approved" and votes.consensus.loc[iid, "label"] == "Adult"
+    same_task.retract(iid, "bob")
+    assert split.summary.loc["bob", "done"] == 0
+    assert votes.consensus.loc[iid, "status"] == "awaiting_consensus"
+
+
+def test_a_failing_listener_does_not_undo_or_hide_a_submit(dataset: Any, caplog: Any) -> None:
+    from dltasks.work_events import work_events
+
+    class Broken:
+        def work_changed(self) -> None:
+            raise RuntimeError("view exploded")
+
+    task = dataset.tasks.create("split", assignee_ids=["ann"], seed=0)
+    broken = Broken()
+    work_events.subscribe(task.id, broken)
+    iid = int(task.items_df()["item_id"].iloc[0])
+    assert task.submit(iid, "ann", "Adult") == "completed"
+    assert task.labels_df().values.tolist() == [[iid, "ann", "Adult"]]
+    assert "view exploded" in caplog.text and task.id in caplog.text
+    work_events.unsubscribe(task.id, broken)
+
+
 def test_a_slow_view_says_it_is_stale_instead_of_refreshing_after_each_label(dataset: Any) -> None:
     task = dataset.tasks.create("split", assignee_ids=["ann"], seed=0)
     view = PartitionView(task)

@@ -1,4 +1,5 @@
-"""Pieces every dltasks widget shares: HTML tables, figures as PNG, field errors, refresh signals.
+"""Pieces every dltasks widget shares: HTML tables, figures as PNG, field errors, views that refresh
+after work (through :mod:`dltasks.work_events`).
 
 Nothing here touches the store; these helpers only turn DataFrames and figures into
 something a widget can show.
@@ -9,8 +10,6 @@ import datetime as _dt
 import html
 import io
 import time
-import weakref
-from collections import defaultdict
 from typing import Any, Callable, Iterable, Mapping
 
 import ipywidgets as W
@@ -18,8 +17,10 @@ import pandas as pd
 import traitlets as T
 from matplotlib.figure import Figure
 
+from dltasks.work_events import work_events
+
 __all__ = ["html_table", "figure_png", "chart", "show_figure", "FieldError", "message", "store_of",
-           "Signals", "signals", "LiveView", "fmt_share", "progress_bar_html", "TABLE_CSS"]
+           "LiveView", "fmt_share", "progress_bar_html", "TABLE_CSS"]
 
 #: One stylesheet for every table dltasks draws (scoped by the ``dlt-table`` class).
 TABLE_CSS = (
@@ -164,43 +165,19 @@ def store_of(dataset: Any) -> Any:
     return store
 
 
-class Signals:
-    """Tell every open view of a task that its work changed (weakly held: views may be dropped).
-
-    Labelling and review widgets call :meth:`notify` after each SDK write; partition and
-    consensus views :meth:`subscribe` and refresh themselves.
-    """
-
-    def __init__(self) -> None:
-        self._subs: dict[str, weakref.WeakSet[Any]] = defaultdict(weakref.WeakSet)
-
-    def subscribe(self, task_id: str, view: Any) -> None:
-        """``view.refresh()`` will be called when ``task_id`` changes."""
-        self._subs[task_id].add(view)
-
-    def unsubscribe(self, task_id: str, view: Any) -> None:
-        """Stop refreshing ``view``."""
-        self._subs[task_id].discard(view)
-
-    def notify(self, task_id: str) -> None:
-        """Tell every live view of ``task_id`` that work was submitted."""
-        for view in list(self._subs.get(task_id, ())):
-            view.work_changed()
-
-
-signals = Signals()
 
 
 class LiveView(W.VBox):
     """Base of the views of one task: a Refresh button, a status line, refreshes after work.
 
-    After work is submitted through a dltasks widget the view refreshes itself when its last
+    After work is written on the task in this process (by a labelling or review widget, or by
+    ``task.submit`` and friends in code) the view refreshes itself when its last
     refresh took at most ``refresh_budget`` seconds (so labelling stays quick on a big task);
     otherwise it only says it is out of date.  Subclasses implement ``_redraw()``, returning
     False when it showed an error instead.
     """
 
-    auto_refresh = T.Bool(True, help="refresh after work is submitted through a dltasks widget")
+    auto_refresh = T.Bool(True, help="refresh after work is written on the task in this process")
     refresh_budget = T.Float(1.0, help="refresh automatically only while a refresh takes at most this (s)")
     updated = T.Unicode("", help="when the view last read the task (HH:MM:SS)")
     stale = T.Bool(False, help="work was submitted since the last refresh")
@@ -212,7 +189,7 @@ class LiveView(W.VBox):
         self.refresh_button.on_click(lambda _b: self.refresh())
         self.status = W.HTML()
         super().__init__(children, **kwargs)
-        signals.subscribe(task.id, self)
+        work_events.subscribe(task.id, self)
 
     def refresh(self) -> None:
         """Read the task again and redraw."""
@@ -225,7 +202,7 @@ class LiveView(W.VBox):
         self.status.value = message("muted", f"updated {self.updated}")
 
     def work_changed(self) -> None:
-        """Work was submitted on the task (called through :data:`signals`)."""
+        """Work was written on the task (called through :data:`dltasks.work_events.work_events`)."""
         if not self.auto_refresh:
             return
         if self.last_refresh_seconds <= self.refresh_budget:

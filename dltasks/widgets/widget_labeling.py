@@ -8,7 +8,7 @@ import ipywidgets as W
 import traitlets as T
 
 from dltasks.errors import DltasksError
-from dltasks.widgets._common import message, signals
+from dltasks.widgets._common import message
 from dltasks.widgets.widget_item import ItemView
 
 __all__ = ["LabelingWidget"]
@@ -111,7 +111,6 @@ class LabelingWidget(W.VBox):
         self.history.append(("label", iid, label))
         self.note.value = message("ok", f"#{iid}: {label} ({status.replace('_', ' ')})")
         self._show_next()
-        signals.notify(self.task.id)
         self._callbacks(iid, label, status)
         return status
 
@@ -154,7 +153,6 @@ class LabelingWidget(W.VBox):
             return None
         self.note.value = message("muted", f"#{iid}: your label {label!r} is withdrawn "
                                            f"({status.replace('_', ' ')}); label it again, or Skip")
-        signals.notify(self.task.id)
         self._undo_callbacks(iid, status)
         return status
 

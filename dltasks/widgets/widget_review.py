@@ -9,7 +9,7 @@ import pandas as pd
 import traitlets as T
 
 from dltasks.errors import DltasksError
-from dltasks.widgets._common import TABLE_CSS, html_table, message, signals
+from dltasks.widgets._common import TABLE_CSS, html_table, message
 from dltasks.widgets.widget_item import ItemView
 
 __all__ = ["ReviewWidget"]
@@ -94,7 +94,6 @@ class ReviewWidget(W.VBox):
         self.reviewed += 1
         self.note.value = message("ok", f"#{iid} {'approved' if approve else 'rejected'}")
         self._show_next()
-        signals.notify(self.task.id)
         self._callbacks(iid, approve, status)
         return status
 
