@@ -40,6 +40,8 @@ from dltasks.errors import ValidationError
 
 __all__ = [
     "STATUSES",
+    "Votes",
+    "encode_votes",
     "threshold_consensus",
     "majority_vote",
     "DawidSkene",
@@ -64,10 +66,12 @@ _EPS = 1e-10  # probability floor, the same as crowd-kit's
 
 
 @dataclass(frozen=True)
-class _Votes:
-    """Votes as integer codes plus the ids the codes point into.
+class Votes:
+    """Votes as integer codes plus the ids the codes point into (see :func:`encode_votes`).
 
-    ``items`` are in order of first appearance; ``workers`` and ``labels`` sorted.
+    ``items`` are in order of first appearance; ``workers`` and ``labels`` sorted.  Every
+    function of this module takes a ``Votes`` wherever it takes a votes DataFrame, so several
+    analyses of one table encode it once.
     """
 
     item: np.ndarray
@@ -112,6 +116,10 @@ class _Votes:
     def votes_per_item(self) -> np.ndarray:
         return np.bincount(self.item, minlength=self.n_items)
 
+    def __len__(self) -> int:
+        """The number of votes."""
+        return len(self.item)
+
 
 def _pair(major: np.ndarray, minor: np.ndarray, width: int) -> np.ndarray:
     """``major * width + minor`` as int64 (codes are stored as int32)."""
@@ -133,12 +141,30 @@ def _factorize(values: pd.Series, field: str, sort: bool) -> tuple[np.ndarray, p
     return codes.astype(np.int32 if small else np.int64), pd.Index(uniques, name=field)
 
 
-def _encode(labels: pd.DataFrame, workers: bool = True) -> _Votes:
-    """Check the column contract and factorise the id columns once.
+def encode_votes(labels: pd.DataFrame) -> Votes:
+    """Check a votes table and factorise its id columns, for several analyses of one table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> votes = encode_votes(pd.DataFrame({"item_id": [1, 1, 2], "worker": ["b", "a", "a"],
+    ...                                    "label": ["x", "y", "x"]}))
+    >>> len(votes), list(votes.workers), percent_agreement(votes), majority_vote(votes).to_dict()
+    (3, ['a', 'b'], 0.0, {1: 'x', 2: 'x'})
+    """
+    if isinstance(labels, Votes):
+        return labels
+    return _encode(labels)
+
+
+def _encode(labels: pd.DataFrame | Votes, workers: bool = True) -> Votes:
+    """Check the column contract and factorise the id columns once (a ``Votes`` passes through).
 
     With ``workers=False`` (item-level statistics) the worker column is only
     checked for missing values, not factorised.
     """
+    if isinstance(labels, Votes):
+        return labels
     if not isinstance(labels, pd.DataFrame):
         raise ValidationError(
             "must be a DataFrame with columns item_id, worker, label",
@@ -164,10 +190,10 @@ def _encode(labels: pd.DataFrame, workers: bool = True) -> _Votes:
                                   value=f"row {int(np.flatnonzero(missing)[0])}")
         worker, worker_ids = np.zeros(0, dtype=np.int32), pd.Index([], name="worker")
     label, label_values = _factorize(labels["label"], "label", sort=True)
-    return _Votes(item, worker, label, items, worker_ids, label_values)
+    return Votes(item, worker, label, items, worker_ids, label_values)
 
 
-def _check_unique_votes(votes: _Votes) -> None:
+def _check_unique_votes(votes: Votes) -> None:
     """One vote per (item, worker): needed where a worker's vote is a single cell."""
     key = _pair(votes.item, votes.worker, votes.n_workers)
     if len(key) and len(np.unique(key)) != len(key):
@@ -188,7 +214,7 @@ def _top_label(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return top, best, tie
 
 
-def _label_series(votes: _Votes, codes: np.ndarray, missing: np.ndarray | None = None) -> pd.Series:
+def _label_series(votes: Votes, codes: np.ndarray, missing: np.ndarray | None = None) -> pd.Series:
     values = votes.labels.take(codes) if votes.n_labels else pd.Index([], dtype=object)
     out = pd.Series(values, index=votes.items, name="label")
     return out if missing is None else out.where(~missing)
@@ -207,7 +233,7 @@ def _check_int(value: Any, field: str, low: int, high: int | None = None) -> int
 
 
 def threshold_consensus(
-    labels: pd.DataFrame,
+    labels: pd.DataFrame | Votes,
     approval_threshold: int,
     workers_per_input: int,
     tie_policy: str = "review",
@@ -287,7 +313,7 @@ def threshold_consensus(
     )
 
 
-def _worker_weights(votes: _Votes, weights: Mapping[str, float] | pd.Series) -> np.ndarray:
+def _worker_weights(votes: Votes, weights: Mapping[str, float] | pd.Series) -> np.ndarray:
     try:
         series = weights if isinstance(weights, pd.Series) else pd.Series(dict(weights), dtype=float)
         aligned = series.reindex(votes.workers)
@@ -305,7 +331,7 @@ def _worker_weights(votes: _Votes, weights: Mapping[str, float] | pd.Series) -> 
 
 
 def majority_vote(
-    labels: pd.DataFrame,
+    labels: pd.DataFrame | Votes,
     weights: Mapping[str, float] | pd.Series | None = None,
 ) -> pd.Series:
     """(Weighted) majority vote per item.
@@ -409,7 +435,7 @@ class DawidSkene:
     def __repr__(self) -> str:
         return f"DawidSkene(n_iter={self.n_iter!r}, tol={self.tol!r})"
 
-    def fit(self, labels: pd.DataFrame) -> DawidSkene:
+    def fit(self, labels: pd.DataFrame | Votes) -> DawidSkene:
         """Run EM on a long votes table (``item_id``, ``worker``, ``label``); return self."""
         n_iter = _check_int(self.n_iter, "n_iter", 1)
         if not np.isfinite(self.tol) or self.tol < 0:
@@ -442,7 +468,7 @@ class DawidSkene:
         self._store(votes, probas, priors, errors, history)
         return self
 
-    def fit_predict(self, labels: pd.DataFrame) -> pd.Series:
+    def fit_predict(self, labels: pd.DataFrame | Votes) -> pd.Series:
         """Fit and return :attr:`labels_`."""
         return self.fit(labels).labels_
 
@@ -487,7 +513,7 @@ class DawidSkene:
         return float(joint - scratch.sum())
 
     def _store(
-        self, votes: _Votes, probas: np.ndarray, priors: np.ndarray, errors: np.ndarray, history: list[float]
+        self, votes: Votes, probas: np.ndarray, priors: np.ndarray, errors: np.ndarray, history: list[float]
     ) -> None:
         true = pd.Index(votes.labels, name="label")
         self.probas_ = pd.DataFrame(probas, index=votes.items, columns=true, copy=False)
@@ -517,7 +543,7 @@ def _item_agreement(counts: np.ndarray) -> np.ndarray:
         return np.where(pairs > 0, agree / np.where(pairs > 0, pairs, 1), np.nan)
 
 
-def item_agreement(labels: pd.DataFrame) -> pd.Series:
+def item_agreement(labels: pd.DataFrame | Votes) -> pd.Series:
     """Share of agreeing pairs of votes per item.
 
     ``sum_l c_l (c_l - 1) / (n (n - 1))`` for an item with ``n`` votes of which
@@ -541,7 +567,7 @@ def _percent_agreement(counts: np.ndarray) -> float:
     return float(scored.mean()) if len(scored) else float("nan")
 
 
-def percent_agreement(labels: pd.DataFrame) -> float:
+def percent_agreement(labels: pd.DataFrame | Votes) -> float:
     """Mean over items with at least two votes of the share of agreeing vote pairs.
 
     Examples
@@ -566,7 +592,7 @@ def _fleiss_kappa(counts: np.ndarray) -> float:
     return float((p_bar - p_exp) / (1 - p_exp)) if p_exp < 1 else float("nan")
 
 
-def fleiss_kappa(labels: pd.DataFrame) -> float:
+def fleiss_kappa(labels: pd.DataFrame | Votes) -> float:
     """Fleiss' kappa, generalised to a varying number of votes per item.
 
     Over the items ``i`` with ``n_i >= 2`` votes (``c_il`` for label ``l``)::
@@ -613,7 +639,7 @@ def _krippendorff_alpha(counts: np.ndarray) -> float:
     return float(1.0 - (n - 1) * observed / expected)
 
 
-def krippendorff_alpha(labels: pd.DataFrame) -> float:
+def krippendorff_alpha(labels: pd.DataFrame | Votes) -> float:
     """Krippendorff's alpha for nominal data, missing votes allowed.
 
     Built from the coincidence matrix ``o[c, k] = sum_u n_uc (n_uk - [c == k])
@@ -633,7 +659,7 @@ def krippendorff_alpha(labels: pd.DataFrame) -> float:
     return _krippendorff_alpha(_encode(labels, workers=False).counts())
 
 
-def pairwise_cohen_kappa(labels: pd.DataFrame) -> pd.DataFrame:
+def pairwise_cohen_kappa(labels: pd.DataFrame | Votes) -> pd.DataFrame:
     """Cohen's kappa between every two workers, over the items both labelled.
 
     The co-occurrence counts of all worker pairs come from one sparse product
@@ -679,7 +705,7 @@ def pairwise_cohen_kappa(labels: pd.DataFrame) -> pd.DataFrame:
 
 
 def worker_agreement(
-    labels: pd.DataFrame,
+    labels: pd.DataFrame | Votes,
     consensus: pd.Series | pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """How often each worker's votes match the consensus label.
@@ -738,7 +764,7 @@ def worker_agreement(
     )
 
 
-def agreement_summary(labels: pd.DataFrame) -> pd.Series:
+def agreement_summary(labels: pd.DataFrame | Votes) -> pd.Series:
     """All dataset-level agreement numbers in one Series (one encoding pass).
 
     Returns

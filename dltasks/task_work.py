@@ -21,6 +21,7 @@ from dltasks.work_events import work_events
 from dltasks.workflow import derive_item_status
 
 if TYPE_CHECKING:  # pragma: no cover
+    from dltasks.consensus import Votes
     from dltasks.store import Store
 
 __all__ = ["TaskWork", "LocalWork", "recompute_statuses"]
@@ -340,11 +341,12 @@ class TaskWork:
         return self._bound().work.status_counts(self)
 
     # -- analysis (pure functions over the task's labels) --------------------------------
-    def consensus(self, tie_policy: str = "review", labels: pd.DataFrame | None = None) -> pd.DataFrame:
+    def consensus(self, tie_policy: str = "review", labels: pd.DataFrame | Votes | None = None) -> pd.DataFrame:
         """Threshold consensus per labelled item (see :func:`dltasks.consensus.threshold_consensus`).
 
         Tasks without a consensus threshold use a strict majority of ``workers_per_input``.
-        Pass ``labels`` (from :meth:`labels_df`) to reuse one read for several analyses.
+        Pass ``labels`` (from :meth:`labels_df`, or ``dltasks.consensus.encode_votes`` of it) to
+        reuse one read, and one encoding, for several analyses.
         """
         from dltasks.consensus import threshold_consensus
 
@@ -353,13 +355,13 @@ class TaskWork:
         return threshold_consensus(self.labels_df() if labels is None else labels, approval_threshold=t,
                                    workers_per_input=k, tie_policy=tie_policy)
 
-    def agreement(self, labels: pd.DataFrame | None = None) -> pd.Series:
+    def agreement(self, labels: pd.DataFrame | Votes | None = None) -> pd.Series:
         """Percent agreement, Fleiss' kappa, Krippendorff's alpha and counts for this task."""
         from dltasks.consensus import agreement_summary
 
         return agreement_summary(self.labels_df() if labels is None else labels)
 
-    def worker_quality(self, labels: pd.DataFrame | None = None, skill: bool = True) -> pd.DataFrame:
+    def worker_quality(self, labels: pd.DataFrame | Votes | None = None, skill: bool = True) -> pd.DataFrame:
         """Per worker: labels given, agreement with the consensus, and (``skill``) Dawid–Skene skill."""
         from dltasks.consensus import DawidSkene, worker_agreement
 

@@ -11,6 +11,7 @@ from dltasks.consensus import (
     STATUSES,
     DawidSkene,
     agreement_summary,
+    encode_votes,
     fleiss_kappa,
     item_agreement,
     krippendorff_alpha,
@@ -412,3 +413,24 @@ def test_consensus_frame_without_label_column():
     with pytest.raises(ValidationError) as info:
         worker_agreement(AGREEMENT, consensus=pd.DataFrame({"x": [1]}))
     assert info.value.field == "consensus"
+
+
+def test_encoded_votes_give_every_analysis_the_same_answer(simulated):
+    frame, _truth = simulated
+    encoded = encode_votes(frame)
+    assert len(encoded) == len(frame) and encode_votes(encoded) is encoded
+    pd.testing.assert_frame_equal(threshold_consensus(encoded, 2, 3), threshold_consensus(frame, 2, 3))
+    pd.testing.assert_series_equal(majority_vote(encoded), majority_vote(frame))
+    pd.testing.assert_series_equal(agreement_summary(encoded), agreement_summary(frame))
+    pd.testing.assert_frame_equal(worker_agreement(encoded), worker_agreement(frame))
+    pd.testing.assert_frame_equal(pairwise_cohen_kappa(encoded), pairwise_cohen_kappa(frame))
+    pd.testing.assert_series_equal(item_agreement(encoded), item_agreement(frame))
+    assert krippendorff_alpha(encoded) == krippendorff_alpha(frame)
+    assert fleiss_kappa(encoded) == fleiss_kappa(frame) and percent_agreement(encoded) == percent_agreement(frame)
+    pd.testing.assert_series_equal(DawidSkene().fit(encoded).labels_, DawidSkene().fit(frame).labels_)
+
+
+def test_encode_votes_checks_the_table_once():
+    with pytest.raises(ValidationError) as info:
+        encode_votes(pd.DataFrame({"item_id": [1], "label": ["x"]}))
+    assert info.value.field == "worker"

@@ -9,7 +9,7 @@ import ipywidgets as W
 import pandas as pd
 import traitlets as T
 
-from dltasks.consensus import STATUSES
+from dltasks.consensus import STATUSES, encode_votes
 from dltasks.errors import DltasksError
 from dltasks.plots import plot_consensus_status
 from dltasks.widgets._common import TABLE_CSS, LiveView, chart, fmt_share, html_table, message, show_figure
@@ -34,7 +34,8 @@ class ConsensusView(LiveView):
     Shows ``task.consensus()``, ``task.agreement()`` and ``task.worker_quality()``: each
     worker's agreement with the majority label (with ``skill=True`` also the Dawid-Skene
     skill, slower on big tasks).  The task's labels are read once per refresh
-    (``task.labels_df()``) and passed to the three analyses as ``labels=``.  The items table
+    (``task.labels_df()``), encoded once (:func:`dltasks.consensus.encode_votes`) and passed to
+    the three analyses as ``labels=``.  The items table
     shows one page (``page_size`` rows) of the items with at least one label, filtered by
     consensus status (:data:`dltasks.consensus.STATUSES`) or to the tied items.
     """
@@ -76,7 +77,7 @@ class ConsensusView(LiveView):
     # -- public ---------------------------------------------------------------------------
     def _redraw(self) -> bool:
         try:
-            labels = self.task.labels_df()  # the one read; the analyses below reuse it
+            labels = encode_votes(self.task.labels_df())  # one read, one encoding, three analyses
             self.consensus = self.task.consensus(labels=labels)
             self.agreement = self.task.agreement(labels=labels)
             self.workers = self.task.worker_quality(labels=labels, skill=self.skill)
