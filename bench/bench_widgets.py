@@ -30,8 +30,8 @@ the store's annotation and assignment tables (the SDK has no bulk submit; one
 re-derived by the SDK's own ``recompute_statuses``.
 
 Under the table, the two big views' time is split into the store read they make
-(``task.partition()``, ``task.labels_df()``), the analyses on the frame read
-(``task.consensus/agreement/worker_quality(labels=...)``), the chart (matplotlib figure to
+(``task.partition()``, ``task.labels_df()``), the analyses on the frame read (encoding it
+once with ``encode_votes``, then ``task.consensus/agreement/worker_quality(labels=...)``), the chart (matplotlib figure to
 PNG) and the rest (tables, widgets), each the median over ``--repeat`` builds.
 
 Usage::
@@ -176,8 +176,9 @@ def preview_dataset(folder: Path) -> Any:
 # -- cases -------------------------------------------------------------------------------------
 #: The SDK calls of the big views, by part: the store read, then the analyses on the frame read.
 PARTS = {"read": ("partition", "labels_df"), "analyses": ("consensus", "agreement", "worker_quality")}
-#: What a view module calls to draw its chart: the figure (dltasks.plots), then PNG into the widget.
-CHART_CALLS = ("plot_partition", "plot_consensus_status", "show_figure")
+#: What a view module calls itself, by part: encoding the votes read (counted with the analyses);
+#: drawing its chart: the figure (dltasks.plots), then PNG into the widget.
+MODULE_CALLS = {"analyses": ("encode_votes",), "chart": ("plot_partition", "plot_consensus_status", "show_figure")}
 
 
 def _clocked(fn: Callable[..., Any], seconds: dict[str, float], part: str) -> Callable[..., Any]:
@@ -194,7 +195,7 @@ def breakdown(view: Callable[[Any], Any], task: Any, repeat: int) -> dict[str, f
     """Median seconds per part of building ``view(task)``: read, analyses, chart and the rest.
 
     Each build gets a copy of ``task`` whose SDK calls (:data:`PARTS`) are clocked, and the
-    view module's chart calls (:data:`CHART_CALLS`) are clocked as the chart.
+    view module's own calls (:data:`MODULE_CALLS`: the votes encoding, the chart) are clocked too.
     """
     module = sys.modules[view.__module__]
     times: dict[str, list[float]] = collections.defaultdict(list)
@@ -204,15 +205,18 @@ def breakdown(view: Callable[[Any], Any], task: Any, repeat: int) -> dict[str, f
         for part, names in PARTS.items():
             for name in names:
                 setattr(twin, name, _clocked(getattr(task, name), seconds, part))
-        charting = {name: getattr(module, name) for name in CHART_CALLS if hasattr(module, name)}
-        for name, fn in charting.items():
-            setattr(module, name, _clocked(fn, seconds, "chart"))
+        patched = {name: getattr(module, name) for names in MODULE_CALLS.values() for name in names
+                   if hasattr(module, name)}
+        for part, names in MODULE_CALLS.items():
+            for name in names:
+                if name in patched:
+                    setattr(module, name, _clocked(patched[name], seconds, part))
         try:
             start = time.perf_counter()
             view(twin)
             total = time.perf_counter() - start
         finally:
-            for name, fn in charting.items():
+            for name, fn in patched.items():
                 setattr(module, name, fn)
         for part in ("read", "analyses", "chart"):
             times[part].append(seconds[part])
