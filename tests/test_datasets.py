@@ -1,6 +1,7 @@
 """Datasets, users, the store: names, labels, errors, schema version, connect URLs."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -108,3 +109,29 @@ def test_opening_an_older_store_adds_indexes_it_lacks(tmp_path):
     with engine.begin() as conn:
         names = {ix["name"] for ix in sa.inspect(conn).get_indexes("assignments")}
     assert "ix_assignments_task_user" in names
+
+
+def test_a_version_1_store_gets_the_covering_vote_index(tmp_path):
+    path = tmp_path / "v1.db"
+    s = dl.connect(path)
+    ds = s.datasets.create("faces", labels=["Adult", "Child"])
+    ds.items.import_df(pd.DataFrame({"name": ["a.jpg", "b.jpg"]}))
+    task = ds.tasks.create("t", assignee_ids=["ann"], seed=0)
+    iid = int(task.items_df()["item_id"].iloc[0])
+    task.submit(iid, "ann", "Child")
+    s.close()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # make it what version 1 wrote
+        conn.exec_driver_sql("DROP INDEX ix_annotations_task_votes")
+        conn.exec_driver_sql("CREATE INDEX ix_annotations_task ON annotations (task_id, item_id)")
+        conn.execute(sa.update(S.meta_table).values(value="1"))
+    s = dl.connect(path)
+    assert s.tasks.get(task.id).labels_df().values.tolist() == [[iid, "ann", "Child"]]
+    s.close()
+    with engine.begin() as conn:
+        names = {ix["name"] for ix in sa.inspect(conn).get_indexes("annotations")}
+        assert conn.execute(sa.select(S.meta_table.c.value)).scalar() == "2"
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT item_id, author, label FROM annotations WHERE task_id = 'x'").all()
+    assert "ix_annotations_task_votes" in names and "ix_annotations_task" not in names
+    assert "COVERING INDEX ix_annotations_task_votes" in plan[0][-1]

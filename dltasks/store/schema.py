@@ -3,6 +3,9 @@
 Timestamps are UTC epoch seconds (``Float``); metadata, labels, weights and filters are JSON
 text.  ``SCHEMA_VERSION`` is written into ``dltasks_meta``; :func:`migrate` brings an older
 store up to date, so a newer dltasks can open a store an older one wrote.
+
+Versions: 1, the first; 2, annotations indexed by (task_id, item_id, author, label) instead of
+(task_id, item_id), so reading a task's votes never visits the table.
 """
 from typing import Callable
 
@@ -10,7 +13,7 @@ import sqlalchemy as sa
 
 __all__ = ["metadata", "SCHEMA_VERSION", "migrate", "TABLES"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -113,7 +116,10 @@ annotations = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
 )
 sa.Index("ix_annotations_item", annotations.c.item_id)
-sa.Index("ix_annotations_task", annotations.c.task_id, annotations.c.item_id)
+# A task's votes in item order, read from the index alone (labels_df, and each submit's
+# re-derived status): author and label ride in the index, so no table row is visited.
+sa.Index("ix_annotations_task_votes", annotations.c.task_id, annotations.c.item_id, annotations.c.author,
+         annotations.c.label)
 
 assignments = sa.Table(
     "assignments",
@@ -150,8 +156,16 @@ api_tokens = sa.Table(
 
 TABLES = metadata.tables
 
+def _v1_to_v2(conn: sa.Connection) -> None:
+    """Version 2 covers a task's votes with one index: the old (task_id, item_id) one goes.
+
+    (The new ``ix_annotations_task_votes`` is made by :func:`_create_missing_indexes`.)
+    """
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_annotations_task"))
+
+
 #: migrations[v] upgrades a store at version v to v + 1.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1_to_v2}
 
 
 def stored_version(conn: sa.Connection) -> int | None:
