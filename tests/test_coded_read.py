@@ -112,3 +112,17 @@ def test_a_string_too_long_for_the_database_falls_back_and_keeps_the_transaction
             raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, old)
     assert task.labels_df().values.tolist() == plain_read(store, task.id)
     store.close()
+
+
+def test_big_item_ids_pack_without_overflow(store, dataset):
+    big = 50_000_000  # times 4 workers times 3 labels is past a 32-bit integer
+    with store.db.atomic() as conn:
+        conn.execute(sa.insert(S.items).values(id=big, dataset_id=dataset.id, name="/far.jpg", dir="/",
+                                               filename="/far.jpg", metadata="{}", created_at=0.0))
+    task = dataset.tasks.create("far", assignee_ids=["ann", "bob"], workers_per_input=2, items=[big], seed=0)
+    task.submit(big, "bob", "Child")
+    task.submit(big, "ann", "Adult")
+    with store.db.read() as conn:
+        packed = read_packed_labels(conn, task.id, task.assignee_ids, task.labels)
+    assert packed is not None and packed.values.tolist() == [[big, "ann", "Adult"], [big, "bob", "Child"]]
+    assert task.labels_df().values.tolist() == [[big, "ann", "Adult"], [big, "bob", "Child"]]
