@@ -51,7 +51,7 @@ def test_partition_view_refreshes_on_demand(dataset: Any) -> None:
 
 def test_partition_view_refreshes_after_work_is_submitted_in_a_widget(dataset: Any) -> None:
     task = dataset.tasks.create("split", assignee_ids=["ann", "bob"], seed=0)
-    view = PartitionView(task)
+    view = PartitionView(task, refresh_budget=60.0)  # however slow a loaded machine makes a refresh
     quiet = PartitionView(task, auto_refresh=False)
     labeler = LabelingWidget(task, "ann")
     labeler.buttons[0].click()
@@ -62,7 +62,7 @@ def test_partition_view_refreshes_after_work_is_submitted_in_a_widget(dataset: A
 
 def test_views_refresh_after_work_written_in_code_on_any_copy_of_the_task(dataset: Any) -> None:
     task = consensus_task(dataset)
-    split, votes = PartitionView(task), ConsensusView(task)
+    split, votes = PartitionView(task, refresh_budget=60.0), ConsensusView(task, refresh_budget=60.0)
     same_task = dataset.tasks.get(task_id=task.id)  # another Task object for the same task
     iid = int(task.items_df()["item_id"].iloc[0])
     vote(same_task, iid, {"ann": "Adult", "bob": "Adult"})
