@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import json
 import re
-from dataclasses import asdict, dataclass, field as dc_field
+from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
 import sqlalchemy as sa

@@ -7,7 +7,6 @@ with ``database is locked``.  PostgreSQL uses psycopg 3 and ``COPY`` for bulk in
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import sys
 import threading
