@@ -25,7 +25,8 @@ import sqlalchemy as sa
 
 from dltasks.store import schema as S
 
-__all__ = ["read_task_labels", "read_packed_labels", "pack_votes", "unpack_votes", "MAX_DICTIONARY"]
+__all__ = ["read_task_labels", "read_packed_labels", "pack_votes", "split_packed", "unpack_votes",
+           "MAX_DICTIONARY"]
 
 #: Above this many workers or labels a ``CASE`` per row costs more than it saves.
 MAX_DICTIONARY = 64
@@ -42,18 +43,31 @@ def pack_votes(item_ids: np.ndarray, worker_codes: np.ndarray, label_codes: np.n
     return packed * n_labels + label_codes
 
 
+def split_packed(packed: np.ndarray, n_workers: int, n_labels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The item ids, worker codes and label codes in packed votes (the inverse of :func:`pack_votes`).
+
+    >>> [a.tolist() for a in split_packed(np.array([90]), n_workers=3, n_labels=4)]
+    [[7], [1], [2]]
+    """
+    rest, label = np.divmod(packed, n_labels)
+    item_id, worker = np.divmod(rest, n_workers)
+    return item_id, worker, label
+
+
 def unpack_votes(packed: np.ndarray, workers: Sequence[str], labels: Sequence[str]) -> pd.DataFrame:
     """Decode packed votes (see :func:`pack_votes`) into ``item_id, worker, label`` rows.
 
-    Codes equal to ``len(workers)`` / ``len(labels)`` mean "not in the dictionary" and are
-    refused by the caller before decoding.
+    The dictionaries are ``workers`` and ``labels``; the packing used one code more for each
+    ("not in the dictionary"), which the caller refuses before decoding.
 
     >>> unpack_votes(np.array([90]), ["ann", "bob"], ["cat", "dog", "owl"]).to_dict("records")
     [{'item_id': 7, 'worker': 'bob', 'label': 'owl'}]
     """
-    n_workers, n_labels = len(workers) + 1, len(labels) + 1
-    rest, label = np.divmod(packed, n_labels)
-    item_id, worker = np.divmod(rest, n_workers)
+    return _votes_frame(*split_packed(packed, len(workers) + 1, len(labels) + 1), workers, labels)
+
+
+def _votes_frame(item_id: np.ndarray, worker: np.ndarray, label: np.ndarray, workers: Sequence[str],
+                 labels: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({"item_id": item_id, "worker": _take(workers, worker), "label": _take(labels, label)})
 
 
@@ -100,13 +114,14 @@ def read_packed_labels(conn: sa.Connection, task_id: str, workers: Sequence[str]
     values = np.fromstring(text, dtype=np.int64, sep=" ")
     if len(values) != count:
         return None
-    # item, then worker, then label (the sorted dictionaries keep string order); rows come
-    # nearly in order from the (task_id, item_id) index, which a stable (Timsort) sort is quick on
+    # item, then worker, then label (the sorted dictionaries keep string order).  Rows come in
+    # the vote index's order, already sorted on SQLite; a stable (Timsort) sort checks that in
+    # one pass and sorts what a collation ordered otherwise (PostgreSQL).
     values.sort(kind="stable")
-    rest, label = np.divmod(values, n_labels)
-    if (label == len(labels)).any() or (rest % n_workers == len(workers)).any():
+    item_id, worker, label = split_packed(values, n_workers, n_labels)
+    if (worker == len(workers)).any() or (label == len(labels)).any():
         return None
-    return unpack_votes(values, workers, labels)
+    return _votes_frame(item_id, worker, label, workers, labels)
 
 
 def read_task_labels(conn: sa.Connection, task_id: str, workers: Sequence[str],
