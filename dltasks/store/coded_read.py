@@ -98,8 +98,8 @@ def read_packed_labels(conn: sa.Connection, task_id: str, workers: Sequence[str]
     n_workers, n_labels = len(workers) + 1, len(labels) + 1  # the last code: "unknown"
     worker_code = sa.case({w: i for i, w in enumerate(workers)}, value=a.c.author, else_=len(workers))
     label_code = sa.case({v: i for i, v in enumerate(labels)}, value=a.c.label, else_=len(labels))
-    item_id = sa.cast(a.c.item_id, sa.BigInteger)  # PostgreSQL: item_id is int4, the product is not
-    packed = (item_id * n_workers + worker_code) * n_labels + label_code
+    item_id_64 = sa.cast(a.c.item_id, sa.BigInteger)  # PostgreSQL: item_id is int4, the product is not
+    packed = (item_id_64 * n_workers + worker_code) * n_labels + label_code
     aggregate = _aggregate(conn.dialect.name, packed)
     if aggregate is None:
         return None
