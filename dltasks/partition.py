@@ -27,7 +27,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -147,6 +147,7 @@ def _as_items(item_ids: Any) -> tuple[Any, int]:
 
     Pandas input keeps its dtype; ints give int64 and strings the pandas ``str`` dtype.
     """
+    items: Any  # a numpy array or a pandas extension array
     if isinstance(item_ids, (pd.Series, pd.Index)):
         items = item_ids.array
     elif isinstance(item_ids, pd.api.extensions.ExtensionArray):
@@ -216,7 +217,7 @@ def _check_item_values(items: Any) -> None:
         )
 
 
-def _user_column(codes: np.ndarray, ids: list[str]) -> pd.Categorical:
+def _user_column(codes: np.ndarray, ids: list[str]) -> pd.Categorical[str]:
     """Worker codes as a Categorical of ``ids`` (compares equal to plain strings)."""
     return pd.Categorical.from_codes(codes, categories=pd.Index(ids))
 
@@ -279,7 +280,7 @@ def normalise_weights(
     if weights is None:
         return np.full(len(ids), 1.0 / len(ids))
     if isinstance(weights, pd.Series):
-        weights = weights.to_dict()
+        weights = cast("dict[str, float]", weights.to_dict())
     if isinstance(weights, Mapping):
         values = _mapping_to_list(ids, weights)
     elif isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
