@@ -23,11 +23,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from dltasks.consensus import STATUSES
 from dltasks.errors import ValidationError
@@ -78,6 +80,11 @@ def _new_axes(figsize: FigSize) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
+def _count_axis(axis: Any) -> None:
+    """Ticks at whole numbers only: the axis counts items (no "0.5 items")."""
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _name_axis(ax: Axes, names: pd.Index) -> None:
     """One y tick per worker, first row at the top, font shrinking for long lists."""
     ax.set_yticks(np.arange(len(names)), [str(n) for n in names], fontsize=9 if len(names) <= 30 else 7)
@@ -114,6 +121,7 @@ def plot_partition(summary: pd.DataFrame, figsize: FigSize | None = None) -> Fig
     ax.barh(rows - 0.2, data["target"].to_numpy(dtype=float), height=0.4, color=_TARGET_COLOR, label="target")
     ax.barh(rows + 0.2, data["assigned"].to_numpy(dtype=float), height=0.4, color=_ACTUAL_COLOR, label="assigned")
     _name_axis(ax, data.index)
+    _count_axis(ax.xaxis)
     ax.set_xlabel("items")
     ax.set_ylabel(str(data.index.name or "assignee"))
     ax.set_title("Items per assignee: target vs. assigned")
@@ -156,6 +164,7 @@ def plot_progress(progress: pd.DataFrame, figsize: FigSize | None = None) -> Fig
             ax.annotate(f"{pct:.0f}%", (end, row), xytext=(3, 0), textcoords="offset points",
                         va="center", fontsize=8)
     _name_axis(ax, data.index)
+    _count_axis(ax.xaxis)
     ax.set_xlabel("items")
     ax.set_ylabel(str(data.index.name or "assignee"))
     ax.set_title("Progress per assignee")
@@ -186,6 +195,7 @@ def plot_consensus_status(consensus: pd.DataFrame, figsize: FigSize = (6.0, 3.5)
     bars = ax.bar(np.arange(len(order)), counts.to_numpy(dtype=float), color=colors)
     ax.bar_label(bars, labels=[f"{n:,}" for n in counts], fontsize=9)
     ax.set_xticks(np.arange(len(order)), [s.replace("_", " ") for s in order])
+    _count_axis(ax.yaxis)
     ax.set_xlabel("status")
     ax.set_ylabel("items")
     ax.set_title(f"Consensus status of {len(data):,} items")
@@ -217,6 +227,7 @@ def plot_agreement_histogram(
                    label=f"mean {values.mean():.2f}")
         ax.legend(loc="upper left")
     ax.set_xlim(0.0, 1.0)
+    _count_axis(ax.yaxis)
     ax.set_xlabel("share of agreeing vote pairs")
     ax.set_ylabel("items")
     ax.set_title(f"Agreement per item ({len(values):,} items with 2+ votes)")

@@ -108,6 +108,7 @@ def test_plot_consensus_status_counts_every_status(votes):
     assert xtick_texts(ax) == ["approved", "awaiting review", "awaiting consensus"]
     assert ax.get_title() == "Consensus status of 4 items"
     assert ax.get_ylabel() == "items"
+    assert all(float(t).is_integer() for t in ax.get_yticks())  # whole items only, no "0.5"
 
 
 def test_plot_agreement_histogram_counts():
