@@ -123,10 +123,13 @@ class LocalWork:
             return _refresh(conn, task.id, iid, task.review_strategy, task.approval_threshold)
 
     # -- reading -------------------------------------------------------------------------
-    def assignments_df(self, task: Any, user_id: str | None = None, status: str | None = None) -> pd.DataFrame:
+    def assignments_df(self, task: Any, user_id: str | None = None, status: str | None = None,
+                       role: str | None = None) -> pd.DataFrame:
         """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at."""
         a = S.assignments
         conds = [a.c.task_id == task.id]
+        if role is not None:
+            conds.append(a.c.role == check_role(role))
         if user_id is not None:
             conds.append(a.c.user_id == user_id)
         if status is not None:
@@ -217,6 +220,16 @@ def _item(value: Any) -> int:
     from dltasks.items import _item_id
 
     return _item_id(value)
+
+
+ROLES = ("worker", "reviewer")
+
+
+def check_role(role: Any) -> str:
+    """An assignment role: ``worker`` or ``reviewer``."""
+    if role not in ROLES:
+        raise ValidationError(f"must be one of {list(ROLES)}", "role", role)
+    return str(role)
 
 
 def _frame(store: Store, query: Any) -> pd.DataFrame:
@@ -317,12 +330,14 @@ class TaskWork:
         work_events.notify(self.id)
         return result
 
-    def assignments_df(self, user_id: str | None = None, status: str | None = None) -> pd.DataFrame:
+    def assignments_df(self, user_id: str | None = None, status: str | None = None,
+                       role: str | None = None) -> pd.DataFrame:
         """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at.
 
-        ``user_id`` / ``status`` keep only that user's rows / rows in that status.
+        ``user_id`` / ``status`` / ``role`` (``worker`` or ``reviewer``) keep only that user's
+        rows / rows in that status / rows of that role.
         """
-        return self._bound().work.assignments_df(self, user_id=user_id, status=status)
+        return self._bound().work.assignments_df(self, user_id=user_id, status=status, role=role)
 
     def labels_df(self) -> pd.DataFrame:
         """The labels given in this task, long form: item_id, worker, label."""

@@ -104,14 +104,14 @@ def test_opening_an_older_store_adds_indexes_it_lacks(tmp_path):
     dl.connect(path).close()
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP INDEX ix_assignments_task_user")
+        conn.exec_driver_sql("DROP INDEX ix_assignments_user_items")
     dl.connect(path).close()
     with engine.begin() as conn:
         names = {ix["name"] for ix in sa.inspect(conn).get_indexes("assignments")}
-    assert "ix_assignments_task_user" in names
+    assert "ix_assignments_user_items" in names
 
 
-def test_a_version_1_store_gets_the_covering_vote_index(tmp_path):
+def test_a_version_1_store_gets_the_covering_indexes(tmp_path):
     path = tmp_path / "v1.db"
     s = dl.connect(path)
     ds = s.datasets.create("faces", labels=["Adult", "Child"])
@@ -124,14 +124,21 @@ def test_a_version_1_store_gets_the_covering_vote_index(tmp_path):
     with engine.begin() as conn:  # make it what version 1 wrote
         conn.exec_driver_sql("DROP INDEX ix_annotations_task_votes")
         conn.exec_driver_sql("CREATE INDEX ix_annotations_task ON annotations (task_id, item_id)")
+        conn.exec_driver_sql("DROP INDEX ix_assignments_user_items")
+        conn.exec_driver_sql("CREATE INDEX ix_assignments_task_user ON assignments (task_id, user_id, role, status)")
         conn.execute(sa.update(S.meta_table).values(value="1"))
     s = dl.connect(path)
     assert s.tasks.get(task.id).labels_df().values.tolist() == [[iid, "ann", "Child"]]
     s.close()
     with engine.begin() as conn:
-        names = {ix["name"] for ix in sa.inspect(conn).get_indexes("annotations")}
+        names = {ix["name"] for table in ("annotations", "assignments") for ix in sa.inspect(conn).get_indexes(table)}
         assert conn.execute(sa.select(S.meta_table.c.value)).scalar() == "2"
-        plan = conn.exec_driver_sql(
+        votes = conn.exec_driver_sql(
             "EXPLAIN QUERY PLAN SELECT item_id, author, label FROM annotations WHERE task_id = 'x'").all()
-    assert "ix_annotations_task_votes" in names and "ix_annotations_task" not in names
-    assert "COVERING INDEX ix_annotations_task_votes" in plan[0][-1]
+        queue = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT item_id, status FROM assignments WHERE task_id = 'x' AND user_id = 'ann' "
+            "AND role = 'worker' ORDER BY item_id").all()
+    assert {"ix_annotations_task_votes", "ix_assignments_user_items"} <= names
+    assert not {"ix_annotations_task", "ix_assignments_task_user"} & names
+    assert "COVERING INDEX ix_annotations_task_votes" in votes[0][-1]
+    assert "COVERING INDEX ix_assignments_user_items" in queue[0][-1] and len(queue) == 1  # no sort step

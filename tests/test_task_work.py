@@ -137,6 +137,23 @@ def test_assignments_df_filters_by_user_and_status(dataset):
     assert task.assignments_df(status="done")["item_id"].tolist() == [iid]
 
 
+def test_assignments_df_filters_by_role(dataset, unchanged):
+    task = dataset.tasks.create("r", assignee_ids=["a"], review_strategy="manual", reviewer_ids=["a"], seed=1)
+    iid = item_of(task, "a")
+    task.submit(iid, "a", "Adult")
+    task.review(iid, "a", approve=True)  # "a" both labels and reviews
+    assert len(task.assignments_df(user_id="a")) == 11
+    worker = task.assignments_df(user_id="a", role="worker")
+    assert set(worker["role"]) == {"worker"} and worker["item_id"].tolist() == sorted(worker["item_id"]) \
+        and len(worker) == 10
+    assert task.assignments_df(role="reviewer")[["item_id", "status"]].values.tolist() == [[iid, "approved"]]
+    check = unchanged()
+    with pytest.raises(ValidationError) as info:
+        task.assignments_df(role="boss")
+    assert (info.value.field, info.value.value) == ("role", "boss")
+    check()
+
+
 def test_analyses_reuse_one_read_of_the_labels(dataset):
     task = dataset.tasks.create("l", assignee_ids=["a", "b"], workers_per_input=2, seed=1)
     for iid in task.items_df()["item_id"]:

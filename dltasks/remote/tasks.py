@@ -223,9 +223,10 @@ class RemoteWork:
     def _frame(self, task: Any, what: str, params: dict[str, Any] | None = None) -> Any:
         return wire.frame_from_wire(self._http.request("GET", self._path(task, what), params=params)["frame"])
 
-    def assignments_df(self, task: Any, user_id: str | None = None, status: str | None = None) -> pd.DataFrame:
+    def assignments_df(self, task: Any, user_id: str | None = None, status: str | None = None,
+                       role: str | None = None) -> pd.DataFrame:
         """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at."""
-        params = {k: v for k, v in (("user_id", user_id), ("status", status)) if v is not None}
+        params = {k: v for k, v in (("user_id", user_id), ("status", status), ("role", role)) if v is not None}
         return self._frame(task, "assignments", params or None)
 
     def labels_df(self, task: Any) -> pd.DataFrame:

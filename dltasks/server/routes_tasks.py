@@ -150,13 +150,13 @@ def retract(task_id: str, body: M.RetractIn, store: Store = Depends(store_of),
 
 
 @router.get("/tasks/{task_id}/assignments", response_model=M.FrameResponse, tags=["work"],
-            summary="task.assignments_df(user_id, status): item_id, user_id, role, status, updated_at")
+            summary="task.assignments_df(user_id, status, role): item_id, user_id, role, status, updated_at")
 def assignments(task_id: str, user_id: Optional[str] = Query(None, max_length=255),
-                status: Optional[str] = Query(None, max_length=32), store: Store = Depends(store_of),
-                who: Principal = Depends(principal)) -> dict[str, Any]:
-    """GET who works on (or reviewed) which item as a frame, optionally only one user's or one status's rows."""
+                status: Optional[str] = Query(None, max_length=32), role: Optional[str] = Query(None, max_length=16),
+                store: Store = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET who works on (or reviewed) which item as a frame, optionally one user's, status's or role's rows."""
     task = store.tasks.get(task_id)
-    return _frame(store.work.assignments_df(task, user_id=user_id, status=status))
+    return _frame(store.work.assignments_df(task, user_id=user_id, status=status, role=role))
 
 
 _FRAMES = {

@@ -5,7 +5,9 @@ text.  ``SCHEMA_VERSION`` is written into ``dltasks_meta``; :func:`migrate` brin
 store up to date, so a newer dltasks can open a store an older one wrote.
 
 Versions: 1, the first; 2, annotations indexed by (task_id, item_id, author, label) instead of
-(task_id, item_id), so reading a task's votes never visits the table.
+(task_id, item_id), so reading a task's votes never visits the table, and assignments by
+(task_id, user_id, role, item_id, status) instead of (task_id, user_id, role, status), so a
+worker's queue is read in item order from the index.
 """
 from typing import Callable
 
@@ -131,10 +133,10 @@ assignments = sa.Table(
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
-# progress() groups a task's rows by user and a worker's queue reads one user's rows: both walk
-# this index in order, with the status read from the index itself.
-sa.Index("ix_assignments_task_user", assignments.c.task_id, assignments.c.user_id, assignments.c.role,
-         assignments.c.status)
+# progress() groups a task's rows by user, and a worker's queue reads one user's worker rows in
+# item order: both walk this index in order, with item and status read from the index itself.
+sa.Index("ix_assignments_user_items", assignments.c.task_id, assignments.c.user_id, assignments.c.role,
+         assignments.c.item_id, assignments.c.status)
 
 task_items = sa.Table(
     "task_items",
@@ -157,11 +159,13 @@ api_tokens = sa.Table(
 TABLES = metadata.tables
 
 def _v1_to_v2(conn: sa.Connection) -> None:
-    """Version 2 covers a task's votes with one index: the old (task_id, item_id) one goes.
+    """Version 2 replaces two indexes by covering ones: the old ones go here.
 
-    (The new ``ix_annotations_task_votes`` is made by :func:`_create_missing_indexes`.)
+    (The new ``ix_annotations_task_votes`` and ``ix_assignments_user_items`` are made by
+    :func:`_create_missing_indexes`.)
     """
     conn.execute(sa.text("DROP INDEX IF EXISTS ix_annotations_task"))
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_assignments_task_user"))
 
 
 #: migrations[v] upgrades a store at version v to v + 1.

@@ -25,7 +25,7 @@ class LabelingWidget(W.VBox):
     the queue); a skip just brings the skipped item back to the front.  With the keyboard:
     click the shortcut box, then press 1-9 for the labels, ``s`` to skip and ``u`` to undo.
 
-    The queue is read with one ``task.assignments_df(user_id=user_id)``: the user's pending
+    The queue is read with one ``task.assignments_df(user_id=user_id, role="worker")``: the user's pending
     worker assignments, in item order (on a task without assignees, the open items the user
     has not finished).
 
@@ -85,8 +85,7 @@ class LabelingWidget(W.VBox):
             if not self.task.assignee_ids:  # a pool task: anyone may claim an item
                 self._load_pool()
             else:
-                mine = self.task.assignments_df(user_id=self.user_id)
-                mine = mine[mine["role"] == "worker"]
+                mine = self.task.assignments_df(user_id=self.user_id, role="worker")
                 self.queue = mine.loc[mine["status"] == "pending", "item_id"].astype(int).tolist()
                 self.total = len(mine)
                 self.done = self.total - len(self.queue)
@@ -159,8 +158,8 @@ class LabelingWidget(W.VBox):
     # -- internals ------------------------------------------------------------------------
     def _load_pool(self) -> None:
         items = self.task.items_df()
-        mine = self.task.assignments_df(user_id=self.user_id)
-        finished = set(mine.loc[(mine["role"] == "worker") & (mine["status"] != "pending"), "item_id"].astype(int))
+        mine = self.task.assignments_df(user_id=self.user_id, role="worker")
+        finished = set(mine.loc[mine["status"] != "pending", "item_id"].astype(int))
         open_ = items[items["status"].isin(["pending", "awaiting_consensus"])]["item_id"].astype(int)
         self.queue = [i for i in open_.tolist() if i not in finished]
         self.total, self.done = len(items), len(finished)
