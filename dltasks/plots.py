@@ -85,6 +85,16 @@ def _count_axis(axis: Any) -> None:
     axis.set_major_locator(MaxNLocator(integer=True))
 
 
+def _assignee_axes(fig: Figure, ax: Axes, names: pd.Index, title: str) -> None:
+    """Axes of horizontal bars per assignee: names down the side, whole items along, a legend below."""
+    _name_axis(ax, names)
+    _count_axis(ax.xaxis)
+    ax.set_xlabel("items")
+    ax.set_ylabel(str(names.name or "assignee"))
+    ax.set_title(title)
+    fig.legend(loc="outside lower center", ncols=2, frameon=False)
+
+
 def _name_axis(ax: Axes, names: pd.Index) -> None:
     """One y tick per worker, first row at the top, font shrinking for long lists."""
     ax.set_yticks(np.arange(len(names)), [str(n) for n in names], fontsize=9 if len(names) <= 30 else 7)
@@ -120,12 +130,7 @@ def plot_partition(summary: pd.DataFrame, figsize: FigSize | None = None) -> Fig
     rows = np.arange(len(data))
     ax.barh(rows - 0.2, data["target"].to_numpy(dtype=float), height=0.4, color=_TARGET_COLOR, label="target")
     ax.barh(rows + 0.2, data["assigned"].to_numpy(dtype=float), height=0.4, color=_ACTUAL_COLOR, label="assigned")
-    _name_axis(ax, data.index)
-    _count_axis(ax.xaxis)
-    ax.set_xlabel("items")
-    ax.set_ylabel(str(data.index.name or "assignee"))
-    ax.set_title("Items per assignee: target vs. assigned")
-    fig.legend(loc="outside lower center", ncols=2, frameon=False)
+    _assignee_axes(fig, ax, data.index, "Items per assignee: target vs. assigned")
     ax.grid(axis="x", alpha=0.3)
     return fig
 
@@ -163,12 +168,7 @@ def plot_progress(progress: pd.DataFrame, figsize: FigSize | None = None) -> Fig
         if np.isfinite(pct):
             ax.annotate(f"{pct:.0f}%", (end, row), xytext=(3, 0), textcoords="offset points",
                         va="center", fontsize=8)
-    _name_axis(ax, data.index)
-    _count_axis(ax.xaxis)
-    ax.set_xlabel("items")
-    ax.set_ylabel(str(data.index.name or "assignee"))
-    ax.set_title("Progress per assignee")
-    fig.legend(loc="outside lower center", ncols=2, frameon=False)
+    _assignee_axes(fig, ax, data.index, "Progress per assignee")
     ax.margins(x=0.08)
     return fig
 
