@@ -152,8 +152,6 @@ def encode_votes(labels: pd.DataFrame) -> Votes:
     >>> len(votes), list(votes.workers), percent_agreement(votes), majority_vote(votes).to_dict()
     (3, ['a', 'b'], 0.0, {1: 'x', 2: 'x'})
     """
-    if isinstance(labels, Votes):
-        return labels
     return _encode(labels)
 
 

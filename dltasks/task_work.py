@@ -148,7 +148,7 @@ class LocalWork:
             return packed
         a = S.annotations
         q = (sa.select(a.c.item_id, a.c.author.label("worker"), a.c.label).where(a.c.task_id == task.id)
-             .order_by(a.c.item_id, a.c.author))  # the (task_id, item_id) index order: no sort
+             .order_by(a.c.item_id, a.c.author))  # the vote index's order: no sort
         return _frame(self._store, q)
 
     def items_df(self, task: Any) -> pd.DataFrame:
@@ -302,33 +302,30 @@ class TaskWork:
     def _bound(self) -> Any:  # pragma: no cover - provided by Task
         raise NotImplementedError
 
+    def _written(self, result: Any) -> Any:
+        """Tell this task's open views (:mod:`dltasks.work_events`) that work was written; pass ``result`` on."""
+        work_events.notify(self.id)
+        return result
+
     def submit(self, item_id: int, user_id: str, label: str) -> str:
         """Record ``user_id``'s label for an item assigned to them; return the item's new status.
 
         A second submit by the same worker replaces the first.  On a task with no assignees the
         item is claimed by whoever submits first (up to ``workers_per_input`` workers).
         """
-        result = self._bound().work.submit(self, item_id, user_id, label)
-        work_events.notify(self.id)
-        return result
+        return self._written(self._bound().work.submit(self, item_id, user_id, label))
 
     def set_status(self, item_ids: int | Iterable[int], status: str, user_id: str) -> int:
         """Mark items with an action (``completed``, ``discard``, ``approved`` in QA, or a custom one)."""
-        result = self._bound().work.set_status(self, item_ids, status, user_id)
-        work_events.notify(self.id)
-        return result
+        return self._written(self._bound().work.set_status(self, item_ids, status, user_id))
 
     def review(self, item_id: int, user_id: str, approve: bool = True) -> str:
         """A reviewer approves or rejects an item awaiting review; return its new status."""
-        result = self._bound().work.review(self, item_id, user_id, approve)
-        work_events.notify(self.id)
-        return result
+        return self._written(self._bound().work.review(self, item_id, user_id, approve))
 
     def retract(self, item_id: int, user_id: str) -> str:
         """Withdraw ``user_id``'s label on an item; return the item's new status."""
-        result = self._bound().work.retract(self, item_id, user_id)
-        work_events.notify(self.id)
-        return result
+        return self._written(self._bound().work.retract(self, item_id, user_id))
 
     def assignments_df(self, user_id: str | None = None, status: str | None = None,
                        role: str | None = None) -> pd.DataFrame:
