@@ -123,7 +123,7 @@ def peak_mb() -> float:
 def raw_connect(path: Path) -> sqlite3.Connection:
     """A plain sqlite3 connection with the PRAGMAs a dltasks connection has."""
     store = dl.connect(path)
-    with store.db.engine.connect() as c:
+    with store.backend.db.engine.connect() as c:
         values = {p: c.exec_driver_sql(f"PRAGMA {p}").scalar() for p in PRAGMAS}
     store.close()
     conn = sqlite3.connect(path, isolation_level=None)

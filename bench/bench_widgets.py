@@ -58,7 +58,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 import dltasks as dl  # noqa: E402
-from dltasks.store import schema as S  # noqa: E402
+from dltasks.backends.sql import schema as S  # noqa: E402
 from dltasks.widgets import ConsensusView, LabelingWidget, PartitionView, TaskBoard, TaskForm  # noqa: E402
 
 LABELS = ["cat", "dog", "fox", "owl"]
@@ -139,7 +139,7 @@ def _bulk_labels(store: dl.Store, task: Any, rng: np.random.Generator) -> None:
     """All workers of the first third of the items give a label (bulk, see the module doc)."""
     import sqlalchemy as sa
 
-    from dltasks.task_work import recompute_statuses
+    from dltasks.backends.sql.work import recompute_statuses
 
     plan = task.assignments_df()
     ids = np.sort(plan["item_id"].unique())
@@ -149,7 +149,7 @@ def _bulk_labels(store: dl.Store, task: Any, rng: np.random.Generator) -> None:
     labels = np.where(right, truth[chosen["item_id"].to_numpy() % len(truth)], rng.choice(LABELS, len(chosen)))
     now = time.time()
     with store.atomic() as conn:
-        store.db.insert_rows(conn, S.annotations, ("item_id", "label", "author", "task_id", "created_at"),
+        store.backend.db.insert_rows(conn, S.annotations, ("item_id", "label", "author", "task_id", "created_at"),
                              zip(chosen["item_id"].tolist(), labels.tolist(), chosen["user_id"].tolist(),
                                  [task.id] * len(chosen), [now] * len(chosen)))
         a = S.assignments

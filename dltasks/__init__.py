@@ -8,11 +8,12 @@
 """
 from __future__ import annotations
 
-from dltasks.entities import Annotation, Item, User
+from dltasks.client import Store, connect
+from dltasks.domain.filters import Filters, FiltersMethod, FiltersOperations, FiltersOrderByDirection, FiltersResource
+from dltasks.domain.records import Annotation, Item, User
 from dltasks.errors import ConflictError, DltasksError, NotFoundError, PermissionDeniedError, ValidationError
-from dltasks.filters import Filters, FiltersMethod, FiltersOperations, FiltersOrderByDirection, FiltersResource
-from dltasks.store import Store, connect
 from dltasks.tasks import Task
+from dltasks.version import __version__
 from dltasks.workload import Workload, WorkloadUnit
 
 __all__ = [
@@ -34,8 +35,8 @@ __all__ = [
     "NotFoundError",
     "ConflictError",
     "PermissionDeniedError",
+    "__version__",
 ]
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:

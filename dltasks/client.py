@@ -1,99 +1,105 @@
-"""``RemoteStore``: the store of a ``dltasks serve`` server, used like a local store.
+"""The store you talk to: ``store.datasets``, ``store.tasks``, ``store.users`` over one backend.
 
-``dl.connect("http://host:port", token=...)`` returns one.  Its repositories have the
-local store's methods and hand out the same entity classes (``Dataset``, ``Item``,
-``Annotation``, ``Task``, ``TaskPage``), so SDK code and widgets run unchanged; each call
-is one or a few HTTP requests.  Errors come back as the dltasks exceptions
-(``ValidationError`` naming the field, ``NotFoundError``, ``ConflictError``,
-``PermissionDeniedError``; ``ApiError`` for anything else, with the response).
+``dl.connect()`` opens ./dltasks.db; ``connect("x.db")`` / ``"sqlite:///x.db"`` a file,
+``"sqlite://"`` memory, ``"postgresql://…"`` a PostgreSQL database, and
+``"http://host:port"`` (with ``token=``) a ``dltasks serve`` server: the same :class:`Store`
+and the same repositories on every backend.
 
 Examples
 --------
 >>> import dltasks as dl
->>> dl.connect("http://127.0.0.1:9", token=None)  # doctest: +IGNORE_EXCEPTION_DETAIL
+>>> store = dl.connect("sqlite://")
+>>> store
+Store('sqlite://')
+>>> store.datasets.create("faces", labels=["Adult", "Child"]).labels
+['Adult', 'Child']
+>>> dl.connect("http://127.0.0.1:9", token=None)
 Traceback (most recent call last):
-dltasks.errors.ValidationError: token: connecting to a server needs an API token
+dltasks.errors.ValidationError: token: connecting to a server needs an API token (token=… or $DLTASKS_TOKEN; create one with `dltasks token create USER_ID`)
 """
 from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
-import requests
+from dltasks.backends import Backend, open_backend
+from dltasks.backends.ops import Checked
+from dltasks.datasets import Datasets
+from dltasks.tasks import Tasks
+from dltasks.users import Users
 
-from dltasks.errors import DltasksError, ValidationError
-from dltasks.remote.datasets import RemoteDatasets, RemoteUsers
-from dltasks.remote.http import Transport
-from dltasks.remote.tasks import RemoteTasks, RemoteWork
-
-__all__ = ["RemoteStore"]
+__all__ = ["Store", "connect"]
 
 
-class RemoteStore:
-    """A store served by ``dltasks serve``: ``.datasets``, ``.users``, ``.tasks``, ``.work``.
+class Store:
+    """A store of datasets, items, tasks and users on one backend (SQLite, PostgreSQL or a server).
 
     Parameters
     ----------
-    url : str
-        The server, e.g. ``"http://127.0.0.1:8765"``.
-    token : str, optional
-        An API token (``dltasks token create USER_ID``); default ``$DLTASKS_TOKEN``.
-    timeout : float
-        Seconds to wait for the connection and for each answer.
-    retries : int
-        Extra attempts for calls that are safe to repeat (reads, overwrites, deletes) after a
-        dropped connection or a 502/503/504.  Label submissions are never sent twice.
-    session : requests.Session, optional
-        A configured session (proxies, certificates); a new one by default.
+    backend : Backend
+        Where the operations run (:func:`dltasks.backends.open_backend` picks one by URL).
 
     Attributes
     ----------
-    user_id : str
-        Whom the token belongs to.
-    admin : bool
-        Whether the token may manage datasets, items, tasks and users.
+    backend : Backend
+        That backend, as given.
+    ops : Backend
+        The same operations with their arguments checked first: what the repositories call.
     """
 
-    def __init__(self, url: str, token: str | None = None, timeout: float = 30.0, retries: int = 3,
-                 session: requests.Session | None = None) -> None:
-        token = token or os.environ.get("DLTASKS_TOKEN")
-        if not token:
-            raise ValidationError("connecting to a server needs an API token (token=… or $DLTASKS_TOKEN; "
-                                  "create one with `dltasks token create USER_ID`)", "token")
-        self.url = url.rstrip("/")
-        self.http = Transport(self.url, token, timeout=timeout, retries=retries, session=session)
-        try:
-            me = self.http.request("GET", "/api/v1/me")
-        except Exception:
-            self.http.close()
-            raise
-        self.user_id: str = me["user_id"]
-        self.admin: bool = bool(me["admin"])
-        self.datasets = RemoteDatasets(self)
-        self.users = RemoteUsers(self)
-        self.tasks = RemoteTasks(self)
-        self.work = RemoteWork(self)
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.ops: Backend = cast(Backend, Checked(backend))
+        self.datasets = Datasets(self)
+        self.users = Users(self)
+        self.tasks = Tasks(self)
+
+    @property
+    def url(self) -> str:
+        """Where the store is (a database URL or a server's)."""
+        return self.backend.url
+
+    @property
+    def user_id(self) -> str | None:
+        """Whom a server's token belongs to (``None`` for a local store)."""
+        return getattr(self.backend, "user_id", None)
+
+    @property
+    def admin(self) -> bool:
+        """Whether this store may manage datasets, items, tasks and users (always, locally)."""
+        return bool(getattr(self.backend, "admin", True))
 
     def create_token(self, user_id: str, admin: bool = False) -> str:
-        """A new API token for ``user_id`` (needs an admin token; the user is registered if new)."""
-        return str(self.http.request("POST", "/api/v1/tokens", {"user_id": user_id, "admin": bool(admin)})["token"])
+        """A new API token for ``user_id`` (on a server: needs an admin token; the user is registered if new)."""
+        return self.ops.create_token(user_id, admin)
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator[None]:
-        """Not available remotely: each server call is all-or-nothing on its own."""
-        raise DltasksError("a remote store has no client-side transactions; each call is atomic on the server")
-        yield  # pragma: no cover
+    def atomic(self) -> Iterator[Any]:
+        """All-or-nothing: every write in the block commits together or not at all (local stores)."""
+        with self.backend.atomic() as conn:
+            yield conn
 
     def close(self) -> None:
-        """Close the HTTP session."""
-        self.http.close()
+        """Close the store's connections."""
+        self.backend.close()
 
-    def __enter__(self) -> RemoteStore:
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
     def __repr__(self) -> str:
-        return f"RemoteStore({self.url!r}, user_id={self.user_id!r}, admin={self.admin})"
+        if self.user_id is None:
+            return f"Store({self.url!r})"
+        return f"Store({self.url!r}, user_id={self.user_id!r}, admin={self.admin})"
+
+
+def connect(url: str | os.PathLike[str] | None = None, token: str | None = None, **options: Any) -> Store:
+    """Open a store: a SQLite file (default ``./dltasks.db``), PostgreSQL, or a dltasks server.
+
+    ``http://host:port`` URLs connect to ``dltasks serve`` with ``token`` (default
+    ``$DLTASKS_TOKEN``); ``options`` go to the HTTP backend (``timeout``, ``retries``, ``session``).
+    """
+    return Store(open_backend(url, token=token, **options))

@@ -170,8 +170,8 @@ def _images_folder(store: Any, images_dir: str | os.PathLike[str] | None) -> str
     """Beside the store file (``demo/dltasks.db`` → ``demo/dltasks-shapes``), else a temp folder."""
     if images_dir is not None:
         return os.fspath(images_dir)
-    database = getattr(getattr(store, "db", None), "engine", None)
-    path = database.url.database if database is not None and database.url.get_backend_name() == "sqlite" else None
+    url = str(store.url)
+    path = url[len("sqlite:///"):].split("?")[0] if url.startswith("sqlite:///") else None
     if path and path != ":memory:":
         stem = os.path.splitext(os.path.abspath(path))[0]
         return f"{stem}-{DATASET_NAME}"

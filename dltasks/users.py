@@ -1,70 +1,51 @@
-"""Users: anyone who works on or reviews tasks, known by an id (any non-empty string)."""
+"""Users: anyone who works on or reviews tasks, known by an id (any non-empty string).
+
+>>> import dltasks as dl
+>>> store = dl.connect("sqlite://")
+>>> store.users.create("ann@example.com", name="Ann").name
+'Ann'
+>>> store.users.ensure(["ann@example.com", "bob@example.com"])
+['ann@example.com', 'bob@example.com']
+>>> [u.id for u in store.users.list()]
+['ann@example.com', 'bob@example.com']
+"""
 from __future__ import annotations
 
 import builtins
-
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import pandas as pd
-import sqlalchemy as sa
 
-from dltasks.entities import User
-from dltasks.errors import ConflictError, NotFoundError, ValidationError
-from dltasks.store import schema as S
-from dltasks.timeutil import from_epoch, now
+from dltasks.domain.checks import check_user_ids
+from dltasks.domain.records import User
 
 if TYPE_CHECKING:  # pragma: no cover
-    from dltasks.store import Store
+    from dltasks.client import Store
 
-__all__ = ["Users", "check_user_id"]
-
-
-def check_user_id(value: Any, field: str = "user_id") -> str:
-    """A user id is a non-empty string of at most 255 characters (e-mails in practice)."""
-    if not isinstance(value, str) or not value.strip() or len(value) > 255:
-        raise ValidationError("must be a non-empty string (a user id or e-mail)", field, value)
-    return value.strip()
+__all__ = ["Users"]
 
 
 class Users:
     """Repository of users (``store.users``)."""
 
     def __init__(self, store: Store) -> None:
-        self._db = store.db
+        self._ops = store.ops
 
     def create(self, user_id: str, name: str | None = None) -> User:
         """Register a user; ``ConflictError`` if the id is taken."""
-        uid = check_user_id(user_id)
-        with self._db.atomic() as conn:
-            if conn.execute(sa.select(S.users.c.id).where(S.users.c.id == uid)).first():
-                raise ConflictError(f"user {uid!r} already exists")
-            conn.execute(sa.insert(S.users).values(id=uid, name=name, created_at=now()))
-        return self.get(uid)
+        return self._ops.create_user(user_id, name)
 
-    def ensure(self, user_ids: Iterable[str], conn: sa.Connection | None = None, field: str = "assignee_ids") -> builtins.list[str]:
+    def ensure(self, user_ids: Iterable[str]) -> builtins.list[str]:
         """Register every id not yet known; return the ids, checked and stripped."""
-        ids = [check_user_id(u, field) for u in user_ids]
-        with self._db.atomic() as c:
-            c = conn or c
-            known = set(c.execute(sa.select(S.users.c.id).where(S.users.c.id.in_(ids))).scalars())
-            fresh = [{"id": u, "name": None, "created_at": now()} for u in dict.fromkeys(ids) if u not in known]
-            if fresh:
-                c.execute(sa.insert(S.users), fresh)
-        return ids
+        return self._ops.ensure_users(check_user_ids(user_ids))
 
     def get(self, user_id: str) -> User:
         """One user by id."""
-        with self._db.read() as conn:
-            r = conn.execute(sa.select(S.users).where(S.users.c.id == user_id)).mappings().first()
-        if r is None:
-            raise NotFoundError(f"user {user_id!r} does not exist")
-        return User(id=r["id"], name=r["name"], created_at=from_epoch(r["created_at"]))
+        return self._ops.get_user(user_id)
 
     def list(self) -> builtins.list[User]:
         """Every user, by id."""
-        with self._db.read() as conn:
-            rows = conn.execute(sa.select(S.users).order_by(S.users.c.id)).mappings().all()
-        return [User(id=r["id"], name=r["name"], created_at=from_epoch(r["created_at"])) for r in rows]
+        return self._ops.list_users()
 
     def to_df(self) -> pd.DataFrame:
         """Every user as a DataFrame (id, name, created_at)."""

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 import dltasks as dl
-from dltasks.store import schema as S
+from dltasks.backends.sql import schema as S
+from dltasks.backends.sql.engine import normalise_url
 
 #: Every SDK test runs on a SQLite file, through a live `dltasks serve` (real uvicorn on a free
 #: 127.0.0.1 port, real requests client), and on PostgreSQL when DLTASKS_PG_URL is set.
@@ -22,7 +23,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _fresh_pg_store() -> dl.Store:
     url = os.environ["DLTASKS_PG_URL"]
-    engine = sa.create_engine(dl.store.engine.normalise_url(url))
+    engine = sa.create_engine(normalise_url(url))
     with engine.begin() as conn:
         S.metadata.drop_all(conn)
     engine.dispose()
@@ -33,7 +34,8 @@ def _fresh_pg_store() -> dl.Store:
 def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Any]:
     """An empty store: a SQLite file, a live server over one, or a wiped PostgreSQL database.
 
-    The remote store's ``db`` is the server's, so tests can assert what was written.
+    The remote store's ``server_db`` is the server's database (:func:`sql_db`), so tests can
+    assert what was written.
     """
     marker = request.node.get_closest_marker("local_only")
     if request.param == "server" and marker is not None:
@@ -43,7 +45,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Any]:
 
         server = LiveServer(str(tmp_path / "server.db"))
         remote = server.connect()
-        remote.db = server.store.db
+        remote.server_db = server.store.backend.db
         yield remote
         remote.close()
         server.stop()
@@ -66,10 +68,15 @@ def dataset(store: dl.Store) -> Any:
     return ds
 
 
+def sql_db(store: Any) -> Any:
+    """The SQL database behind a store: its own, or (for a remote store) the live server's."""
+    return getattr(store, "server_db", None) or store.backend.db
+
+
 def snapshot_rows(store: dl.Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, sorted, to assert that a failed call wrote nothing."""
     out = {}
-    with store.db.read() as conn:
+    with sql_db(store).read() as conn:
         for name, table in S.metadata.tables.items():
             rows = conn.execute(sa.select(table)).all()
             out[name] = sorted((tuple(r) for r in rows), key=repr)

@@ -28,9 +28,8 @@ class LiveServer:
         import uvicorn
 
         from dltasks.server.app import create_app
-        from dltasks.store import Store
 
-        self.store = Store(store_url)
+        self.store = dl.connect(store_url)
         self.app = create_app(self.store, **app_options)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -49,9 +48,7 @@ class LiveServer:
 
     def token(self, user_id: str, admin: bool = False) -> str:
         """A new API token for ``user_id``."""
-        from dltasks.server.tokens import create_token
-
-        return create_token(self.store, user_id, admin=admin)
+        return self.store.create_token(user_id, admin=admin)
 
     def connect(self, user_id: str = "admin@example.com", admin: bool = True) -> Any:
         """A ``RemoteStore`` acting as ``user_id``."""

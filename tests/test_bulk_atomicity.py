@@ -16,8 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 import dltasks as dl
+from conftest import sql_db
 from dltasks.errors import ConflictError, ValidationError
-from dltasks.store import schema as S
+from dltasks.backends.sql import schema as S
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +50,7 @@ def seeded(tmp_path: Any) -> Any:
 
 def state(store: dl.Store, ds: Any) -> tuple[int, list[str], list[tuple[Any, ...]]]:
     """Item count, metadata keys and every item row (what a failed import must not change)."""
-    with store.db.read() as conn:
+    with sql_db(store).read() as conn:
         rows = [tuple(r) for r in conn.execute(sa.select(S.items).order_by(S.items.c.id))]
     return ds.items.count(), ds.items.metadata_keys(), rows
 
@@ -88,7 +89,7 @@ def test_a_conflict_on_row_500000_rolls_back_the_rows_already_inserted(seeded: A
     assert after == before
     assert "user.batch" not in after[1] and "user.colour" not in after[1]
     # the store is healthy and takes the same import without the clashing row
-    with store.db.read() as conn:
+    with sql_db(store).read() as conn:
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
     assert ds.items.import_df(df.drop(index=BAD_ROW)) == N - 1
     assert ds.items.count() == before[0] + N - 1

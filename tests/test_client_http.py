@@ -12,7 +12,7 @@ import pytest
 
 import dltasks as dl
 from dltasks.errors import ApiError
-from dltasks.remote.http import Transport
+from dltasks.backends.http.transport import Transport
 
 
 class Script:

@@ -1,4 +1,4 @@
-"""RemoteStore against a live server: the frames it returns equal the server store's own,
+"""A store on the HTTP backend against a live server: the frames it returns equal the server store's own,
 tokens and permissions, connecting, and the widgets on a remote store."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import requests
 from pandas.testing import assert_frame_equal, assert_series_equal
 
 import dltasks as dl
-from dltasks.client import RemoteStore
+from dltasks.backends.http import HttpBackend
 from server_fixtures import LiveServer, live_server  # noqa: F401  (fixture)
 
 LEAD, ANN, BOB, REV = "lead@example.com", "ann@example.com", "bob@example.com", "rev@example.com"
@@ -56,15 +56,15 @@ def test_connect_needs_a_valid_token(live_server):  # noqa: F811
         dl.connect(live_server.url, token="dlt_wrong")
     token = live_server.token(ANN)
     with dl.connect(live_server.url + "/", token=token) as store:
-        assert isinstance(store, RemoteStore) and (store.user_id, store.admin) == (ANN, False)
-        assert repr(store) == f"RemoteStore('{live_server.url}', user_id='{ANN}', admin=False)"
+        assert isinstance(store.backend, HttpBackend) and (store.user_id, store.admin) == (ANN, False)
+        assert repr(store) == f"Store('{live_server.url}', user_id='{ANN}', admin=False)"
 
 
 def test_unreachable_server_is_an_api_error(live_server):  # noqa: F811
     url = live_server.url
     live_server.stop()
     with pytest.raises(dl.errors.ApiError, match="cannot reach"):
-        RemoteStore(url, token="dlt_x", retries=1, timeout=2)
+        dl.connect(url, token="dlt_x", retries=1, timeout=2)
 
 
 def test_workers_submit_only_their_own_assignments(team):

@@ -10,14 +10,15 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dltasks.store import schema as S
-from dltasks.store.coded_read import MAX_DICTIONARY, pack_votes, read_packed_labels, read_task_labels, unpack_votes
+from conftest import sql_db
+from dltasks.backends.sql import schema as S
+from dltasks.backends.sql.coded_read import MAX_DICTIONARY, pack_votes, read_packed_labels, read_task_labels, unpack_votes
 
 
 def plain_read(store, task_id: str) -> list[list[object]]:
     """The task's votes by an ordinary row query, sorted by item, worker, label."""
     a = S.annotations
-    with store.db.read() as conn:
+    with sql_db(store).read() as conn:
         rows = conn.execute(sa.select(a.c.item_id, a.c.author, a.c.label).where(a.c.task_id == task_id)).all()
     return sorted([int(i), w, v] for i, w, v in rows)
 
@@ -50,7 +51,7 @@ def test_labels_df_lists_every_vote_by_item_then_worker(store, dataset):
 
 def test_the_packed_read_matches_a_plain_read(store, dataset):
     task = labelled_task(dataset)
-    with store.db.read() as conn:
+    with sql_db(store).read() as conn:
         packed = read_packed_labels(conn, task.id, task.assignee_ids, task.labels)
     assert packed is not None  # the fast path was taken
     assert packed.values.tolist() == plain_read(store, task.id)
@@ -60,7 +61,7 @@ def test_the_packed_read_matches_a_plain_read(store, dataset):
 
 def test_a_value_outside_the_dictionaries_refuses_the_packed_read(store, dataset):
     task = labelled_task(dataset)
-    with store.db.read() as conn:
+    with sql_db(store).read() as conn:
         # a worker who labelled is missing, or a label is: no silent mis-decoding
         assert read_packed_labels(conn, task.id, ["ann", "bob"], task.labels) is None
         assert read_packed_labels(conn, task.id, task.assignee_ids, ["Adult"]) is None
@@ -89,7 +90,7 @@ def test_many_workers_take_the_plain_read(store, dataset):
     task = dataset.tasks.create("crowd", assignee_ids=workers, workers_per_input=1, seed=1)
     for iid, user in task.assignments_df()[["item_id", "user_id"]].itertuples(index=False):
         task.submit(int(iid), user, "Adult")
-    with store.db.read() as conn:
+    with sql_db(store).read() as conn:
         assert read_packed_labels(conn, task.id, workers, task.labels) is None
     assert task.labels_df().values.tolist() == plain_read(store, task.id)
     assert len(task.labels_df()) == 10
@@ -102,7 +103,7 @@ def test_a_string_too_long_for_the_database_falls_back_and_keeps_the_transaction
     ds = store.datasets.create("faces", labels=["Adult", "Child"])
     ds.items.import_df(pd.DataFrame({"name": [f"img{i:02d}.jpg" for i in range(10)]}))
     task = labelled_task(ds)
-    with store.db.atomic() as conn:  # inside a write transaction: it must stay usable
+    with sql_db(store).atomic() as conn:  # inside a write transaction: it must stay usable
         raw = conn.connection.dbapi_connection
         old = raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 40)  # 20 packed votes need ~100 characters
         try:
@@ -116,13 +117,13 @@ def test_a_string_too_long_for_the_database_falls_back_and_keeps_the_transaction
 
 def test_big_item_ids_pack_without_overflow(store, dataset):
     big = 50_000_000  # times 4 workers times 3 labels is past a 32-bit integer
-    with store.db.atomic() as conn:
+    with sql_db(store).atomic() as conn:
         conn.execute(sa.insert(S.items).values(id=big, dataset_id=dataset.id, name="/far.jpg", dir="/",
                                                filename="/far.jpg", metadata="{}", created_at=0.0))
     task = dataset.tasks.create("far", assignee_ids=["ann", "bob"], workers_per_input=2, items=[big], seed=0)
     task.submit(big, "bob", "Child")
     task.submit(big, "ann", "Adult")
-    with store.db.read() as conn:
+    with sql_db(store).read() as conn:
         packed = read_packed_labels(conn, task.id, task.assignee_ids, task.labels)
     assert packed is not None and packed.values.tolist() == [[big, "ann", "Adult"], [big, "bob", "Child"]]
     assert task.labels_df().values.tolist() == [[big, "ann", "Adult"], [big, "bob", "Child"]]

@@ -6,8 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 import dltasks as dl
+from conftest import sql_db
 from dltasks.errors import ConflictError, DltasksError, NotFoundError, ValidationError
-from dltasks.store import schema as S
+from dltasks.backends.sql import schema as S
 
 
 def test_create_get_list_delete(store):
@@ -36,7 +37,7 @@ def test_duplicate_name_conflicts(store, unchanged):
 def test_deleting_a_dataset_removes_its_items(dataset, store):
     dataset.items.get_all_items()[0].annotations.create(label="Adult")
     dataset.delete()
-    with store.db.read() as conn:
+    with sql_db(store).read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(S.items)).scalar() == 0
         assert conn.execute(sa.select(sa.func.count()).select_from(S.annotations)).scalar() == 0
 
@@ -66,7 +67,7 @@ def test_connect_forms(tmp_path, monkeypatch):
 
 def test_wal_mode_and_foreign_keys(tmp_path):
     s = dl.connect(tmp_path / "w.db")
-    with s.db.read() as conn:
+    with sql_db(s).read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 

@@ -11,8 +11,9 @@ import pytest
 import requests
 
 import dltasks as dl
+from conftest import sql_db
 from dltasks.server.cli import _is_loopback
-from dltasks.server.tokens import hash_token
+from dltasks.backends.sql.tokens import hash_token
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -32,7 +33,7 @@ def test_token_create_list_revoke(tmp_path):
     token = made.stdout.strip()
     assert token.startswith("dlt_") and len(token) > 40
     store = dl.connect(db)
-    with store.db.read() as conn:
+    with sql_db(store).read() as conn:
         stored = conn.exec_driver_sql("SELECT token_hash, user_id, admin FROM api_tokens").all()
     assert [tuple(r) for r in stored] == [(hash_token(token), "ann@example.com", 1)]  # only the hash is kept
     assert store.users.get("ann@example.com").id == "ann@example.com"

@@ -16,15 +16,24 @@ from dltasks.server.errors import _loc_to_field, error_body
     (dl.ConflictError("taken"), True, 409, 54100),
     (dl.ConflictError("taken"), False, 409, 40010),
     (dl.DltasksError("database error: database is locked"), False, 503, 10030),
-    (sa.exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached"), False, 503, 10030),
     (RuntimeError("bug"), False, 500, 98004),
 ], ids=["validation", "permission", "task-missing", "not-found", "task-conflict", "conflict", "locked",
-        "pool-full", "bug"])
+        "bug"])
 def test_error_statuses(exc, tasks_route, http, code):
     got_http, body = error_body(exc, tasks_route)
     assert (got_http, body["status"]["code"]) == (http, code)
     if http == 500:
         assert body["status"]["description"] == "internal server error"  # no internals leak
+
+
+def test_a_full_connection_pool_is_a_retryable_store_error():
+    """The SQL backend turns SQLAlchemy's pool timeout into a DltasksError, which the server answers 503."""
+    from dltasks.backends.sql.engine import translate_errors
+
+    with pytest.raises(dl.DltasksError) as caught:
+        with translate_errors():
+            raise sa.exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached")
+    assert error_body(caught.value)[0] == 503
 
 
 def test_validation_error_carries_field_message_and_value():

@@ -24,7 +24,6 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 def _fuzz_store() -> Any:
     """A store with a dataset, items, a task with labels, and an admin token (a temp dir)."""
-    from dltasks.server.tokens import create_token
 
     store = dl.connect(os.path.join(tempfile.mkdtemp(prefix="dltasks-fuzz-"), "fuzz.db"))
     ds = store.datasets.create("water", labels=["water", "land"])
@@ -37,7 +36,7 @@ def _fuzz_store() -> Any:
     ann = store.datasets.get(name="water").items.get(item_id=item).annotations.create("water", author="a@x.io")
     known = {"dataset_id": ds.id, "task_id": task.id, "item_id": item, "annotation_id": ann.id, "app_id": "water",
              "user_id": "a@x.io"}
-    return store, create_token(store, "admin@x.io", admin=True), known
+    return store, store.create_token("admin@x.io", admin=True), known
 
 
 # The schema is loaded when the module is imported (schemathesis' pytest integration needs it then).

@@ -2,9 +2,8 @@
 
 Examples
 --------
->>> import dltasks as dl
 >>> from dltasks.server.app import create_app
->>> app = create_app(dl.connect("sqlite://"))
+>>> app = create_app("sqlite://")
 >>> sorted(p for p in app.openapi()["paths"] if p.startswith("/v2"))[:2]
 ['/v2/tasks', '/v2/tasks/{task_id}']
 """
@@ -16,11 +15,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-import dltasks
+from dltasks.backends.sql import SqlBackend
+from dltasks.client import Store
 from dltasks.errors import ValidationError
 from dltasks.server import errors, models
 from dltasks.server.limits import DEFAULT_MAX_BODY, BodyLimit
 from dltasks.server.tokens import TokenCache
+from dltasks.version import __version__
 
 __all__ = ["create_app"]
 
@@ -42,13 +43,15 @@ Every response has Clarifai's envelope `{"status": {"code": 10000, "description"
 """
 
 
-def _open(store: Any) -> Any:
+def _backend(store: Any) -> SqlBackend:
+    """The SQL backend to serve: given, a store's, or opened from a URL."""
     if isinstance(store, (str, os.PathLike)):
-        store = dltasks.connect(store)
-    if not hasattr(store, "db"):
+        return SqlBackend(store)
+    backend = store.backend if isinstance(store, Store) else store
+    if not isinstance(backend, SqlBackend):
         raise ValidationError("the server needs a local store (SQLite or PostgreSQL), not a remote one",
                               "store", store)
-    return store
+    return backend
 
 
 def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: float = 10.0) -> FastAPI:
@@ -56,8 +59,9 @@ def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: fl
 
     Parameters
     ----------
-    store : Store or str
-        A local store; an in-memory SQLite store only suits a single-threaded test client.
+    store : Store, SqlBackend or str
+        A local store (or its backend or URL); an in-memory SQLite store only suits a
+        single-threaded test client.
     max_body_bytes : int
         Larger request bodies are refused with 413.
     token_ttl : float
@@ -68,16 +72,21 @@ def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: fl
     fastapi.FastAPI
         The app; run it with uvicorn (``dltasks serve`` does).
     """
-    from dltasks.server import routes_clarifai, routes_data, routes_tasks
+    from fastapi import APIRouter
 
-    store = _open(store)
-    app = FastAPI(title="dltasks", version=dltasks.__version__, description=DESCRIPTION)
-    app.state.store = store
-    app.state.tokens = TokenCache(store, ttl=token_ttl)
+    from dltasks.server import handlers, routes_clarifai
+
+    backend = _backend(store)
+    app = FastAPI(title="dltasks", version=__version__, description=DESCRIPTION)
+    app.state.backend = backend
+    app.state.store = Store(backend)  # the SDK over the same backend, for the Clarifai routes
+    app.state.tokens = TokenCache(backend, ttl=token_ttl)
     responses: dict[int | str, dict[str, Any]] = {
         code: {"model": models.ErrorResponse, "description": text} for code, text in _ERRORS.items()}
-    for module in (routes_clarifai, routes_data, routes_tasks):
-        app.include_router(module.router, responses=responses)
+    operations = APIRouter()
+    handlers.add_operation_routes(operations)
+    for router in (routes_clarifai.router, operations):
+        app.include_router(router, responses=responses)
     errors.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)

@@ -17,8 +17,6 @@ import os
 import sys
 from typing import Any
 
-import sqlalchemy as sa
-
 from dltasks.errors import ValidationError
 
 __all__ = ["add_parsers", "serve", "token_create", "token_list", "token_revoke"]
@@ -56,14 +54,15 @@ def add_parsers(subparsers: Any) -> None:
 
 
 def _local_store(url: str) -> Any:
-    from dltasks.store import Store
+    """The SQL backend of a store URL (a server serves a local store, and keeps it)."""
+    from dltasks.backends.sql import SqlBackend
 
     if url.startswith(("http://", "https://")):
         raise ValidationError("the server serves a local store: give a SQLite path or postgresql:// URL", "store", url)
     if url in ("sqlite://", "sqlite:///:memory:", ":memory:"):
         raise ValidationError("an in-memory store would vanish with the server: give a file or PostgreSQL",
                               "store", url)
-    return Store(url)
+    return SqlBackend(url)
 
 
 def _is_loopback(host: str) -> bool:
@@ -88,11 +87,7 @@ def serve(args: argparse.Namespace) -> int:
     if not _is_loopback(args.host):
         print(f"warning: serving on {args.host}: anyone who can reach this address and holds a token can use "
               "the store; prefer 127.0.0.1 behind an HTTPS proxy", file=sys.stderr)
-    from dltasks.store import schema as S
-
-    with store.db.read() as conn:
-        tokens = conn.execute(sa.select(sa.func.count()).select_from(S.api_tokens)).scalar_one()
-    if not tokens:
+    if not store.count_tokens():
         print(f"no API tokens yet: create one with  dltasks token create YOUR_ID --admin --store {args.store}",
               file=sys.stderr)
     app = create_app(store, max_body_bytes=int(args.max_body_mb * 1024 * 1024))
@@ -105,36 +100,27 @@ def serve(args: argparse.Namespace) -> int:
 
 def token_create(args: argparse.Namespace) -> int:
     """Print a new token (shown once; only its hash is stored)."""
-    from dltasks.server.tokens import create_token
+    from dltasks.domain.checks import check_user_id
 
     store = _local_store(args.store)
-    print(create_token(store, args.user_id, admin=args.admin))
+    print(store.create_token(check_user_id(args.user_id), admin=args.admin))
     store.close()
     return 0
 
 
 def token_list(args: argparse.Namespace) -> int:
     """Print one line per token: user id, admin or user, created (UTC)."""
-    from dltasks.store import schema as S
-    from dltasks.timeutil import from_epoch
-
     store = _local_store(args.store)
-    t = S.api_tokens
-    with store.db.read() as conn:
-        rows = conn.execute(sa.select(t.c.user_id, t.c.admin, t.c.created_at).order_by(t.c.user_id, t.c.created_at)).all()
-    for user_id, admin, created in rows:
-        print(f"{user_id}\t{'admin' if admin else 'user'}\t{from_epoch(created):%Y-%m-%d %H:%M:%S}")
+    for user_id, admin, created in store.list_tokens():
+        print(f"{user_id}\t{'admin' if admin else 'user'}\t{created}")
     store.close()
     return 0
 
 
 def token_revoke(args: argparse.Namespace) -> int:
     """Delete every token of a user (running servers forget them within their token TTL)."""
-    from dltasks.store import schema as S
-
     store = _local_store(args.store)
-    with store.db.atomic() as conn:
-        n = conn.execute(sa.delete(S.api_tokens).where(S.api_tokens.c.user_id == args.user_id)).rowcount
+    n = store.revoke_tokens(args.user_id)
     print(f"revoked {n} token(s) of {args.user_id}")
     store.close()
     return 0

@@ -1,4 +1,8 @@
-"""Request dependencies: the store, who is calling (``Authorization: Key <token>``), permissions."""
+"""Who is calling (``Authorization: Key <token>``) and what they may do; the store the app serves.
+
+:func:`authorize` reads the permission of an operation's row (:mod:`dltasks.backends.ops`):
+admins may do everything; a user token reads, and acts only as its own user.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -6,17 +10,18 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
+from dltasks.backends.ops import ActsAs, AdminOnly, AuthorOf, Permission
 from dltasks.server.errors import CONN_INSUFFICIENT_SCOPES, CONN_KEY_INVALID, CONN_KEY_NOT_FOUND, ApiProblem
 from dltasks.server.tokens import Principal
 
-__all__ = ["store_of", "principal", "admin", "require_self"]
+__all__ = ["store_of", "principal", "admin", "authorize"]
 
 _scheme = APIKeyHeader(name="Authorization", auto_error=False,
                        description="`Key <token>`; create a token with `dltasks token create USER_ID`.")
 
 
 def store_of(request: Request) -> Any:
-    """The store the app serves."""
+    """The SDK store over the app's backend (for the hand-written Clarifai routes)."""
     return request.app.state.store
 
 
@@ -34,16 +39,27 @@ def principal(request: Request, authorization: str | None = Depends(_scheme)) ->
     return who
 
 
-def admin(who: Principal = Depends(principal)) -> Principal:
-    """The caller, who must hold an admin token (403 otherwise)."""
-    if not who.admin:
+def authorize(permission: Permission, who: Principal, backend: Any, args: dict[str, Any]) -> None:
+    """Refuse (403) a caller the permission does not allow; admins may do everything."""
+    if who.admin:
+        return
+    if isinstance(permission, AdminOnly):
         raise ApiProblem(403, CONN_INSUFFICIENT_SCOPES,
                          f"this needs an admin token; {who.user_id!r} holds a user token")
+    if isinstance(permission, ActsAs):
+        acting = args.get(permission.param)
+        if acting != who.user_id:
+            raise ApiProblem(403, CONN_INSUFFICIENT_SCOPES,
+                             f"the token of {who.user_id!r} cannot {permission.action} for {acting!r}",
+                             permission.param)
+    if isinstance(permission, AuthorOf):
+        author = backend.get_annotation(args["dataset_id"], args["annotation_id"]).author
+        if author != who.user_id:
+            raise ApiProblem(403, CONN_INSUFFICIENT_SCOPES,
+                             f"the token of {who.user_id!r} cannot {permission.action} for {author!r}", "author")
+
+
+def admin(who: Principal = Depends(principal)) -> Principal:
+    """The caller, who must hold an admin token (403 otherwise)."""
+    authorize(AdminOnly(), who, None, {})
     return who
-
-
-def require_self(who: Principal, user_id: Any, action: str) -> None:
-    """A user token acts only for its own user (admins act for anyone)."""
-    if not who.admin and user_id != who.user_id:
-        raise ApiProblem(403, CONN_INSUFFICIENT_SCOPES,
-                         f"the token of {who.user_id!r} cannot {action} for {user_id!r}", "user_id")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from dltasks.backends.wire import jsonable
 from dltasks.errors import (ConflictError, DltasksError, NotFoundError, PermissionDeniedError,
                             ValidationError)
 
@@ -71,12 +72,6 @@ def ok(**payload: Any) -> dict[str, Any]:
     return {"status": status(), **payload}
 
 
-def _jsonable_value(value: Any) -> Any:
-    from dltasks.remote.wire import jsonable
-
-    return jsonable(value)
-
-
 def error_body(exc: BaseException, tasks_route: bool = False) -> tuple[int, dict[str, Any]]:
     """HTTP status and envelope for an error raised while answering a request."""
     if isinstance(exc, ApiProblem):
@@ -85,7 +80,7 @@ def error_body(exc: BaseException, tasks_route: bool = False) -> tuple[int, dict
         extra: dict[str, Any] = {"field": exc.field, "message": exc.message}
         plain = f"{exc.field}: {exc.message}" if exc.field else exc.message
         if str(exc) != plain:  # the error names the bad value too
-            extra["value"] = _jsonable_value(exc.value)
+            extra["value"] = jsonable(exc.value)
         return 400, {"status": status(CONN_INVALID_REQUEST, str(exc), **extra)}
     if isinstance(exc, PermissionDeniedError):
         return 403, {"status": status(CONN_INSUFFICIENT_SCOPES, str(exc))}
@@ -93,7 +88,7 @@ def error_body(exc: BaseException, tasks_route: bool = False) -> tuple[int, dict
         return 404, {"status": status(TASK_MISSING if tasks_route else CONN_DOES_NOT_EXIST, str(exc))}
     if isinstance(exc, ConflictError):
         return 409, {"status": status(TASK_CONFLICT if tasks_route else DATABASE_DUPLICATE_KEY, str(exc))}
-    if isinstance(exc, DltasksError) or _pool_timeout(exc):  # locked, lost connection, pool full: try again
+    if isinstance(exc, DltasksError):  # locked, lost connection, pool full: try again
         log.warning("store error: %s", exc)
         return 503, {"status": status(TRY_AGAIN, f"the store could not answer, try again ({exc})")}
     log.exception("unexpected error", exc_info=exc)
@@ -101,13 +96,6 @@ def error_body(exc: BaseException, tasks_route: bool = False) -> tuple[int, dict
 
 
 _UNION_TAGS = {"str", "int", "float", "bool", "list", "dict", "none", "function-after", "function-plain"}
-
-
-def _pool_timeout(exc: BaseException) -> bool:
-    """SQLAlchemy's "QueuePool limit reached": every connection busy for the pool timeout."""
-    import sqlalchemy as sa
-
-    return isinstance(exc, sa.exc.TimeoutError)
 
 
 def _loc_to_field(loc: Any) -> str:

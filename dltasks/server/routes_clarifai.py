@@ -79,7 +79,7 @@ def _parse(task: M.TaskIn, i: int) -> ClarifaiTask:
 def _create(store: Any, body: M.PostTasksRequest, app_id: str | None) -> list[Any]:
     parsed = [_parse(t, i) for i, t in enumerate(body.tasks)]
     created = []
-    with store.db.atomic():  # all tasks or none
+    with store.atomic():  # all tasks or none
         for i, p in enumerate(parsed):
             dataset = _dataset(store, p, app_id, f"tasks[{i}]")
             try:
@@ -100,7 +100,7 @@ def _overwrite(store: Any, body: M.PatchTasksRequest) -> list[Any]:
             raise ValidationError("give the id of the task to overwrite", f"tasks[{i}].id", None)
         parsed.append((t.id, _parse(t, i)))
     updated = []
-    with store.db.atomic():
+    with store.atomic():
         for i, (task_id, p) in enumerate(parsed):
             task = store.tasks.get(task_id)
             if p.source[0] == "DATASET" and p.source[1] not in (task.dataset_id, task.dataset.name):

@@ -9,7 +9,7 @@ import pandas as pd
 import traitlets as T
 
 from dltasks.errors import DltasksError
-from dltasks.workflow import COMPLETED
+from dltasks.domain.workflow import COMPLETED
 from dltasks.widgets._common import TABLE_CSS, html_table, message, progress_bar_html
 from dltasks.widgets.widget_consensus import ConsensusView
 from dltasks.widgets.widget_partition import PartitionView

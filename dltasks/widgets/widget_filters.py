@@ -8,7 +8,7 @@ import ipywidgets as W
 import traitlets as T
 
 from dltasks.errors import DltasksError
-from dltasks.filters import ITEM_FIELDS, Filters
+from dltasks.domain.filters import ITEM_FIELDS, Filters
 from dltasks.widgets._common import FieldError
 
 __all__ = ["FilterBuilder", "parse_values"]

@@ -12,8 +12,8 @@ import traitlets as T
 from dltasks.errors import DltasksError, ValidationError
 from dltasks.partition import normalise_weights, partition_summary, plan_full, plan_partition
 from dltasks.plots import plot_partition
-from dltasks.task_options import build_spec
-from dltasks.workflow import COMPLETED
+from dltasks.domain.task_options import build_spec
+from dltasks.domain.workflow import COMPLETED
 from dltasks.widgets._common import TABLE_CSS, FieldError, chart, fmt_share, html_table, message, show_figure, store_of
 from dltasks.widgets.widget_filters import FilterBuilder
 from dltasks.widgets.widget_partition import PartitionView

@@ -9,8 +9,8 @@ import ipywidgets as W
 import traitlets as T
 
 from dltasks.errors import ValidationError
-from dltasks.task_options import DEFAULT_DUE_DAYS
-from dltasks.users import check_user_id
+from dltasks.domain.task_options import DEFAULT_DUE_DAYS
+from dltasks.domain.checks import check_user_id
 from dltasks.widgets._common import FieldError
 
 __all__ = ["DueDatePicker", "AssigneePicker"]

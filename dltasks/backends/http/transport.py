@@ -1,4 +1,4 @@
-"""HTTP transport of the client: a ``requests.Session`` with the token, timeouts, retries of
+"""HTTP transport of the HTTP backend: a ``requests.Session`` with the token, timeouts, retries of
 idempotent calls, and the one place where HTTP errors become dltasks exceptions.
 
 Examples
@@ -20,10 +20,10 @@ from typing import Any
 
 import requests
 
-import dltasks
+from dltasks.backends.wire import jsonable
 from dltasks.errors import (ApiError, ConflictError, NotFoundError, PermissionDeniedError,
                             ValidationError)
-from dltasks.remote.wire import jsonable
+from dltasks.version import __version__
 
 __all__ = ["Transport", "raise_for_response", "IDEMPOTENT"]
 
@@ -101,7 +101,7 @@ class Transport:
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
         self.session = session or requests.Session()
         self.session.headers.update({"Authorization": f"Key {token}", "Accept": "application/json",
-                                     "User-Agent": f"dltasks/{dltasks.__version__}"})
+                                     "User-Agent": f"dltasks/{__version__}"})
 
     def request(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None,
                 retry: bool | None = None) -> dict[str, Any]:

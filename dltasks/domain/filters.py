@@ -1,4 +1,4 @@
-"""Item filters, dtlpy-compatible, compiled to parameterised SQL (never string-built).
+"""Item filters, dtlpy-compatible, as data (the SQL backend compiles them: :mod:`dltasks.backends.sql.filters`).
 
 Semantics as dtlpy: an item matches when (any of the OR conditions holds, if there are any)
 AND (all of the AND conditions hold) AND (it has an annotation matching all join conditions,
@@ -23,10 +23,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
-import sqlalchemy as sa
-
 from dltasks.errors import ValidationError
-from dltasks.timeutil import to_epoch
 
 __all__ = [
     "Filters",
@@ -248,118 +245,3 @@ class Filters:
 
     def __repr__(self) -> str:
         return f"Filters({json.dumps(self.to_json())})"
-
-    # -- compilation ---------------------------------------------------------------------
-    def where(self, items: sa.Table, annotations: sa.Table, dialect: str) -> sa.ColumnElement[bool]:
-        """The SQL condition selecting the matching rows of ``items`` (bound parameters only)."""
-        parts: list[sa.ColumnElement[bool]] = []
-        if self.or_filter:
-            parts.append(sa.or_(*(_compile(c, items, dialect) for c in self.or_filter)))
-        parts.extend(_compile(c, items, dialect) for c in self.and_filter)
-        if self.join_filter:
-            conds = [_compile(c, annotations, dialect, join=True) for c in self.join_filter]
-            parts.append(sa.exists().where(annotations.c.item_id == items.c.id, *conds))
-        return sa.and_(sa.true(), *parts)
-
-    def order_by(self, items: sa.Table, dialect: str) -> list[sa.ColumnElement[Any]]:
-        """ORDER BY terms for the sort, with ``id`` as the tie breaker."""
-        terms: list[sa.ColumnElement[Any]] = []
-        for fld, direction in self.sort:
-            expr = _column(fld, items, dialect, typed=True)  # PostgreSQL: jsonb, so 9 sorts before 10
-            terms.append(expr.desc() if direction == "descending" else expr.asc())
-        return terms + [items.c.id.asc()]
-
-
-def _column(fld: str, table: sa.Table, dialect: str, typed: bool) -> sa.ColumnElement[Any]:
-    if fld.startswith("metadata."):
-        keys = fld.split(".")[1:]
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import JSONB
-
-            fn = sa.func.jsonb_extract_path if typed else sa.func.jsonb_extract_path_text
-            return fn(sa.cast(table.c.metadata, JSONB), *[sa.literal(k) for k in keys])
-        path = "$" + "".join(f'."{k}"' for k in keys)
-        return sa.func.json_extract(table.c.metadata, sa.literal(path))
-    if fld == "creator":
-        fld = "author"
-    return table.c[fld]
-
-
-def _bind(value: Any, fld: str, dialect: str, is_json: bool) -> Any:
-    if fld == "created_at" and value is not None:
-        return to_epoch(value, field="values")
-    if is_json and dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import JSONB
-
-        return sa.cast(sa.literal(json.dumps(value), sa.Text), JSONB)
-    return value
-
-
-def _compile(c: Condition, table: sa.Table, dialect: str, join: bool = False) -> sa.ColumnElement[bool]:
-    is_json = c.field.startswith("metadata.")
-    if c.operator == "glob":
-        expr = _column(c.field, table, dialect, typed=False)
-        if dialect == "sqlite":
-            return expr.op("GLOB")(c.values)
-        if dialect == "postgresql":  # a regex keeps GLOB's [classes]
-            return expr.op("~")(_glob_to_regex(c.values))
-        return expr.like(_glob_to_like(c.values), escape="\\")
-    expr = _column(c.field, table, dialect, typed=True)
-    if c.operator == "exists":
-        return expr.is_not(None) if c.values else expr.is_(None)
-    if c.operator in ("in", "nin"):
-        vals = [_bind(v, c.field, dialect, is_json) for v in c.values]
-        if is_json and dialect == "postgresql":
-            inside = sa.or_(sa.false(), *(expr == v for v in vals))
-        else:
-            inside = expr.in_(vals)
-        return inside if c.operator == "in" else sa.or_(expr.is_(None), sa.not_(inside))
-    value = _bind(c.values, c.field, dialect, is_json)
-    if c.values is None:
-        return expr.is_(None) if c.operator == "eq" else expr.is_not(None)
-    if c.operator == "eq":
-        return expr == value
-    if c.operator == "ne":
-        return expr.is_distinct_from(value)
-    return {"gt": expr > value, "lt": expr < value, "gte": expr >= value, "lte": expr <= value}[c.operator]
-
-
-def _glob_to_regex(pattern: str) -> str:
-    r"""SQLite GLOB as an anchored regular expression (``*``, ``?``, ``[a-z]``, ``[^x]``).
-
-    >>> _glob_to_regex("img0[12].jpg")
-    '^img0[12]\\.jpg$'
-    """
-    out, i, n = ["^"], 0, len(pattern)
-    while i < n:
-        ch = pattern[i]
-        end = pattern.find("]", i + 2 if pattern[i + 1:i + 2] in ("]", "^") else i + 1) if ch == "[" else -1
-        if ch == "*":
-            out.append(".*")
-        elif ch == "?":
-            out.append(".")
-        elif ch == "[" and end != -1:
-            body = pattern[i + 1:end]
-            neg = body.startswith("^")
-            body = body[1:] if neg else body
-            out.append("[" + ("^" if neg else "") + body.replace("\\", "\\\\") + "]")
-            i = end
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    out.append("$")
-    return "".join(out)
-
-
-def _glob_to_like(pattern: str) -> str:
-    out = []
-    for ch in pattern:
-        if ch in "%_\\":
-            out.append("\\" + ch)
-        elif ch == "*":
-            out.append("%")
-        elif ch == "?":
-            out.append("_")
-        else:
-            out.append(ch)
-    return "".join(out)

@@ -29,6 +29,9 @@ __all__ = [
     "check_actions",
     "item_status",
     "consensus_reached",
+    "derive_item_status",
+    "check_label_in_task",
+    "check_status_action",
 ]
 
 WORKER_STRATEGIES = ("full", "partitioned")
@@ -75,6 +78,29 @@ def check_actions(actions: Any, task_type: str) -> list[dict[str, str]]:
         out.append({"name": name, "display_name": str(a.get("display_name") or name.replace("_", " ").title()),
                     "color": str(a.get("color") or "#1565c0")})
     return out
+
+
+def check_label_in_task(label: str, task_labels: list[str]) -> None:
+    """A label given in a task must be one of the task's labels (any label when it has none).
+
+    >>> check_label_in_task("owl", ["cat", "dog"])
+    Traceback (most recent call last):
+    dltasks.errors.ValidationError: label: is not one of this task's labels ['cat', 'dog'] (got 'owl')
+    """
+    if task_labels and label not in task_labels:
+        raise ValidationError(f"is not one of this task's labels {task_labels}", "label", label)
+
+
+def check_status_action(status: str, actions: list[dict[str, str]]) -> str:
+    """The assignment status stored for a worker's action (``completed`` is stored as ``done``).
+
+    >>> check_status_action("completed", default_actions("annotation"))
+    'done'
+    """
+    names = [a["name"] for a in actions]
+    if status not in names:
+        raise ValidationError(f"is not an action of this task ({names})", "status", status)
+    return "done" if status == "completed" else status
 
 
 def consensus_reached(votes: Mapping[str, int], threshold: int) -> str | None:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from dltasks.store import schema as S
+from dltasks.backends.sql import schema as S
 
 __all__ = ["read_task_labels", "read_packed_labels", "pack_votes", "split_packed", "unpack_votes",
            "MAX_DICTIONARY"]

@@ -1,46 +1,69 @@
 """Checking a task's options, once, for create and for update (a full overwrite).
 
 Every bad value raises a ``ValidationError`` naming the field before anything is written.
+:func:`build_spec` takes the options as ``dataset.tasks.create`` does and returns a
+:class:`TaskSpec`; :func:`recheck` checks a spec again (the server does, on a decoded body).
+
+Examples
+--------
+>>> spec = build_spec(task_name="t", assignee_ids=["a", "b"], workers_per_input=2, seed=1, due_date=0)
+>>> spec.worker_strategy, spec.workers_per_input, spec.weights
+('partitioned', 2, {'a': 1.0, 'b': 1.0})
+>>> recheck(spec) == spec
+True
 """
 from __future__ import annotations
 
 import datetime as _dt
 import random
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Sequence, Union
 
 from dltasks import jsonutil
-from dltasks.annotations import check_label
+from dltasks.domain.checks import MAX_NAME, Rule, check_label, check_name, check_user_id, check_whole
+from dltasks.domain.workflow import PRIORITIES, REVIEW_STRATEGIES, TASK_STATUSES, WORKER_STRATEGIES, check_actions
 from dltasks.errors import ValidationError
-from dltasks.timeutil import now, to_epoch
-from dltasks.users import check_user_id
-from dltasks.workflow import PRIORITIES, REVIEW_STRATEGIES, TASK_STATUSES, WORKER_STRATEGIES, check_actions
+from dltasks.timeutil import from_epoch, now, to_epoch
 
-__all__ = ["TaskSpec", "build_spec", "DEFAULT_DUE_DAYS"]
+__all__ = ["TaskSpec", "build_spec", "recheck", "options_of", "replan_needed", "rederive_needed",
+           "check_has_items", "is_overdue", "DEFAULT_DUE_DAYS", "PLAN_FIELDS", "STATUS_FIELDS"]
 
 DEFAULT_DUE_DAYS = 7
+#: The largest workers_per_input or approval threshold.
+MAX_COUNT = 10_000
+#: The largest seed.
+MAX_SEED = 2**63 - 1
+
+_Ids = Annotated[list[str], Rule(max_length=10_000, item_max_length=MAX_NAME)]
+_Short = Annotated[str, Rule(max_length=32)]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TaskSpec:
-    """A task's options after checking (what the tasks table stores)."""
+    """A task's options after checking: what the tasks table stores (a task record adds ids and times)."""
 
-    name: str
-    task_type: str
-    due_date: float
-    assignee_ids: list[str]
-    worker_strategy: str
-    workers_per_input: int
+    name: Annotated[str, Rule(max_length=MAX_NAME)]
+    type: _Short
+    due_date: _dt.datetime
+    status: _Short
+    priority: _Short
+    worker_strategy: _Short
+    workers_per_input: Annotated[int, Rule(ge=1, le=MAX_COUNT)]
     weights: dict[str, float]
-    review_strategy: str
-    reviewer_ids: list[str]
-    approval_threshold: int | None
-    labels: list[str]
-    available_actions: list[dict[str, str]]
-    priority: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-    seed: int = 0
-    status: str = "in_progress"
+    assignee_ids: _Ids
+    review_strategy: _Short
+    reviewer_ids: _Ids
+    approval_threshold: Annotated[Union[int, None], Rule(ge=1, le=MAX_COUNT)]
+    labels: Annotated[list[str], Rule(max_length=10_000, item_max_length=MAX_NAME)]
+    available_actions: Annotated[list[dict[str, str]], Rule(max_length=100)]
+    metadata: dict[str, Any]
+    seed: Annotated[int, Rule(ge=0, le=MAX_SEED)]
+
+
+#: Changing any of these re-plans the items nobody has worked on.
+PLAN_FIELDS = ("assignee_ids", "worker_strategy", "workers_per_input", "weights")
+#: Changing any of these re-derives every item's status.
+STATUS_FIELDS = PLAN_FIELDS + ("review_strategy", "approval_threshold")
 
 
 def _choice(value: Any, allowed: Sequence[str], fld: str) -> str:
@@ -62,10 +85,8 @@ def _ids(values: Any, fld: str) -> list[str]:
     return ids
 
 
-def _whole(value: Any, fld: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValidationError(f"must be a whole number >= {low}", fld, value)
-    return value
+def _whole(value: Any, fld: str, low: int = 1, high: int = MAX_COUNT) -> int:
+    return check_whole(value, fld, low, high)
 
 
 def _weights(weights: Any, workload: Any, workers: list[str]) -> dict[str, float]:
@@ -104,8 +125,7 @@ def build_spec(*, task_name: Any, due_date: Any = None, assignee_ids: Any = None
                metadata: Any = None, task_type: Any = "annotation", seed: Any = None,
                status: Any = "in_progress", default_labels: Sequence[str] = ()) -> TaskSpec:
     """Check every option; return the :class:`TaskSpec` to store."""
-    if not isinstance(task_name, str) or not task_name.strip() or len(task_name) > 255:
-        raise ValidationError("must be a non-empty string (at most 255 characters)", "task_name", task_name)
+    name = check_name(task_name, "task_name")
     ttype = _choice(task_type, ("annotation", "qa"), "task_type")
     due = now() + DEFAULT_DUE_DAYS * 86400 if due_date is None else to_epoch(due_date, "due_date")
     if workload is not None and assignee_ids is None and hasattr(workload, "to_weights"):
@@ -149,14 +169,49 @@ def build_spec(*, task_name: Any, due_date: Any = None, assignee_ids: Any = None
     jsonutil.check_jsonable(meta, "metadata")
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
-    seed = _whole(seed, "seed", low=0)
+    seed = _whole(seed, "seed", low=0, high=MAX_SEED)
     return TaskSpec(
-        name=task_name.strip(), task_type=ttype, due_date=due, assignee_ids=workers, worker_strategy=strategy,
+        name=name, type=ttype, due_date=from_epoch(due), assignee_ids=workers, worker_strategy=strategy,
         workers_per_input=k, weights=wts, review_strategy=review, reviewer_ids=reviewers,
         approval_threshold=threshold, labels=lbls, available_actions=check_actions(available_actions, ttype),
         priority=_choice(priority, PRIORITIES, "priority"), metadata=meta, seed=seed,
         status=_choice(status, TASK_STATUSES, "status"),
     )
+
+
+def options_of(spec: TaskSpec) -> dict[str, Any]:
+    """The :func:`build_spec` options that give ``spec`` back (a task record's too: ``task.update()``)."""
+    return {"task_name": spec.name, "task_type": spec.type, "due_date": spec.due_date, "status": spec.status,
+            "priority": spec.priority, "assignee_ids": list(spec.assignee_ids),
+            "worker_strategy": spec.worker_strategy, "workers_per_input": spec.workers_per_input,
+            "weights": dict(spec.weights) if spec.worker_strategy == "partitioned" else None,
+            "review_strategy": spec.review_strategy, "reviewer_ids": list(spec.reviewer_ids),
+            "approval_threshold": spec.approval_threshold, "labels": list(spec.labels),
+            "available_actions": [dict(a) for a in spec.available_actions], "metadata": spec.metadata,
+            "seed": spec.seed}
+
+
+def recheck(spec: Any, field: str = "spec") -> TaskSpec:
+    """Check a spec again (e.g. one decoded from a request body); return it as build_spec makes it."""
+    if not isinstance(spec, TaskSpec):
+        raise ValidationError("must be a TaskSpec from build_spec", field, type(spec).__name__)
+    return build_spec(**options_of(spec))
+
+
+def replan_needed(old: TaskSpec, new: TaskSpec) -> bool:
+    """Whether an overwrite changes who may get the items nobody has worked on."""
+    return any(getattr(old, k) != getattr(new, k) for k in PLAN_FIELDS)
+
+
+def rederive_needed(old: TaskSpec, new: TaskSpec) -> bool:
+    """Whether an overwrite changes how item statuses are derived."""
+    return any(getattr(old, k) != getattr(new, k) for k in STATUS_FIELDS)
+
+
+def check_has_items(n_items: int, spec: TaskSpec, field: str, value: Any) -> None:
+    """A task with assignees must have items to give them (``field``/``value``: what chose the items)."""
+    if n_items == 0 and spec.assignee_ids:
+        raise ValidationError("selects no items, so the assignees would get nothing to do", field, value)
 
 
 def is_overdue(due_date: _dt.datetime, status: str) -> bool:

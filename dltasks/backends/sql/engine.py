@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
 from dltasks.errors import ConflictError, DltasksError, ValidationError
-from dltasks.store import schema
+from dltasks.backends.sql import schema
 
 __all__ = ["Database", "normalise_url"]
 
@@ -70,10 +70,10 @@ class Database:
         if current is not None:
             yield current
             return
-        with self.engine.connect() as conn:
+        with translate_errors(), self.engine.connect() as conn:
             conn.info["write"] = True
             try:
-                with translate_errors(), conn.begin():
+                with conn.begin():
                     self._local.conn = conn
                     try:
                         yield conn
@@ -165,6 +165,8 @@ def translate_errors() -> Iterator[None]:
         raise ConflictError(f"the write conflicts with stored data: {exc.orig}") from exc
     except sa.exc.OperationalError as exc:
         raise DltasksError(f"database error: {exc.orig}") from exc
+    except sa.exc.TimeoutError as exc:  # "QueuePool limit reached": every connection busy for the pool timeout
+        raise DltasksError(f"database busy: {exc}") from exc
     except sa.exc.DataError as exc:  # PostgreSQL: a NUL character, a number out of range, bad JSON
         raise ValidationError(f"a value cannot be stored: {str(exc.orig).splitlines()[0]}") from exc
     except Exception as exc:  # driver errors raised from the raw bulk paths

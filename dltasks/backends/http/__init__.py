@@ -1,0 +1,253 @@
+"""The HTTP backend: a ``dltasks serve`` server, called operation by operation.
+
+Every method sends one request as the operation table (:mod:`dltasks.backends.ops`) says
+(method, path, which arguments go in the path, the query or the JSON body, whether it may be
+repeated) and decodes the answer by the operation's result type (:mod:`dltasks.backends.wire`).
+The signatures are the :class:`~dltasks.backends.base.Backend` protocol's, checked by mypy.
+
+Examples
+--------
+>>> HttpBackend("http://127.0.0.1:9", token=None)
+Traceback (most recent call last):
+dltasks.errors.ValidationError: token: connecting to a server needs an API token (token=… or $DLTASKS_TOKEN; create one with `dltasks token create USER_ID`)
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, Iterator
+from urllib.parse import quote
+
+import pandas as pd
+import requests
+
+from dltasks.backends.http.transport import Transport
+from dltasks.backends.ops import OPS
+from dltasks.backends.wire import from_wire, to_wire
+from dltasks.domain.records import Annotation, DatasetRecord, Item, ItemPage, TaskRecord, TaskRecordPage, User
+from dltasks.domain.types import (Approve, Author, DatasetId, DisplayName, FilePath, Flag, ImportAnnotations,
+                                  ImportItems, ItemChange, ItemFilters, ItemId, ItemIds, Label, Labels,
+                                  MetadataMode, MetadataPatch, Name, OptionalItemIds, OptionalName, OptionalRole,
+                                  OptionalShort, OptionalTaskIds, OptionalUserId, OptionalUserIds, Page, PageOffset,
+                                  PageSize, PerPage, Spec, TaskId, TaskIds, UserId, UserIds)
+from dltasks.errors import DltasksError, ValidationError
+
+__all__ = ["HttpBackend", "Transport"]
+
+API = "/api/v1"
+
+
+class HttpBackend:
+    """A store served by ``dltasks serve``: every :class:`~dltasks.backends.base.Backend` operation over HTTP.
+
+    Parameters
+    ----------
+    url : str
+        The server, e.g. ``"http://127.0.0.1:8765"``.
+    token : str, optional
+        An API token (``dltasks token create USER_ID``); default ``$DLTASKS_TOKEN``.
+    timeout : float
+        Seconds to wait for the connection and for each answer.
+    retries : int
+        Extra attempts for calls that are safe to repeat (reads, overwrites, deletes) after a
+        dropped connection or a 502/503/504.  Label submissions are never sent twice.
+    session : requests.Session, optional
+        A configured session (proxies, certificates); a new one by default.
+
+    Attributes
+    ----------
+    user_id : str
+        Whom the token belongs to.
+    admin : bool
+        Whether the token may manage datasets, items, tasks and users.
+    """
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 30.0, retries: int = 3,
+                 session: requests.Session | None = None) -> None:
+        token = token or os.environ.get("DLTASKS_TOKEN")
+        if not token:
+            raise ValidationError("connecting to a server needs an API token (token=… or $DLTASKS_TOKEN; "
+                                  "create one with `dltasks token create USER_ID`)", "token")
+        self.url = url.rstrip("/")
+        self.http = Transport(self.url, token, timeout=timeout, retries=retries, session=session)
+        try:
+            me = self.http.request("GET", f"{API}/me")
+        except Exception:
+            self.http.close()
+            raise
+        self.user_id: str = me["user_id"]
+        self.admin: bool = bool(me["admin"])
+
+    def _call(self, name: str, args: dict[str, Any]) -> Any:
+        """Send operation ``name`` with ``args`` (its method's locals) as its row says; decode the result."""
+        op, hints = OPS[name], OPS[name].hints
+        values = {k: v for k, v in args.items() if k != "self"}
+        path = API + op.path.format(**{p: quote(str(values.pop(p)), safe="") for p in op.path_params})
+        if op.method == "GET":
+            params = {k: v for k, v in values.items() if v is not None}
+            body = self.http.request("GET", path, params=params or None, retry=op.retry)
+        else:
+            payload = {k: to_wire(v, hints[k]) for k, v in values.items()}
+            body = self.http.request(op.method, path, payload, retry=op.retry)
+        return from_wire(body[op.key], hints["return"])
+
+    # -- the store --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Any]:
+        """Not available remotely: each server call is all-or-nothing on its own."""
+        raise DltasksError("a remote store has no client-side transactions; each call is atomic on the server")
+        yield  # pragma: no cover
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.http.close()
+
+    def __repr__(self) -> str:
+        return f"HttpBackend({self.url!r}, user_id={self.user_id!r}, admin={self.admin})"
+
+    # -- the operations (see dltasks.backends.base.Backend for what each does) ---------------
+    def create_dataset(self, name: Name, labels: Labels) -> DatasetRecord:
+        return self._call("create_dataset", locals())
+
+    def get_dataset(self, dataset_id: DatasetId) -> DatasetRecord:
+        return self._call("get_dataset", locals())
+
+    def list_datasets(self, name: OptionalName = None) -> list[DatasetRecord]:
+        return self._call("list_datasets", locals())
+
+    def datasets_frame(self) -> pd.DataFrame:
+        return self._call("datasets_frame", locals())
+
+    def delete_dataset(self, dataset_id: DatasetId) -> bool:
+        return self._call("delete_dataset", locals())
+
+    def add_labels(self, dataset_id: DatasetId, labels: Labels) -> list[str]:
+        return self._call("add_labels", locals())
+
+    def create_user(self, user_id: UserId, name: DisplayName = None) -> User:
+        return self._call("create_user", locals())
+
+    def ensure_users(self, user_ids: UserIds) -> list[str]:
+        return self._call("ensure_users", locals())
+
+    def get_user(self, user_id: UserId) -> User:
+        return self._call("get_user", locals())
+
+    def list_users(self) -> list[User]:
+        return self._call("list_users", locals())
+
+    def create_token(self, user_id: UserId, admin: Flag = False) -> str:
+        return self._call("create_token", locals())
+
+    def import_items(self, dataset_id: DatasetId, rows: ImportItems) -> int:
+        return self._call("import_items", locals())
+
+    def register_items(self, dataset_id: DatasetId, rows: ImportItems, overwrite: Flag = False) -> list[Item]:
+        return self._call("register_items", locals())
+
+    def update_items(self, dataset_id: DatasetId, filters: ItemFilters, patch: MetadataPatch) -> int:
+        return self._call("update_items", locals())
+
+    def update_item(self, dataset_id: DatasetId, item_id: ItemId, change: ItemChange) -> Item:
+        return self._call("update_item", locals())
+
+    def delete_item(self, dataset_id: DatasetId, item_id: ItemId) -> int:
+        return self._call("delete_item", locals())
+
+    def delete_items(self, dataset_id: DatasetId, filters: ItemFilters) -> int:
+        return self._call("delete_items", locals())
+
+    def get_item(self, dataset_id: DatasetId, item_id: ItemId) -> Item:
+        return self._call("get_item", locals())
+
+    def get_item_by_path(self, dataset_id: DatasetId, filepath: FilePath) -> Item:
+        return self._call("get_item_by_path", locals())
+
+    def count_items(self, dataset_id: DatasetId, filters: ItemFilters = None) -> int:
+        return self._call("count_items", locals())
+
+    def query_items(self, dataset_id: DatasetId, filters: ItemFilters = None, page_offset: PageOffset = 0,
+                    page_size: PageSize = 1000) -> ItemPage:
+        return self._call("query_items", locals())
+
+    def items_frame(self, dataset_id: DatasetId, filters: ItemFilters = None,
+                    metadata: MetadataMode = "flat") -> pd.DataFrame:
+        return self._call("items_frame", locals())
+
+    def metadata_keys(self, dataset_id: DatasetId) -> list[str]:
+        return self._call("metadata_keys", locals())
+
+    def import_annotations(self, dataset_id: DatasetId, rows: ImportAnnotations) -> int:
+        return self._call("import_annotations", locals())
+
+    def annotations_frame(self, dataset_id: DatasetId, task_id: OptionalShort = None) -> pd.DataFrame:
+        return self._call("annotations_frame", locals())
+
+    def create_annotation(self, dataset_id: DatasetId, item_id: ItemId, label: Label, author: Author = None
+                          ) -> Annotation:
+        return self._call("create_annotation", locals())
+
+    def get_annotation(self, dataset_id: DatasetId, annotation_id: ItemId) -> Annotation:
+        return self._call("get_annotation", locals())
+
+    def item_annotations(self, dataset_id: DatasetId, item_id: ItemId) -> list[Annotation]:
+        return self._call("item_annotations", locals())
+
+    def update_annotation(self, dataset_id: DatasetId, annotation_id: ItemId, label: Label) -> Annotation:
+        return self._call("update_annotation", locals())
+
+    def delete_annotation(self, dataset_id: DatasetId, annotation_id: ItemId) -> bool:
+        return self._call("delete_annotation", locals())
+
+    def create_task(self, dataset_id: DatasetId, spec: Spec, filters: ItemFilters = None,
+                    items: OptionalItemIds = None) -> TaskRecord:
+        return self._call("create_task", locals())
+
+    def create_qa_task(self, dataset_id: DatasetId, parent_task_id: TaskId, spec: Spec,
+                       filters: ItemFilters = None) -> TaskRecord:
+        return self._call("create_qa_task", locals())
+
+    def get_task(self, task_id: TaskId) -> TaskRecord:
+        return self._call("get_task", locals())
+
+    def find_task(self, dataset_id: DatasetId, task_name: Name) -> TaskRecord:
+        return self._call("find_task", locals())
+
+    def list_tasks(self, page: Page = 1, per_page: PerPage = 128, worker_ids: OptionalUserIds = None,
+                   reviewer_ids: OptionalUserIds = None, status: OptionalShort = None,
+                   dataset_id: OptionalShort = None, ids: OptionalTaskIds = None) -> TaskRecordPage:
+        return self._call("list_tasks", locals())
+
+    def update_task(self, task_id: TaskId, spec: Spec, filters: ItemFilters = None) -> TaskRecord:
+        return self._call("update_task", locals())
+
+    def delete_tasks(self, task_ids: TaskIds) -> int:
+        return self._call("delete_tasks", locals())
+
+    def submit(self, task_id: TaskId, item_id: ItemId, user_id: UserId, label: Label) -> str:
+        return self._call("submit", locals())
+
+    def set_status(self, task_id: TaskId, item_ids: ItemIds, status: Name, user_id: UserId) -> int:
+        return self._call("set_status", locals())
+
+    def review(self, task_id: TaskId, item_id: ItemId, user_id: UserId, approve: Approve = True) -> str:
+        return self._call("review", locals())
+
+    def retract(self, task_id: TaskId, item_id: ItemId, user_id: UserId) -> str:
+        return self._call("retract", locals())
+
+    def assignments_frame(self, task_id: TaskId, user_id: OptionalUserId = None, status: OptionalShort = None,
+                          role: OptionalRole = None) -> pd.DataFrame:
+        return self._call("assignments_frame", locals())
+
+    def labels_frame(self, task_id: TaskId) -> pd.DataFrame:
+        return self._call("labels_frame", locals())
+
+    def task_items_frame(self, task_id: TaskId) -> pd.DataFrame:
+        return self._call("task_items_frame", locals())
+
+    def progress_frame(self, task_id: TaskId) -> pd.DataFrame:
+        return self._call("progress_frame", locals())
+
+    def status_counts(self, task_id: TaskId) -> pd.Series:
+        return self._call("status_counts", locals())

@@ -1,0 +1,272 @@
+"""The work inside a task, in SQL: workers submit labels and statuses, reviewers approve or reject.
+
+Each action is one transaction that reads the task's current options, writes the label or
+status and re-derives the item's status with :func:`dltasks.domain.workflow.derive_item_status`.
+
+>>> from dltasks.backends.sql import SqlBackend
+>>> from dltasks.domain import items, task_options
+>>> backend = SqlBackend("sqlite://")
+>>> ds = backend.create_dataset("d", ["cat", "dog"])
+>>> backend.import_items(ds.id, items.item_rows(__import__("pandas").DataFrame({"name": ["a.jpg"]})))
+1
+>>> spec = task_options.build_spec(task_name="t", assignee_ids=["ann"], default_labels=["cat", "dog"])
+>>> task = backend.create_task(ds.id, spec)
+>>> backend.submit(task.id, 1, "ann", "cat")
+'completed'
+>>> backend.submit(task.id, 1, "ann", "owl")
+Traceback (most recent call last):
+dltasks.errors.ValidationError: label: is not one of this task's labels ['cat', 'dog'] (got 'owl')
+"""
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+import pandas as pd
+import sqlalchemy as sa
+
+from dltasks import jsonutil
+from dltasks.backends.sql import schema as S
+from dltasks.backends.sql.coded_read import read_task_labels
+from dltasks.backends.sql.common import SqlPart, insert_missing_users
+from dltasks.backends.sql.frames import records_frame
+from dltasks.domain.workflow import check_label_in_task, check_status_action, derive_item_status
+from dltasks.errors import NotFoundError, PermissionDeniedError, ValidationError
+from dltasks.timeutil import now
+
+__all__ = ["WorkSql", "recompute_statuses"]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The options of a task that its work actions obey, read inside their transaction."""
+
+    labels: list[str]
+    review_strategy: str
+    approval_threshold: int | None
+    workers_per_input: int
+    actions: list[dict[str, str]]
+    pool: bool
+
+
+class WorkSql(SqlPart):
+    """The work operations of :class:`~dltasks.backends.sql.SqlBackend`."""
+
+    # -- actions -------------------------------------------------------------------------------
+    def submit(self, task_id: str, item_id: int, user_id: str, label: str) -> str:
+        """Record a worker's label on an item; return the item's new status.
+
+        A second submit by the same worker replaces the first.  On a task with no assignees the
+        item is claimed by whoever submits first (up to ``workers_per_input`` workers).
+        """
+        with self.db.atomic() as conn:
+            rules = _rules(conn, task_id)
+            check_label_in_task(label, rules.labels)
+            _require_item(conn, task_id, item_id)
+            _require_worker(conn, rules, task_id, item_id, user_id)
+            ann, a = S.annotations, S.assignments
+            conn.execute(sa.delete(ann).where(ann.c.task_id == task_id, ann.c.item_id == item_id,
+                                              ann.c.author == user_id))
+            t = now()
+            conn.execute(sa.insert(ann).values(item_id=item_id, label=label, author=user_id, task_id=task_id,
+                                               created_at=t))
+            conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.user_id == user_id,
+                                            a.c.role == "worker").values(status="done", updated_at=t))
+            conn.execute(sa.delete(a).where(a.c.task_id == task_id, a.c.item_id == item_id,
+                                            a.c.role == "reviewer", a.c.status == "rejected"))
+            return _refresh(conn, task_id, item_id, rules)
+
+    def set_status(self, task_id: str, item_ids: list[int], status: str, user_id: str) -> int:
+        """Mark a worker's items with one of the task's actions; return how many."""
+        with self.db.atomic() as conn:
+            rules = _rules(conn, task_id)
+            stored = check_status_action(status, rules.actions)
+            for iid in sorted(set(item_ids)):  # lock items in one order: no deadlock between two callers
+                _require_item(conn, task_id, iid)
+                _require_worker(conn, rules, task_id, iid, user_id)
+            a, t = S.assignments, now()
+            for iid in item_ids:
+                conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == iid, a.c.user_id == user_id,
+                                                a.c.role == "worker").values(status=stored, updated_at=t))
+                _refresh(conn, task_id, iid, rules)
+        return len(item_ids)
+
+    def review(self, task_id: str, item_id: int, user_id: str, approve: bool = True) -> str:
+        """A reviewer approves or rejects an item awaiting review; return its new status.
+
+        A rejected item goes back to its workers (their assignments are pending again).
+        """
+        with self.db.atomic() as conn:
+            rules = _rules(conn, task_id)
+            status = _require_item(conn, task_id, item_id)
+            m = S.task_members
+            if not conn.execute(sa.select(m.c.user_id).where(m.c.task_id == task_id, m.c.user_id == user_id,
+                                                             m.c.role == "reviewer")).first():
+                raise PermissionDeniedError(f"{user_id!r} is not a reviewer of task {task_id!r}")
+            if status != "awaiting_review":
+                raise ValidationError(f"is not awaiting review (its status is {status!r})", "item_id", item_id)
+            a, t = S.assignments, now()
+            decision = "approved" if approve else "rejected"
+            conn.execute(sa.delete(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.role == "reviewer"))
+            conn.execute(sa.insert(a).values(task_id=task_id, item_id=item_id, user_id=user_id, role="reviewer",
+                                             status=decision, updated_at=t))
+            if not approve:
+                conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.role == "worker")
+                             .values(status="pending", updated_at=t))
+            return _refresh(conn, task_id, item_id, rules)
+
+    def retract(self, task_id: str, item_id: int, user_id: str) -> str:
+        """Withdraw a worker's label on an item (their assignment is pending again)."""
+        with self.db.atomic() as conn:
+            rules = _rules(conn, task_id)
+            _require_item(conn, task_id, item_id)
+            ann, a = S.annotations, S.assignments
+            gone = conn.execute(sa.delete(ann).where(ann.c.task_id == task_id, ann.c.item_id == item_id,
+                                                     ann.c.author == user_id)).rowcount
+            if not gone:
+                raise NotFoundError(f"{user_id!r} has no label on item {item_id} in task {task_id!r}")
+            conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.user_id == user_id,
+                                            a.c.role == "worker").values(status="pending", updated_at=now()))
+            return _refresh(conn, task_id, item_id, rules)
+
+    # -- reading -------------------------------------------------------------------------------
+    def assignments_frame(self, task_id: str, user_id: str | None = None, status: str | None = None,
+                          role: str | None = None) -> pd.DataFrame:
+        """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at."""
+        a = S.assignments
+        conds = [a.c.task_id == task_id]
+        if role is not None:
+            conds.append(a.c.role == role)
+        if user_id is not None:
+            conds.append(a.c.user_id == user_id)
+        if status is not None:
+            conds.append(a.c.status == status)
+        q = (sa.select(a.c.item_id, a.c.user_id, a.c.role, a.c.status, a.c.updated_at)
+             .where(*conds).order_by(a.c.item_id, a.c.role.desc(), a.c.user_id))
+        with self.db.read() as conn:
+            _rules(conn, task_id)
+            df = records_frame(conn, q)
+        df["updated_at"] = pd.to_datetime(df["updated_at"], unit="s", utc=True)
+        return df
+
+    def labels_frame(self, task_id: str) -> pd.DataFrame:
+        """The labels given in the task, long form: item_id, worker, label (by item, then worker)."""
+        m = S.task_members
+        with self.db.read() as conn:
+            rules = _rules(conn, task_id)
+            workers = conn.execute(sa.select(m.c.user_id).where(m.c.task_id == task_id,
+                                                                m.c.role == "worker")).scalars().all()
+            packed = read_task_labels(conn, task_id, workers, rules.labels)  # one packed string: few workers, labels
+            if packed is not None:
+                return packed
+            a = S.annotations
+            q = (sa.select(a.c.item_id, a.c.author.label("worker"), a.c.label).where(a.c.task_id == task_id)
+                 .order_by(a.c.item_id, a.c.author))  # the vote index's order: no sort
+            return records_frame(conn, q)
+
+    def task_items_frame(self, task_id: str) -> pd.DataFrame:
+        """Each item of the task and its status: item_id, status (by item)."""
+        ti = S.task_items
+        with self.db.read() as conn:
+            _rules(conn, task_id)
+            return records_frame(conn, sa.select(ti.c.item_id, ti.c.status).where(ti.c.task_id == task_id)
+                                 .order_by(ti.c.item_id))
+
+    def progress_frame(self, task_id: str) -> pd.DataFrame:
+        """Per worker with assignments: user_id, assigned, done."""
+        a = S.assignments
+        q = (sa.select(a.c.user_id, sa.func.count().label("assigned"),
+                       sa.func.sum(sa.case((a.c.status != "pending", 1), else_=0)).label("done"))
+             .where(a.c.task_id == task_id, a.c.role == "worker").group_by(a.c.user_id).order_by(a.c.user_id))
+        with self.db.read() as conn:
+            _rules(conn, task_id)
+            df = records_frame(conn, q)
+        return df.astype({"assigned": "int64", "done": "int64"})
+
+    def status_counts(self, task_id: str) -> pd.Series:
+        """How many items are in each status."""
+        ti = S.task_items
+        q = sa.select(ti.c.status, sa.func.count().label("items")).where(ti.c.task_id == task_id).group_by(ti.c.status)
+        with self.db.read() as conn:
+            _rules(conn, task_id)
+            df = records_frame(conn, q)
+        return df.set_index("status")["items"].sort_index()
+
+
+# -- inside a work transaction ---------------------------------------------------------------------
+def _rules(conn: sa.Connection, task_id: str) -> _Rules:
+    """The task's current work options (one read); ``NotFoundError`` if there is no such task."""
+    t, m = S.tasks, S.task_members
+    has_workers = sa.exists().where(m.c.task_id == t.c.id, m.c.role == "worker")
+    row = conn.execute(sa.select(t.c.labels, t.c.review_strategy, t.c.approval_threshold, t.c.workers_per_input,
+                                 t.c.available_actions, has_workers.label("has_workers"))
+                       .where(t.c.id == task_id)).first()
+    if row is None:
+        raise NotFoundError(f"no task with id {task_id!r}")
+    return _Rules(labels=jsonutil.loads(row[0], []), review_strategy=row[1], approval_threshold=row[2],
+                  workers_per_input=row[3], actions=jsonutil.loads(row[4], []), pool=not row[5])
+
+
+def _require_item(conn: sa.Connection, task_id: str, iid: int) -> str:
+    ti = S.task_items
+    # FOR UPDATE (PostgreSQL): one writer per item at a time, so the status derived from
+    # every worker's label never misses a concurrent submit.  SQLite writers queue anyway.
+    status = conn.execute(sa.select(ti.c.status).where(ti.c.task_id == task_id, ti.c.item_id == iid)
+                          .with_for_update()).scalar()
+    if status is None:
+        raise NotFoundError(f"item {iid} is not in task {task_id!r}")
+    return str(status)
+
+
+def _require_worker(conn: sa.Connection, rules: _Rules, task_id: str, iid: int, uid: str) -> None:
+    a = S.assignments
+    workers = conn.execute(sa.select(a.c.user_id).where(a.c.task_id == task_id, a.c.item_id == iid,
+                                                       a.c.role == "worker")).scalars().all()
+    if uid in workers:
+        return
+    if rules.pool and len(workers) < rules.workers_per_input:  # a pool: claim the item
+        insert_missing_users(conn, [uid])
+        conn.execute(sa.insert(a).values(task_id=task_id, item_id=iid, user_id=uid, role="worker",
+                                         status="pending", updated_at=now()))
+        return
+    raise PermissionDeniedError(f"item {iid} of task {task_id!r} is not assigned to {uid!r}")
+
+
+def _refresh(conn: sa.Connection, task_id: str, iid: int, rules: _Rules) -> str:
+    a, ann = S.assignments, S.annotations
+    rows = conn.execute(sa.select(a.c.role, a.c.status).where(a.c.task_id == task_id, a.c.item_id == iid)).all()
+    workers = [s for r, s in rows if r == "worker"]
+    decision = next((s for r, s in rows if r == "reviewer"), None)
+    votes = collections.Counter(conn.execute(sa.select(ann.c.label).where(ann.c.task_id == task_id,
+                                                                          ann.c.item_id == iid)).scalars())
+    status = derive_item_status(rules.review_strategy, rules.approval_threshold, workers, votes, decision)
+    conn.execute(sa.update(S.task_items).where(S.task_items.c.task_id == task_id, S.task_items.c.item_id == iid)
+                 .values(status=status, updated_at=now()))
+    return status
+
+
+def recompute_statuses(conn: sa.Connection, task_id: str, review: str, threshold: int | None) -> None:
+    """Re-derive every item's status (after the review settings or workers changed)."""
+    a, ann = S.assignments, S.annotations
+    rows = conn.execute(sa.select(a.c.item_id, a.c.role, a.c.status).where(a.c.task_id == task_id)).all()
+    votes_rows = conn.execute(sa.select(ann.c.item_id, ann.c.label).where(ann.c.task_id == task_id)).all()
+    workers: dict[int, list[str]] = collections.defaultdict(list)
+    decisions: dict[int, str] = {}
+    for iid, role, status in rows:
+        if role == "worker":
+            workers[iid].append(status)
+        else:
+            decisions[iid] = status
+    votes: dict[int, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for iid, label in votes_rows:
+        votes[iid][label] += 1
+    current = dict(conn.execute(sa.select(S.task_items.c.item_id, S.task_items.c.status)
+                                .where(S.task_items.c.task_id == task_id)).all())
+    changes = []
+    for iid, old in current.items():
+        new = derive_item_status(review, threshold, workers.get(iid, []), votes.get(iid, {}), decisions.get(iid))
+        if new != old:
+            changes.append({"i": iid, "s": new})
+    if changes:
+        ti = S.task_items
+        conn.execute(sa.update(ti).where(ti.c.task_id == task_id, ti.c.item_id == sa.bindparam("i"))
+                     .values(status=sa.bindparam("s"), updated_at=now()), changes)

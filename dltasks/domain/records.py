@@ -1,0 +1,168 @@
+"""The values backend operations return: items, annotations, users, dataset and task records.
+
+Records are plain dataclasses; the SDK binds them to the repository that made them (an
+item's ``_repo``), so their methods (``item.update()``, ``annotation.delete()``) call it and
+the same records work on every backend.  Fields whose names start with ``_`` never travel.
+
+Examples
+--------
+>>> import datetime as dt
+>>> item = Item(id=1, dataset_id="d", name="a.jpg", dir="/", filename="/a.jpg", path=None, mime=None,
+...             size=None, metadata={}, created_at=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
+>>> item.metadata
+{'user': {}, 'system': {}}
+>>> item.update()
+Traceback (most recent call last):
+dltasks.errors.DltasksError: this item is not bound to a store: get it from the store first
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
+
+from dltasks.domain.filters import Filters
+from dltasks.domain.task_options import TaskSpec
+from dltasks.errors import DltasksError
+
+__all__ = ["Item", "Annotation", "User", "DatasetRecord", "ItemPage", "TaskRecord", "TaskRecordPage", "copy_fields"]
+
+R = TypeVar("R")
+
+
+def _bound(repo: Any, what: str) -> Any:
+    """The repository a record came from; records built by hand have none."""
+    if repo is None:
+        raise DltasksError(f"this {what} is not bound to a store: get it from the store first")
+    return repo
+
+
+def copy_fields(record: Any, cls: type[R], **extra: Any) -> R:
+    """An instance of ``cls`` (a subclass of ``record``'s class) with ``record``'s fields."""
+    values = {f.name: getattr(record, f.name) for f in fields(record) if f.init}
+    return cls(**values, **extra)
+
+
+@dataclass(eq=False)
+class Item:
+    """One data item (a file or a row) of a dataset, with free ``metadata['user']``."""
+
+    id: int
+    dataset_id: str
+    name: str
+    dir: str
+    filename: str
+    path: str | None
+    mime: str | None
+    size: int | None
+    metadata: dict[str, Any]
+    created_at: _dt.datetime
+    annotations_count: int = 0
+    _repo: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.metadata.setdefault("user", {})
+        self.metadata.setdefault("system", {})
+
+    @property
+    def type(self) -> str:
+        """``'file'`` (dtlpy's item type)."""
+        return "file"
+
+    @property
+    def annotations(self) -> Any:
+        """This item's annotations (``.create(label=…)``, ``.list()``)."""
+        return _bound(self._repo, "item").annotations_of(self)
+
+    def update(self) -> Item:
+        """Persist name, dir and metadata; return the fresh item from the store."""
+        return _bound(self._repo, "item").update_item(self)
+
+    def delete(self) -> bool:
+        """Delete the item (and its annotations and assignments)."""
+        return bool(_bound(self._repo, "item").delete(item_id=self.id) == 1)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Item) and (self.id, self.dataset_id) == (other.id, other.dataset_id)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.dataset_id))
+
+    def __repr__(self) -> str:
+        return (f"Item(dataset_id={self.dataset_id!r}, created_at={self.created_at.isoformat()!r}, "
+                f"filename={self.filename!r}, name={self.name!r}, type='file', id={self.id!r}, "
+                f"mime={self.mime!r}, annotations_count={self.annotations_count})")
+
+
+@dataclass(eq=False)
+class Annotation:
+    """A label on an item, by an author (a user id, ``'import'`` or ``'model'``), maybe in a task."""
+
+    id: int
+    item_id: int
+    label: str
+    author: str
+    task_id: str | None
+    created_at: _dt.datetime
+    _repo: Any = field(default=None, repr=False, compare=False)
+
+    def update(self) -> Annotation:
+        """Persist a changed ``label``; return the fresh annotation."""
+        return _bound(self._repo, "annotation").update(self)
+
+    def delete(self) -> bool:
+        """Delete this annotation."""
+        return bool(_bound(self._repo, "annotation").delete(self.id))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Annotation) and self.id == other.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+@dataclass(frozen=True)
+class User:
+    """Someone who works on or reviews tasks; ``id`` is any non-empty string (an e-mail)."""
+
+    id: str
+    name: str | None
+    created_at: _dt.datetime
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """A dataset as stored: id, unique name, label set, creation time."""
+
+    id: str
+    name: str
+    labels: list[str]
+    created_at: _dt.datetime
+
+
+@dataclass
+class ItemPage:
+    """One page of items and how many items match in all."""
+
+    items: list[Item]
+    total: int
+
+
+@dataclass(eq=False, kw_only=True)
+class TaskRecord(TaskSpec):
+    """A task as stored: its options (:class:`~dltasks.domain.task_options.TaskSpec`), ids and times."""
+
+    id: str
+    dataset_id: str
+    parent_task_id: str | None
+    filters: Filters | None
+    created_at: _dt.datetime
+    modified_at: _dt.datetime
+
+
+@dataclass
+class TaskRecordPage:
+    """One page of task records and how many tasks match in all."""
+
+    tasks: list[TaskRecord]
+    total: int

@@ -1,0 +1,171 @@
+"""The parameter vocabulary of the backend operations: each type names its check and its bounds.
+
+A parameter of ``Backend.submit`` typed :data:`UserId` is checked by
+:func:`~dltasks.domain.checks.check_user_id` wherever it is received: by the SDK before any
+I/O and by the server on the decoded request (see :func:`check_args`); the server's request
+schema states its bounds (at most 255 characters).  A new parameter with a new rule gets a
+new type here, once.
+
+Examples
+--------
+>>> from typing import Annotated
+>>> def submit(task_id: TaskId, item_id: ItemId, user_id: UserId, label: Label) -> str: ...
+>>> check_args(submit, {"task_id": "t1", "item_id": "7", "user_id": " ann ", "label": "cat"})
+{'task_id': 't1', 'item_id': 7, 'user_id': 'ann', 'label': 'cat'}
+>>> check_args(submit, {"task_id": "t1", "item_id": 7, "user_id": "", "label": "cat"})
+Traceback (most recent call last):
+dltasks.errors.ValidationError: user_id: must be a non-empty string (a user id or e-mail) (got '')
+"""
+from __future__ import annotations
+
+import functools
+import types
+import typing
+from typing import Annotated, Any, Callable, Literal, Union
+
+from dltasks.domain.annotations import AnnotationRows, annotation_rows
+from dltasks.domain.checks import (MAX_ID, MAX_NAME, MAX_TEXT, Rule, check_author, check_bool, check_id, check_ids,
+                                   check_label, check_labels, check_name, check_role, check_user_id, check_user_ids,
+                                   check_whole, to_item_id, to_item_ids)
+from dltasks.domain.filters import Filters
+from dltasks.domain.items import ItemEdit, ItemRows, check_item_edit, check_update_values, item_rows
+from dltasks.domain.task_options import TaskSpec, recheck
+from dltasks.errors import ValidationError
+
+__all__ = [
+    "DatasetId", "TaskId", "TaskIds", "OptionalTaskIds", "Name", "OptionalName", "Label", "Labels", "UserId", "UserIds",
+    "OptionalUserId", "OptionalUserIds", "DisplayName", "Author", "ItemId", "ItemIds", "OptionalItemIds",
+    "ItemFilters", "ImportItems", "ImportAnnotations", "MetadataPatch", "ItemChange", "Spec", "Page", "PerPage",
+    "PageOffset", "PageSize", "MetadataMode", "OptionalRole", "Short", "OptionalShort", "Approve", "Flag",
+    "FilePath", "check_args", "rules_of", "MAX_ITEM_IDS",
+]
+
+#: The most item ids one call takes (an ``items=`` list, a status change).
+MAX_ITEM_IDS = 1_000_000
+
+
+def _optional(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    """``check``, letting ``None`` through (an optional parameter left out)."""
+    def run(value: Any, field: str) -> Any:
+        return None if value is None else check(value, field)
+    return run
+
+
+def _filters(value: Any, field: str) -> Filters | None:
+    if value is not None and not isinstance(value, Filters):
+        raise ValidationError("must be a dl.Filters", field, value)
+    return value
+
+
+def _id_list(values: Any, field: str) -> list[str]:
+    """Ids to match (one string is a list of one; an empty list matches nothing)."""
+    if isinstance(values, str):
+        values = [values]
+    return [check_id(v, field) for v in values]
+
+
+def _text(limit: int) -> Callable[[Any, str], str]:
+    def run(value: Any, field: str) -> str:
+        if not isinstance(value, str) or len(value) > limit:
+            raise ValidationError(f"must be a string of at most {limit} characters", field, value)
+        return value
+    return run
+
+
+def _whole(low: int, high: int) -> Callable[[Any, str], int]:
+    return lambda value, field: check_whole(value, field, low, high)
+
+
+def _choice(*allowed: str) -> Callable[[Any, str], str]:
+    def run(value: Any, field: str) -> str:
+        if value not in allowed:
+            raise ValidationError(f"use one of {list(allowed)}", field, value)
+        return str(value)
+    return run
+
+
+def _item_rows(value: Any, field: str) -> ItemRows:
+    return value if isinstance(value, ItemRows) else item_rows(value, field)
+
+
+def _annotation_rows(value: Any, field: str) -> AnnotationRows:
+    return value if isinstance(value, AnnotationRows) else annotation_rows(value, field)
+
+
+def _item_change(value: Any, field: str) -> ItemEdit:
+    if not isinstance(value, ItemEdit):
+        raise ValidationError("must be an ItemEdit from check_item_edit", field, type(value).__name__)
+    return check_item_edit(value.name, value.dir, value.metadata)
+
+
+DatasetId = Annotated[str, Rule(check_id, max_length=64)]
+TaskId = Annotated[str, Rule(check_id, max_length=64)]
+TaskIds = Annotated[list[str], Rule(check_ids, max_length=1000, item_max_length=64)]
+OptionalTaskIds = Annotated[Union[list[str], None], Rule(_optional(_id_list), max_length=1000, item_max_length=64)]
+Name = Annotated[str, Rule(check_name, max_length=MAX_NAME)]
+OptionalName = Annotated[Union[str, None], Rule(_optional(check_name), max_length=MAX_NAME)]
+Label = Annotated[str, Rule(check_label, max_length=MAX_NAME)]
+Labels = Annotated[list[str], Rule(check_labels, max_length=10_000, item_max_length=MAX_NAME)]
+UserId = Annotated[str, Rule(check_user_id, max_length=MAX_NAME)]
+OptionalUserId = Annotated[Union[str, None], Rule(_optional(check_user_id), max_length=MAX_NAME)]
+UserIds = Annotated[list[str], Rule(check_user_ids, max_length=10_000, item_max_length=MAX_NAME)]
+OptionalUserIds = Annotated[Union[list[str], None], Rule(_optional(check_user_ids), max_length=1000,
+                                                          item_max_length=MAX_NAME)]
+DisplayName = Annotated[Union[str, None], Rule(_optional(_text(MAX_NAME)), max_length=MAX_NAME)]
+Author = Annotated[Union[str, None], Rule(check_author, max_length=MAX_NAME)]
+ItemId = Annotated[int, Rule(to_item_id, ge=0, le=MAX_ID)]
+ItemIds = Annotated[list[int], Rule(to_item_ids, max_length=MAX_ITEM_IDS, item_ge=0, item_le=MAX_ID)]
+OptionalItemIds = Annotated[Union[list[int], None], Rule(_optional(to_item_ids), max_length=MAX_ITEM_IDS, item_ge=0,
+                                                          item_le=MAX_ID)]
+ItemFilters = Annotated[Union[Filters, None], Rule(_filters)]
+ImportItems = Annotated[ItemRows, Rule(_item_rows)]
+ImportAnnotations = Annotated[AnnotationRows, Rule(_annotation_rows)]
+MetadataPatch = Annotated[dict[str, Any], Rule(check_update_values)]
+ItemChange = Annotated[ItemEdit, Rule(_item_change)]
+Spec = Annotated[TaskSpec, Rule(lambda value, field: recheck(value, field))]
+Page = Annotated[int, Rule(_whole(1, 10**9), ge=1, le=10**9)]
+PerPage = Annotated[int, Rule(_whole(1, 1000), ge=1, le=1000)]
+PageOffset = Annotated[int, Rule(_whole(0, 10**9), ge=0, le=10**9)]
+PageSize = Annotated[int, Rule(_whole(1, 10_000), ge=1, le=10_000)]
+MetadataMode = Annotated[Literal["flat", "dict", "none"], Rule(_choice("flat", "dict", "none"))]
+OptionalRole = Annotated[Union[Literal["worker", "reviewer"], None], Rule(_optional(check_role))]
+Short = Annotated[str, Rule(_text(MAX_NAME), max_length=MAX_NAME)]
+OptionalShort = Annotated[Union[str, None], Rule(_optional(_text(MAX_NAME)), max_length=MAX_NAME)]
+FilePath = Annotated[str, Rule(_text(MAX_TEXT), max_length=MAX_TEXT)]
+Approve = Annotated[bool, Rule(check_bool)]
+Flag = Annotated[bool, Rule(check_bool)]
+
+
+def rules_of(function: Callable[..., Any]) -> dict[str, Rule]:
+    """The :class:`~dltasks.domain.checks.Rule` of each parameter of ``function`` that has one."""
+    return dict(_rules(function))
+
+
+@functools.lru_cache(maxsize=None)
+def _rules(function: Callable[..., Any]) -> tuple[tuple[str, Rule], ...]:
+    hints = typing.get_type_hints(function, include_extras=True)
+    out = []
+    for name, hint in hints.items():
+        if name == "return" or typing.get_origin(hint) is not Annotated:
+            continue
+        rule = next((m for m in hint.__metadata__ if isinstance(m, Rule)), None)
+        if rule is not None and rule.check is not None:
+            out.append((name, rule))
+    return tuple(out)
+
+
+def check_args(function: Callable[..., Any], args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` (keyword arguments of ``function``) with each one checked by its type's rule."""
+    out = dict(args)
+    for name, rule in _rules(function):
+        if name in out:
+            assert rule.check is not None
+            out[name] = rule.check(out[name], name)
+    return out
+
+
+def is_optional(hint: Any) -> bool:
+    """Whether a type hint admits ``None``."""
+    if typing.get_origin(hint) is Annotated:
+        hint = typing.get_args(hint)[0]
+    return typing.get_origin(hint) in (Union, types.UnionType) and type(None) in typing.get_args(hint)

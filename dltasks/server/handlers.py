@@ -1,0 +1,134 @@
+"""The ``/api/v1`` routes, one per row of the operation table (:mod:`dltasks.backends.ops`).
+
+Each generated handler does what every operation needs and nothing else: decode the path,
+query and body by the operation's parameter types (:mod:`dltasks.backends.wire`), check them
+with the same rules the SDK ran (:func:`dltasks.domain.types.check_args`: this is the trust
+boundary), check the caller against the row's permission, call the SQL backend, and answer
+the result under the row's key in Clarifai's envelope.  ``GET /api/v1/me`` is the one route
+written by hand (it is about the token, not the store).
+
+Examples
+--------
+>>> from fastapi import APIRouter
+>>> router = APIRouter()
+>>> add_operation_routes(router)
+>>> sorted(r.path for r in router.routes if "submit" in r.path)
+['/api/v1/tasks/{task_id}/submit']
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Annotated, Any, Callable, Optional
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, create_model
+
+from dltasks.backends.ops import OPS, Op
+from dltasks.backends.wire import from_wire, to_wire
+from dltasks.domain.types import check_args
+from dltasks.errors import DltasksError, ValidationError
+from dltasks.server import models as M
+from dltasks.server.deps import authorize, principal
+from dltasks.server.errors import ok
+from dltasks.server.schema import request_type, response_type
+from dltasks.server.tokens import Principal
+
+__all__ = ["add_operation_routes", "API"]
+
+API = "/api/v1"
+
+
+def _body_model(op: Op) -> type[BaseModel] | None:
+    """The request body of a non-GET operation: its parameters that do not travel in the path."""
+    fields: dict[str, Any] = {}
+    for name, param in op.parameters.items():
+        if name in op.path_params:
+            continue
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[name] = (request_type(op.hints[name]), default)
+    if not fields:
+        return None
+    model = create_model(f"{_camel(op.name)}Request", __base__=M._In, **fields)
+    model.__doc__ = f"The body of {op.method} {API}{op.path}: {op.summary}"
+    return model
+
+
+def _response_model(op: Op) -> type[BaseModel]:
+    fields: dict[str, Any] = {"status": (M.Status, ...), op.key: (response_type(op.hints["return"]), ...)}
+    model = create_model(f"{_camel(op.name)}Response", __base__=M._Out, **fields)
+    model.__doc__ = f"The answer of {op.method} {API}{op.path}: the result under {op.key!r}."
+    return model
+
+
+def _camel(name: str) -> str:
+    return "".join(part.title() for part in name.split("_"))
+
+
+def _signature(op: Op, body: type[BaseModel] | None) -> inspect.Signature:
+    """What FastAPI reads off the handler: path and query parameters, the body, the caller."""
+    params = []
+    for name in op.path_params:
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                                        annotation=Annotated[request_type(op.hints[name]), Path()]))
+    if op.method == "GET":
+        for name, param in op.parameters.items():
+            if name in op.path_params:
+                continue
+            tp = request_type(op.hints[name])
+            default = param.default if param.default is not inspect.Parameter.empty else ...
+            params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                                            annotation=Annotated[tp, Query()], default=default))
+    elif body is not None:
+        params.append(inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body))
+    params.append(inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request))
+    params.append(inspect.Parameter("who", inspect.Parameter.KEYWORD_ONLY, annotation=Principal,
+                                    default=Depends(principal)))
+    return inspect.Signature(params)
+
+
+def _handler(op: Op) -> tuple[Callable[..., Any], type[BaseModel]]:
+    body_model = _body_model(op) if op.method != "GET" else None
+    hints = op.hints
+
+    def handle(**params: Any) -> dict[str, Any]:
+        who: Principal = params.pop("who")
+        request: Request = params.pop("request")
+        body: Optional[BaseModel] = params.pop("body", None)
+        if body is not None:
+            params.update(body.model_dump(by_alias=True))
+        args = check_args(op.function, {k: _decode(v, hints[k], k) for k, v in params.items()})
+        backend = request.app.state.backend
+        authorize(op.permission, who, backend, args)
+        result = getattr(backend, op.name)(**args)
+        return ok(**{op.key: to_wire(result, hints["return"])})
+
+    handle.__name__ = op.name
+    handle.__doc__ = f"{op.method} {API}{op.path}: {op.summary}"
+    setattr(handle, "__signature__", _signature(op, body_model))  # what FastAPI reads
+    return handle, _response_model(op)
+
+
+def _decode(value: Any, hint: Any, field: str) -> Any:
+    """A request value as the operation's parameter type; anything malformed is a ValidationError."""
+    try:
+        return from_wire(value, hint)
+    except DltasksError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError) as exc:
+        raise ValidationError(f"cannot be read ({type(exc).__name__}: {exc})", field) from None
+
+
+def add_operation_routes(router: APIRouter) -> None:
+    """Add one route per operation (literal path segments before parameters, so ``/items/by-path``
+    is not read as an item id), and ``GET /api/v1/me``."""
+    router.add_api_route(f"{API}/me", _me, methods=["GET"], response_model=M.MeResponse, tags=["users"],
+                         summary="Who the token belongs to")
+    for op in sorted(OPS.values(), key=lambda o: o.path.count("{")):
+        handle, response = _handler(op)
+        router.add_api_route(API + op.path, handle, methods=[op.method], response_model=response,
+                             summary=op.summary, tags=[op.tag], name=op.name, operation_id=op.name)
+
+
+def _me(who: Principal = Depends(principal)) -> dict[str, Any]:
+    """GET the user the calling token belongs to and whether it is an admin token."""
+    return ok(user_id=who.user_id, admin=who.admin)
