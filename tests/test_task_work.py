@@ -163,3 +163,22 @@ def test_analyses_reuse_one_read_of_the_labels(dataset):
     assert task.consensus(labels=labels)["status"].eq("approved").all()
     assert task.agreement(labels=labels)["percent_agreement"] == 1.0
     assert "skill" not in task.worker_quality(labels=labels, skill=False).columns
+
+
+def test_a_stale_task_handle_obeys_the_tasks_current_options(dataset, unchanged):
+    """Work reads the task inside its transaction: a handle holding old options cannot bypass new ones."""
+    stale = dataset.tasks.create("t", assignee_ids=["u1"], labels=["a", "b"], review_strategy="manual",
+                                 reviewer_ids=["r"], seed=1)
+    fresh = dataset.tasks.get(task_id=stale.id)
+    fresh.labels = ["a"]
+    fresh.review_strategy, fresh.reviewer_ids = "none", []
+    fresh.update()
+    iid = item_of(stale, "u1")
+    check = unchanged()
+    with pytest.raises(ValidationError) as info:
+        stale.submit(iid, "u1", "b")
+    assert (info.value.field, info.value.value) == ("label", "b")
+    assert "['a']" in str(info.value)
+    check()
+    assert stale.submit(iid, "u1", "a") == "completed"  # the stored review is "none" now, not the handle's "manual"
+    assert status(stale, iid) == "completed"
