@@ -66,6 +66,11 @@ class Store:
         return getattr(self.backend, "user_id", None)
 
     @property
+    def local(self) -> bool:
+        """Whether the database is in this process (``atomic()`` works), not behind a server."""
+        return self.user_id is None
+
+    @property
     def admin(self) -> bool:
         """Whether this store may manage datasets, items, tasks and users (always, locally)."""
         return bool(getattr(self.backend, "admin", True))

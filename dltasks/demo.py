@@ -226,12 +226,16 @@ def simulate_labels(task: Any, accuracies: Mapping[str, float], truth: pd.Series
     todo["truth"] = truth.reindex(todo["item_id"]).to_numpy()
     todo["label"] = [t if ok else _wrong(t, labels, rng) for t, ok in zip(todo["truth"], correct)]
     todo["correct"] = todo["label"] == todo["truth"]
-    statuses = []
+    statuses: list[str | None] = []
     with _atomic(task):
         for item_id, worker, label in zip(todo["item_id"].tolist(), todo["worker"].tolist(), todo["label"].tolist()):
-            statuses.append(task.submit(int(item_id), worker, label))
+            try:
+                statuses.append(task.submit(int(item_id), worker, label))
+            except ConflictError:  # decided while this batch ran (a consensus reached): no more labels
+                statuses.append(None)
     todo["status"] = statuses
-    return todo[["item_id", "worker", "label", "truth", "correct", "status"]].reset_index(drop=True)
+    done = todo[todo["status"].notna()]
+    return done[["item_id", "worker", "label", "truth", "correct", "status"]].reset_index(drop=True)
 
 
 def _check_accuracies(accuracies: Any) -> dict[str, float]:
@@ -247,8 +251,9 @@ def _pending_work(task: Any, acc: dict[str, float], truth: pd.Series, items: Ite
                   fraction: float, rng: np.random.Generator) -> pd.DataFrame:
     """The (item_id, worker) pairs to label: pending, by a simulated worker, with a known truth."""
     asg = task.assignments_df()
+    decided = task.items_df().query("status == 'approved'")["item_id"]
     asg = asg[(asg["role"] == "worker") & (asg["status"] == "pending") & asg["user_id"].isin(list(acc))
-              & asg["item_id"].isin(truth.dropna().index)]
+              & asg["item_id"].isin(truth.dropna().index) & ~asg["item_id"].isin(decided)]
     if items is not None:
         chosen = np.asarray(sorted({int(i) for i in items}))
     else:
@@ -266,11 +271,11 @@ def _wrong(true_label: str, labels: Sequence[str], rng: np.random.Generator) -> 
 @contextlib.contextmanager
 def _atomic(task: Any) -> Iterator[None]:
     """One transaction for many submits on a local store (a remote store has no ``atomic``)."""
-    atomic = getattr(task._bound(), "atomic", None)
-    if atomic is None:
+    store = task._bound()
+    if not store.local:
         yield
         return
-    with atomic():
+    with store.atomic():
         yield
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "ConflictError",
     "PermissionDeniedError",
     "ApiError",
+    "StoreBusyError",
     "DltasksWarning",
 ]
 
@@ -42,7 +43,8 @@ class ValidationError(DltasksError, ValueError):
         self.value = None if value is _MISSING else value
         text = f"{field}: {message}" if field else message
         if value is not _MISSING:
-            text += f" (got {value!r})"
+            shown = repr(value)
+            text += f" (got {shown if len(shown) <= 200 else shown[:200] + '…'})"
         super().__init__(text)
 
 
@@ -59,6 +61,13 @@ class ConflictError(DltasksError):
 
 class PermissionDeniedError(DltasksError, PermissionError):
     """The user may not do this (e.g. submit a label on an item assigned to someone else)."""
+
+
+class StoreBusyError(DltasksError):
+    """The store could not answer now (locked, busy, connection lost): the same call may succeed later.
+
+    Any other :class:`DltasksError` from the store (a read-only database, say) is permanent.
+    """
 
 
 class ApiError(DltasksError):

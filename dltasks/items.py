@@ -25,10 +25,10 @@ from tqdm.auto import tqdm
 
 from dltasks import jsonutil
 from dltasks.domain.filters import Filters
-from dltasks.domain.checks import to_item_id
+from dltasks.domain.checks import check_whole, to_item_id
 from dltasks.domain.items import check_item_edit, check_update_values, item_rows, normalise_dir
 from dltasks.domain.records import Item, ItemPage
-from dltasks.domain.types import MetadataMode
+from dltasks.domain.types import MAX_PAGE_ITEMS, MetadataMode
 from dltasks.errors import ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,6 +46,8 @@ class PagedItems:
     """
 
     def __init__(self, items: Items, filters: Filters | None, page_offset: int, page_size: int) -> None:
+        check_whole(page_offset, "page_offset", 0, 10**9)
+        check_whole(page_size, "page_size", 1, MAX_PAGE_ITEMS)
         self._items_repo, self._filters = items, filters
         first = items._page(filters, page_offset, page_size)
         self.page_offset, self.page_size = page_offset, page_size
@@ -205,10 +207,14 @@ class Items:
         return ItemAnnotations(self._dataset.annotations, item)
 
     def _page(self, filters: Filters | None, page: int, size: int) -> ItemPage:
-        found = self._ops.query_items(self._dataset.id, filters, page, size)
-        for item in found.items:
-            self._bind(item)
-        return found
+        """Page ``page`` of ``size`` items: one read, or several when items carry much metadata."""
+        offset, items = page * size, list[Item]()
+        while True:
+            found = self._ops.query_items(self._dataset.id, filters, offset, size - len(items))
+            items += [self._bind(item) for item in found.items]
+            offset += len(found.items)
+            if len(items) >= size or not found.items or offset >= found.total:
+                return ItemPage(items=items, total=found.total)
 
 
 def upload_frame(local_path: Any, remote_path: str = "/", item_metadata: dict[str, Any] | None = None) -> pd.DataFrame:

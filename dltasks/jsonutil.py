@@ -12,39 +12,47 @@ Examples
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
+import numpy as np
+
+from dltasks.domain.values import MAX_METADATA_BYTES, check_json
 from dltasks.errors import ValidationError
 
-__all__ = ["dumps", "loads", "leaf_paths", "merge_patch", "check_jsonable"]
+__all__ = ["dumps", "loads", "leaf_paths", "merge_patch", "check_jsonable", "check_size"]
 
 
 def check_jsonable(value: Any, field: str = "metadata", path: str = "") -> None:
-    """Raise ``ValidationError`` naming the path of the first value JSON cannot store."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValidationError(f"{path or 'value'} is not a finite number", field, value)
-        return
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise ValidationError(f"keys must be strings (at {path or 'top level'})", field, k)
-            check_jsonable(v, field, f"{path}.{k}" if path else k)
-        return
-    if isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            check_jsonable(v, field, f"{path}[{i}]")
-        return
-    raise ValidationError(f"{path or 'value'} cannot be stored as JSON ({type(value).__name__})", field, value)
+    """Raise ``ValidationError`` naming the path of the first value that cannot be stored
+    (the rules of :mod:`dltasks.domain.values`: text, keys, 64-bit numbers, nesting)."""
+    check_json(value, field, path)
 
 
-def dumps(value: Any, field: str = "metadata") -> str:
-    """Compact JSON text; ``ValidationError`` for anything that is not plain JSON data."""
-    check_jsonable(value, field)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+def _plain(value: Any) -> Any:
+    """numpy scalars as the Python numbers they are (for the JSON encoder)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def dumps(value: Any, field: str = "metadata", max_bytes: int | None = None, metadata: bool = True) -> str:
+    """Compact JSON text; ``ValidationError`` for anything that cannot be stored, or longer than ``max_bytes``.
+
+    ``metadata=False`` for JSON that is not user metadata (weights by user id, label lists):
+    its keys need not be metadata keys.
+    """
+    check_json(value, field, metadata=metadata)
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_plain)
+    if max_bytes is not None:
+        check_size(text, field, max_bytes)
+    return text
+
+
+def check_size(text: str, field: str, max_bytes: int = MAX_METADATA_BYTES, row: str = "") -> None:
+    """Refuse JSON text longer than ``max_bytes`` (UTF-8 bytes)."""
+    if len(text) > max_bytes // 4 and len(text.encode("utf-8")) > max_bytes:
+        raise ValidationError(f"{row}is {len(text.encode('utf-8')):,} bytes of JSON; the most is {max_bytes:,}",
+                              field, f"{text[:40]}…")
 
 
 def loads(text: str | None, default: Any = None) -> Any:

@@ -80,6 +80,15 @@ def _new_axes(figsize: FigSize) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
+def _literal(text: Any) -> str:
+    r"""A user's string drawn as it is: ``$`` would start matplotlib's math mode (``ann$x^$``).
+
+    >>> print(_literal("ann$x^$@example.com"))
+    ann\$x^\$@example.com
+    """
+    return str(text).replace("$", r"\$")
+
+
 def _count_axis(axis: Any) -> None:
     """Ticks at whole numbers only: the axis counts items (no "0.5 items")."""
     axis.set_major_locator(MaxNLocator(integer=True))
@@ -90,14 +99,14 @@ def _assignee_axes(fig: Figure, ax: Axes, names: pd.Index, title: str) -> None:
     _name_axis(ax, names)
     _count_axis(ax.xaxis)
     ax.set_xlabel("items")
-    ax.set_ylabel(str(names.name or "assignee"))
+    ax.set_ylabel(_literal(names.name or "assignee"))
     ax.set_title(title)
     fig.legend(loc="outside lower center", ncols=2, frameon=False)
 
 
 def _name_axis(ax: Axes, names: pd.Index) -> None:
     """One y tick per worker, first row at the top, font shrinking for long lists."""
-    ax.set_yticks(np.arange(len(names)), [str(n) for n in names], fontsize=9 if len(names) <= 30 else 7)
+    ax.set_yticks(np.arange(len(names)), [_literal(n) for n in names], fontsize=9 if len(names) <= 30 else 7)
     ax.set_ylim(len(names) - 0.5, -0.5)
 
 
@@ -288,9 +297,9 @@ def plot_worker_quality(
     finite = values.dropna()
     if len(finite) and finite.between(0, 1).all():
         ax.set_xlim(0.0, 1.08)
-    name = str(values.name or "quality").replace("_", " ")
+    name = _literal(values.name or "quality").replace("_", " ")
     ax.set_xlabel(name)
-    ax.set_ylabel(str(values.index.name or "worker"))
+    ax.set_ylabel(_literal(values.index.name or "worker"))
     ax.set_title(f"Worker quality: {name}")
     ax.grid(axis="x", alpha=0.3)
     return fig
@@ -329,9 +338,9 @@ def plot_confusion_matrix(
         text = fmt.format(value) if np.isfinite(value) else ""
         ax.text(col, row, text, ha="center", va="center", fontsize=9,
                 color="white" if value > middle else "black")
-    ax.set_xticks(np.arange(values.shape[1]), [str(c) for c in data.columns], rotation=45, ha="right")
-    ax.set_yticks(np.arange(values.shape[0]), [str(i) for i in data.index])
-    ax.set_xlabel(xlabel if xlabel is not None else str(data.columns.name or "column"))
-    ax.set_ylabel(ylabel if ylabel is not None else str(data.index.name or "row"))
-    ax.set_title(title)
+    ax.set_xticks(np.arange(values.shape[1]), [_literal(c) for c in data.columns], rotation=45, ha="right")
+    ax.set_yticks(np.arange(values.shape[0]), [_literal(i) for i in data.index])
+    ax.set_xlabel(_literal(xlabel if xlabel is not None else data.columns.name or "column"))
+    ax.set_ylabel(_literal(ylabel if ylabel is not None else data.index.name or "row"))
+    ax.set_title(_literal(title))
     return fig

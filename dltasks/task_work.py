@@ -56,13 +56,15 @@ class TaskWork:
         work_events.notify(self.id)
         return result
 
-    def submit(self, item_id: int, user_id: str, label: str) -> str:
+    def submit(self, item_id: int, user_id: str, label: str, replace: bool = False) -> str:
         """Record ``user_id``'s label for an item assigned to them; return the item's new status.
 
-        A second submit by the same worker replaces the first.  On a task with no assignees the
-        item is claimed by whoever submits first (up to ``workers_per_input`` workers).
+        A worker's second label on an item is refused (``ConflictError``) unless ``replace=True``;
+        the replaced label stays in the task's history.  Once an item is approved its labels
+        cannot change until a reviewer reopens it (:meth:`reopen`).  On a task with no assignees
+        the item is claimed by whoever submits first (up to ``workers_per_input`` workers).
         """
-        return self._written(self._bound().ops.submit(self.id, to_item_id(item_id), user_id, label))
+        return self._written(self._bound().ops.submit(self.id, to_item_id(item_id), user_id, label, replace))
 
     def set_status(self, item_ids: int | Iterable[int], status: str, user_id: str) -> int:
         """Mark items with an action (``completed``, ``discard``, ``approved`` in QA, or a custom one)."""
@@ -71,6 +73,14 @@ class TaskWork:
     def review(self, item_id: int, user_id: str, approve: bool = True) -> str:
         """A reviewer approves or rejects an item awaiting review; return its new status."""
         return self._written(self._bound().ops.review(self.id, to_item_id(item_id), user_id, approve))
+
+    def reopen(self, item_id: int, user_id: str) -> str:
+        """A reviewer takes back an item's approval; return its new status (recorded in the history).
+
+        The item's labels stay; its workers may change them (``replace=True``) and a reviewer
+        decides again.
+        """
+        return self._written(self._bound().ops.reopen(self.id, to_item_id(item_id), user_id))
 
     def retract(self, item_id: int, user_id: str) -> str:
         """Withdraw ``user_id``'s label on an item; return the item's new status."""

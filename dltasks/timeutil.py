@@ -13,6 +13,8 @@ import datetime as _dt
 import time
 from typing import Any, overload
 
+import numpy as np
+
 from dltasks.errors import ValidationError
 
 __all__ = ["now", "to_epoch", "from_epoch"]
@@ -31,11 +33,16 @@ def to_epoch(value: Any, field: str = "due_date") -> float:
 
     Naive datetimes are read as local time (as ``datetime.timestamp()`` does), so the
     seeds' ``datetime.datetime(...).timestamp()`` and the datetime itself agree.
-    A number that looks like milliseconds is refused with a ``ValidationError``.
+    A number that looks like milliseconds is refused with a ``ValidationError``, and so is
+    any time outside the years dltasks stores (1653 to 2286: ``±1e10`` epoch seconds).
+
+    >>> to_epoch("9999-12-31T23:00:00-05:00")
+    Traceback (most recent call last):
+    dltasks.errors.ValidationError: due_date: is outside the times dltasks stores (1653 to 2286) (got '9999-12-31T23:00:00-05:00')
     """
     if isinstance(value, bool):
         raise ValidationError("must be a timestamp, datetime, date or ISO string", field, value)
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, np.integer, np.floating)):
         seconds = float(value)
         if seconds != seconds or seconds in (float("inf"), float("-inf")):
             raise ValidationError("must be a finite timestamp", field, value)
@@ -44,6 +51,21 @@ def to_epoch(value: Any, field: str = "due_date") -> float:
                 "looks like milliseconds; pass seconds (divide by 1000)", field, value
             )
         return seconds
+    try:
+        seconds = _seconds(value, field)
+    except (OverflowError, OSError, ValueError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        raise ValidationError(_RANGE, field, value) from None
+    if not abs(seconds) <= _MAX_SECONDS:
+        raise ValidationError(_RANGE, field, value)
+    return seconds
+
+
+_RANGE = "is outside the times dltasks stores (1653 to 2286)"
+
+
+def _seconds(value: Any, field: str) -> float:
     if isinstance(value, _dt.datetime):
         return value.timestamp()
     if isinstance(value, _dt.date):
@@ -54,11 +76,11 @@ def to_epoch(value: Any, field: str = "due_date") -> float:
         except ValueError:
             raise ValidationError("is not an ISO-8601 date or time", field, value) from None
         return parsed.timestamp()
-    try:  # numpy / pandas scalars
+    try:  # pandas timestamps
         import pandas as pd
 
         if isinstance(value, pd.Timestamp):
-            return value.timestamp()
+            return float(value.timestamp())
     except ImportError:  # pragma: no cover
         pass
     raise ValidationError("must be a timestamp, datetime, date or ISO string", field, value)
@@ -69,7 +91,18 @@ def from_epoch(seconds: float) -> _dt.datetime: ...
 @overload
 def from_epoch(seconds: None) -> None: ...
 def from_epoch(seconds: float | None) -> _dt.datetime | None:
-    """UTC-aware datetime for stored epoch seconds (``None`` stays ``None``)."""
+    """UTC-aware datetime for stored epoch seconds (``None`` stays ``None``).
+
+    A stored value beyond what a datetime holds (written before dltasks checked the range)
+    reads as the first or last time there is, so no stored row can make a read fail.
+    """
     if seconds is None:
         return None
-    return _dt.datetime.fromtimestamp(float(seconds), tz=_dt.timezone.utc)
+    try:
+        return _dt.datetime.fromtimestamp(float(seconds), tz=_dt.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return _FIRST if float(seconds) < 0 else _LAST
+
+
+_FIRST = _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)
+_LAST = _dt.datetime.max.replace(tzinfo=_dt.timezone.utc)

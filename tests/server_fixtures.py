@@ -24,10 +24,11 @@ PG_ENV = "DLTASKS_PG_URL"
 class LiveServer:
     """A real uvicorn server over ``store_url`` in a background thread (127.0.0.1, free port)."""
 
-    def __init__(self, store_url: str, **app_options: Any) -> None:
+    def __init__(self, store_url: str, read_timeout: float | None = None, **app_options: Any) -> None:
         import uvicorn
 
         from dltasks.server.app import create_app
+        from dltasks.server.protocol import DeadlineH11Protocol, protocol_with_timeout
 
         self.store = dl.connect(store_url)
         self.app = create_app(self.store, **app_options)
@@ -36,7 +37,8 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_keep_alive=30)
+        http = DeadlineH11Protocol if read_timeout is None else protocol_with_timeout(read_timeout)
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_keep_alive=30, http=http)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()

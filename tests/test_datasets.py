@@ -133,7 +133,7 @@ def test_a_version_1_store_gets_the_covering_indexes(tmp_path):
     s.close()
     with engine.begin() as conn:
         names = {ix["name"] for table in ("annotations", "assignments") for ix in sa.inspect(conn).get_indexes(table)}
-        assert conn.execute(sa.select(S.meta_table.c.value)).scalar() == "2"
+        assert conn.execute(sa.select(S.meta_table.c.value)).scalar() == str(S.SCHEMA_VERSION)
         votes = conn.exec_driver_sql(
             "EXPLAIN QUERY PLAN SELECT item_id, author, label FROM annotations WHERE task_id = 'x'").all()
         queue = conn.exec_driver_sql(

@@ -15,15 +15,16 @@ from dltasks.server.errors import _loc_to_field, error_body
     (dl.NotFoundError("no dataset named 'x'"), False, 404, 11101),
     (dl.ConflictError("taken"), True, 409, 54100),
     (dl.ConflictError("taken"), False, 409, 40010),
-    (dl.DltasksError("database error: database is locked"), False, 503, 10030),
+    (dl.errors.StoreBusyError("database busy: database is locked"), False, 503, 10030),
+    (dl.DltasksError("database error: attempt to write a readonly database"), False, 500, 98005),
     (RuntimeError("bug"), False, 500, 98004),
-], ids=["validation", "permission", "task-missing", "not-found", "task-conflict", "conflict", "locked",
+], ids=["validation", "permission", "task-missing", "not-found", "task-conflict", "conflict", "locked", "read-only",
         "bug"])
 def test_error_statuses(exc, tasks_route, http, code):
     got_http, body = error_body(exc, tasks_route)
     assert (got_http, body["status"]["code"]) == (http, code)
-    if http == 500:
-        assert body["status"]["description"] == "internal server error"  # no internals leak
+    if code == 98004:
+        assert body["status"]["description"] == "internal server error"  # no internals of a bug leak
 
 
 def test_a_full_connection_pool_is_a_retryable_store_error():

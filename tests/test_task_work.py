@@ -20,7 +20,7 @@ def test_submit_completes_an_item_without_review(dataset):
     task = dataset.tasks.create("t", assignee_ids=["a", "b"], seed=1)
     iid = item_of(task, "a")
     assert task.submit(iid, "a", "Adult") == "completed"
-    assert task.submit(iid, "a", "Child") == "completed"
+    assert task.submit(iid, "a", "Child", replace=True) == "completed"
     assert task.labels_df().values.tolist() == [[iid, "a", "Child"]]
     row = task.items_df().set_index("item_id").loc[iid]
     assert (row["status"], row["label"], row["votes"]) == ("completed", "Child", 1)
@@ -50,7 +50,7 @@ def test_manual_review_approve_and_reject(dataset):
     assert task.assignments_df().query("item_id == @iid and role == 'worker'")["status"].tolist() == ["pending"]
     with pytest.raises(ValidationError, match="not awaiting review"):
         task.review(iid, "r", approve=True)
-    assert task.submit(iid, "a", "Child") == "awaiting_review"
+    assert task.submit(iid, "a", "Child", replace=True) == "awaiting_review"  # back to its worker, who relabels
     assert task.review(iid, "r", approve=True) == "approved"
     assert task.assignments_df().query("role == 'reviewer'")[["user_id", "status"]].values.tolist() == [["r", "approved"]]
 

@@ -134,13 +134,13 @@ def test_undo_of_a_consensus_vote_updates_the_open_views(files: Any) -> None:
 
     task = files.tasks.create("vote", assignee_ids=["ann", "bob"], workers_per_input=2,
                               review_strategy="consensus", approval_threshold=2, reviewer_ids=["rita"])
-    task.submit(1, "bob", "good")
+    task.submit(1, "bob", "bad")
     view = ConsensusView(task)
     w = LabelingWidget(task, "ann")
-    assert w.label("good") == "approved" and view.consensus.loc[1, "status"] == "approved"
+    assert w.label("good") == "awaiting_review" and view.consensus.loc[1, "status"] == "awaiting_review"
     assert w.undo() == "awaiting_consensus"
     assert view.consensus.loc[1, "status"] == "awaiting_consensus" and view.consensus.loc[1, "n_labels"] == 1
-    assert labels_of(task, "ann") == {} and labels_of(task, "bob") == {1: "good"}
+    assert labels_of(task, "ann") == {} and labels_of(task, "bob") == {1: "bad"}
 
 
 def test_undo_shows_an_error_when_the_label_cannot_be_withdrawn(files: Any) -> None:

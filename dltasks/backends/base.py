@@ -12,6 +12,11 @@ machine, a label in the task's labels) are applied inside its transaction.  Resu
 records (:mod:`dltasks.domain.records`), DataFrames or plain values.  Work operations take
 the task's id and read its current options inside their transaction.
 
+The operations that read frames of unbounded length take ``offset`` and ``limit`` (rows): a
+local caller reads everything at once (``limit=None``); the HTTP backend reads pages.  A page
+of items is also cut at :data:`PAGE_BYTES` (8 MB) of metadata, so one page never grows past it
+whatever the items carry; a caller reads on from ``offset + len(page)`` until a page is empty.
+
 Examples
 --------
 >>> from dltasks.backends.sql import SqlBackend
@@ -30,10 +35,13 @@ from dltasks.domain.records import Annotation, DatasetRecord, Item, ItemPage, Ta
 from dltasks.domain.types import (Approve, Author, DatasetId, DisplayName, FilePath, Flag, ImportAnnotations,
                                   ImportItems, ItemChange, ItemFilters, ItemId, ItemIds, Label, Labels,
                                   MetadataMode, MetadataPatch, Name, OptionalItemIds, OptionalName, OptionalRole,
-                                  OptionalShort, OptionalTaskIds, OptionalUserId, OptionalUserIds, Page, PageOffset, PageSize,
-                                  PerPage, Short, Spec, TaskId, TaskIds, UserId, UserIds)
+                                  OptionalShort, OptionalTaskIds, OptionalUserId, OptionalUserIds, Page,
+                                  PageSize, PerPage, RowLimit, RowOffset, Spec, TaskId, TaskIds, UserId, UserIds)
 
-__all__ = ["Backend", "OPERATIONS"]
+__all__ = ["Backend", "OPERATIONS", "PAGE_BYTES"]
+
+#: The most metadata (JSON bytes) one page of items carries when a ``limit`` is given.
+PAGE_BYTES = 8 * 1024 * 1024
 
 
 class Backend(Protocol):
@@ -105,8 +113,8 @@ class Backend(Protocol):
         """Add one item per row, keeping (or with ``overwrite``, updating) rows already stored; items in row order."""
         ...
 
-    def update_items(self, dataset_id: DatasetId, filters: ItemFilters, patch: MetadataPatch) -> int:
-        """Deep-merge ``patch`` into the metadata of every matching item; return how many matched."""
+    def update_items(self, dataset_id: DatasetId, filters: ItemFilters, update_values: MetadataPatch) -> int:
+        """Deep-merge ``update_values`` into the metadata of every matching item; return how many matched."""
         ...
 
     def update_item(self, dataset_id: DatasetId, item_id: ItemId, change: ItemChange) -> Item:
@@ -133,13 +141,14 @@ class Backend(Protocol):
         """How many items match."""
         ...
 
-    def query_items(self, dataset_id: DatasetId, filters: ItemFilters = None, page_offset: PageOffset = 0,
-                    page_size: PageSize = 1000) -> ItemPage:
-        """A page of matching items (in the filters' order) and how many match in all."""
+    def query_items(self, dataset_id: DatasetId, filters: ItemFilters = None, offset: RowOffset = 0,
+                    limit: PageSize = 1000) -> ItemPage:
+        """At most ``limit`` matching items from ``offset`` on (in the filters' order, cut at
+        :data:`PAGE_BYTES` of metadata: at least one) and how many match in all."""
         ...
 
-    def items_frame(self, dataset_id: DatasetId, filters: ItemFilters = None,
-                    metadata: MetadataMode = "flat") -> pd.DataFrame:
+    def items_frame(self, dataset_id: DatasetId, filters: ItemFilters = None, metadata: MetadataMode = "flat",
+                    offset: RowOffset = 0, limit: RowLimit = None) -> pd.DataFrame:
         """Matching items as a DataFrame, metadata flat (``metadata.user.<key>`` columns), as dicts or left out."""
         ...
 
@@ -152,8 +161,11 @@ class Backend(Protocol):
         """Insert one annotation per row, all or nothing; return how many."""
         ...
 
-    def annotations_frame(self, dataset_id: DatasetId, task_id: OptionalShort = None) -> pd.DataFrame:
-        """The dataset's annotations (only one task's, if given): id, item_id, label, author, task_id, created_at."""
+    def annotations_frame(self, dataset_id: DatasetId, task_id: OptionalShort = None,
+                          viewer: OptionalUserId = None, offset: RowOffset = 0, limit: RowLimit = None
+                          ) -> pd.DataFrame:
+        """The dataset's annotations (only one task's, if given) that ``viewer`` may see (``None``: all):
+        id, item_id, label, author, task_id, created_at."""
         ...
 
     def create_annotation(self, dataset_id: DatasetId, item_id: ItemId, label: Label, author: Author = None
@@ -161,11 +173,13 @@ class Backend(Protocol):
         """Add a label to an item."""
         ...
 
-    def get_annotation(self, dataset_id: DatasetId, annotation_id: ItemId) -> Annotation:
+    def get_annotation(self, dataset_id: DatasetId, annotation_id: ItemId, viewer: OptionalUserId = None
+                       ) -> Annotation:
         """One annotation by id."""
         ...
 
-    def item_annotations(self, dataset_id: DatasetId, item_id: ItemId) -> list[Annotation]:
+    def item_annotations(self, dataset_id: DatasetId, item_id: ItemId, viewer: OptionalUserId = None
+                         ) -> list[Annotation]:
         """An item's annotations, oldest first."""
         ...
 
@@ -211,8 +225,9 @@ class Backend(Protocol):
         ...
 
     # -- work ---------------------------------------------------------------------------------
-    def submit(self, task_id: TaskId, item_id: ItemId, user_id: UserId, label: Label) -> str:
-        """Record a worker's label on an item; return the item's new status."""
+    def submit(self, task_id: TaskId, item_id: ItemId, user_id: UserId, label: Label, replace: Flag = False
+               ) -> str:
+        """Record a worker's label on an item (a second one only with ``replace``); return the item's new status."""
         ...
 
     def set_status(self, task_id: TaskId, item_ids: ItemIds, status: Name, user_id: UserId) -> int:
@@ -223,20 +238,27 @@ class Backend(Protocol):
         """A reviewer approves or rejects an item awaiting review; return its new status."""
         ...
 
+    def reopen(self, task_id: TaskId, item_id: ItemId, user_id: UserId) -> str:
+        """A reviewer takes back an item's approval (recorded); return its new status."""
+        ...
+
     def retract(self, task_id: TaskId, item_id: ItemId, user_id: UserId) -> str:
         """Withdraw a worker's label on an item; return the item's new status."""
         ...
 
     def assignments_frame(self, task_id: TaskId, user_id: OptionalUserId = None, status: OptionalShort = None,
-                          role: OptionalRole = None) -> pd.DataFrame:
+                          role: OptionalRole = None, offset: RowOffset = 0, limit: RowLimit = None
+                          ) -> pd.DataFrame:
         """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at."""
         ...
 
-    def labels_frame(self, task_id: TaskId) -> pd.DataFrame:
-        """The labels given in the task, long form: item_id, worker, label (by item, then worker)."""
+    def labels_frame(self, task_id: TaskId, viewer: OptionalUserId = None, offset: RowOffset = 0,
+                     limit: RowLimit = None) -> pd.DataFrame:
+        """The labels given in the task that ``viewer`` may see (``None``: all), long form: item_id, worker,
+        label (by item, then worker)."""
         ...
 
-    def task_items_frame(self, task_id: TaskId) -> pd.DataFrame:
+    def task_items_frame(self, task_id: TaskId, offset: RowOffset = 0, limit: RowLimit = None) -> pd.DataFrame:
         """Each item of the task and its status: item_id, status (by item)."""
         ...
 

@@ -27,10 +27,12 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable, Union
 
+import pandas as pd
+
 from dltasks.backends.base import Backend
 from dltasks.domain.types import check_args
 
-__all__ = ["Op", "OPS", "Anyone", "AdminOnly", "ActsAs", "AuthorOf", "Permission", "Checked"]
+__all__ = ["Op", "OPS", "Anyone", "AdminOnly", "ActsAs", "Viewer", "AuthorOf", "Permission", "Checked"]
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,18 @@ class ActsAs:
 
 
 @dataclass(frozen=True)
+class Viewer:
+    """Any token; a user token reads as itself (the ``viewer`` argument: workers see only their own votes)."""
+
+
+@dataclass(frozen=True)
 class AuthorOf:
     """A user token changes only annotations it wrote (admins: any)."""
 
     action: str
 
 
-Permission = Union[Anyone, AdminOnly, ActsAs, AuthorOf]
+Permission = Union[Anyone, AdminOnly, ActsAs, Viewer, AuthorOf]
 
 _SAFE_METHODS = ("GET", "PUT", "DELETE")
 
@@ -68,7 +75,8 @@ class Op:
     """One operation's row: HTTP method, path under ``/api/v1``, permission, result field, retry.
 
     ``idempotent=None`` means "the method decides": GET, PUT and DELETE may be repeated; a
-    POST only when it is a read (``idempotent=True``).
+    POST only when it is a read (``idempotent=True``).  ``page_rows``: the operation reads a
+    frame in pages (``offset``, ``limit``) of at most this many rows over HTTP.
     """
 
     name: str
@@ -78,6 +86,7 @@ class Op:
     key: str
     tag: str
     idempotent: bool | None = None
+    page_rows: int | None = None
 
     @property
     def function(self) -> Callable[..., Any]:
@@ -121,14 +130,21 @@ def _hints(name: str) -> dict[str, Any]:
     return typing.get_type_hints(getattr(Backend, name), include_extras=True)
 
 
-_ANY, _ADMIN = Anyone(), AdminOnly()
+_ANY, _ADMIN, _VIEWER = Anyone(), AdminOnly(), Viewer()
+
+
+#: Rows per page of a frame read over HTTP (a page of items is also cut at PAGE_BYTES of metadata).
+PAGE_ROWS = 200_000
 
 
 def _ops(*rows: tuple[Any, ...]) -> dict[str, Op]:
     table = {}
     for row in rows:
-        name, method, path, permission, key, tag, *idempotent = row
-        table[name] = Op(name, method, path, permission, key, tag, idempotent[0] if idempotent else None)
+        name, method, path, permission, key, tag, *rest = row
+        idempotent = rest[0] if rest and isinstance(rest[0], bool) else None
+        frame_pages = "offset" in _parameters(name) and _hints(name)["return"] is pd.DataFrame
+        page_rows = PAGE_ROWS if frame_pages else None
+        table[name] = Op(name, method, path, permission, key, tag, idempotent, page_rows)
     return table
 
 
@@ -158,12 +174,12 @@ OPS: dict[str, Op] = _ops(
     ("items_frame", "POST", "/datasets/{dataset_id}/items/frame", _ANY, "frame", "items", True),
     ("metadata_keys", "GET", "/datasets/{dataset_id}/items/metadata-keys", _ANY, "keys", "items"),
     ("import_annotations", "POST", "/datasets/{dataset_id}/annotations/import", _ADMIN, "count", "annotations"),
-    ("annotations_frame", "GET", "/datasets/{dataset_id}/annotations/frame", _ANY, "frame", "annotations"),
+    ("annotations_frame", "GET", "/datasets/{dataset_id}/annotations/frame", _VIEWER, "frame", "annotations"),
     ("create_annotation", "POST", "/datasets/{dataset_id}/items/{item_id}/annotations",
      ActsAs("author", "label items"), "annotation", "annotations"),
-    ("get_annotation", "GET", "/datasets/{dataset_id}/annotations/{annotation_id}", _ANY, "annotation",
+    ("get_annotation", "GET", "/datasets/{dataset_id}/annotations/{annotation_id}", _VIEWER, "annotation",
      "annotations"),
-    ("item_annotations", "GET", "/datasets/{dataset_id}/items/{item_id}/annotations", _ANY, "annotations",
+    ("item_annotations", "GET", "/datasets/{dataset_id}/items/{item_id}/annotations", _VIEWER, "annotations",
      "annotations"),
     ("update_annotation", "PATCH", "/datasets/{dataset_id}/annotations/{annotation_id}",
      AuthorOf("change annotations"), "annotation", "annotations"),
@@ -179,9 +195,10 @@ OPS: dict[str, Op] = _ops(
     ("submit", "POST", "/tasks/{task_id}/submit", ActsAs("user_id", "submit labels"), "item_status", "work"),
     ("set_status", "POST", "/tasks/{task_id}/status", ActsAs("user_id", "set item statuses"), "count", "work"),
     ("review", "POST", "/tasks/{task_id}/review", ActsAs("user_id", "review items"), "item_status", "work"),
+    ("reopen", "POST", "/tasks/{task_id}/reopen", ActsAs("user_id", "reopen items"), "item_status", "work"),
     ("retract", "POST", "/tasks/{task_id}/retract", ActsAs("user_id", "retract labels"), "item_status", "work"),
     ("assignments_frame", "GET", "/tasks/{task_id}/assignments", _ANY, "frame", "work"),
-    ("labels_frame", "GET", "/tasks/{task_id}/labels", _ANY, "frame", "work"),
+    ("labels_frame", "GET", "/tasks/{task_id}/labels", _VIEWER, "frame", "work"),
     ("task_items_frame", "GET", "/tasks/{task_id}/items", _ANY, "frame", "work"),
     ("progress_frame", "GET", "/tasks/{task_id}/progress", _ANY, "frame", "work"),
     ("status_counts", "GET", "/tasks/{task_id}/status-counts", _ANY, "frame", "work"),

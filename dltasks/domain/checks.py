@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from dltasks.domain.values import text_problem
 from dltasks.errors import ValidationError
 
 __all__ = [
@@ -57,11 +58,19 @@ class Rule:
     item_le: int | None = None
 
 
+def _short_text(value: Any, field: str, what: str, limit: int = MAX_NAME) -> str:
+    """A non-empty string of at most ``limit`` characters that can be stored, stripped."""
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise ValidationError(what, field, value)
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValidationError(problem, field, value)
+    return value.strip()
+
+
 def check_label(label: Any, field: str = "label") -> str:
     """A label is a non-empty string of at most 255 characters (stripped)."""
-    if not isinstance(label, str) or not label.strip() or len(label) > MAX_NAME:
-        raise ValidationError(f"must be a non-empty string (at most {MAX_NAME} characters)", field, label)
-    return label.strip()
+    return _short_text(label, field, f"must be a non-empty string (at most {MAX_NAME} characters)")
 
 
 def check_labels(labels: Any, field: str = "labels") -> list[str]:
@@ -77,9 +86,7 @@ def check_labels(labels: Any, field: str = "labels") -> list[str]:
 
 def check_user_id(value: Any, field: str = "user_id") -> str:
     """A user id is a non-empty string of at most 255 characters (e-mails in practice)."""
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
-        raise ValidationError("must be a non-empty string (a user id or e-mail)", field, value)
-    return value.strip()
+    return _short_text(value, field, "must be a non-empty string (a user id or e-mail)")
 
 
 def check_user_ids(values: Any, field: str = "user_ids") -> list[str]:
@@ -95,21 +102,17 @@ def check_author(author: Any, field: str = "author") -> str:
     """An annotation's author: a user id, ``'import'`` (the default) or ``'model'``."""
     if author is None:
         return "import"
-    if not isinstance(author, str) or not author.strip() or len(author) > MAX_NAME:
-        raise ValidationError("must be a user id, 'import' or 'model'", field, author)
-    return author.strip()
+    return _short_text(author, field, "must be a user id, 'import' or 'model'")
 
 
 def check_name(name: Any, field: str = "name") -> str:
     """A dataset or task name: a non-empty string of at most 255 characters (stripped)."""
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
-        raise ValidationError(f"must be a non-empty string (at most {MAX_NAME} characters)", field, name)
-    return name.strip()
+    return _short_text(name, field, f"must be a non-empty string (at most {MAX_NAME} characters)")
 
 
 def check_id(value: Any, field: str = "id") -> str:
     """A dataset or task id: a non-empty string of at most 64 characters."""
-    if not isinstance(value, str) or not value or len(value) > 64:
+    if not isinstance(value, str) or not value or len(value) > 64 or text_problem(value) is not None:
         raise ValidationError("must be an id (a non-empty string)", field, value)
     return value
 
@@ -140,10 +143,10 @@ def to_item_id(value: Any, field: str = "item_id") -> int:
 
 
 def to_item_ids(values: Any, field: str = "item_ids") -> list[int]:
-    """At least one item id (one id is a list of one)."""
+    """At least one item id (one id is a list of one), each once, in the order given."""
     if isinstance(values, (int, str, np.integer)) or not isinstance(values, Iterable):
         values = [values]
-    ids = [to_item_id(v, field) for v in values]
+    ids = list(dict.fromkeys(to_item_id(v, field) for v in values))
     if not ids:
         raise ValidationError("give at least one item id", field, values)
     return ids

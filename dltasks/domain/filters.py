@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import enum
 import json
-import re
+import math
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
+import numpy as np
+
+from dltasks.domain.values import check_int, check_key, check_text
 from dltasks.errors import ValidationError
 
 __all__ = [
@@ -77,7 +80,8 @@ ITEM_FIELDS = ("id", "name", "filename", "dir", "created_at", "mime", "size", "p
 #: Annotation fields ``add_join`` may name.
 JOIN_FIELDS = ("label", "author", "creator", "task_id", "created_at", "id")
 
-_KEY = re.compile(r"^[A-Za-z0-9_\- ]+$")
+#: The most values an ``in`` / ``nin`` condition takes.
+MAX_IN_VALUES = 1_000_000
 _OPS = {op.value for op in FiltersOperations}
 _ALIASES = {"$" + op: op for op in _OPS} | {"=": "eq", "==": "eq", "!=": "ne", ">": "gt", "<": "lt",
                                              ">=": "gte", "<=": "lte", "not_in": "nin"}
@@ -113,10 +117,12 @@ def _check_field(name: Any, allowed: Iterable[str], what: str) -> str:
     if not isinstance(name, str):
         raise ValidationError(f"{what} field must be a string", "field", name)
     if name.startswith("metadata."):
-        keys = name.split(".")[1:]
-        if not keys or not all(_KEY.match(k) for k in keys):
-            raise ValidationError("metadata paths are dot-separated keys of letters, digits, _ - or space",
-                                  "field", name)
+        for key in name.split(".")[1:]:
+            try:
+                check_key(key, "field")
+            except ValidationError:
+                raise ValidationError("metadata paths are dot-separated keys (each 1 to 255 characters, no '\"', "
+                                      "'\\' or control characters)", "field", name) from None
         return name
     if name not in allowed:
         raise ValidationError(f"unknown {what} field; use one of {list(allowed)} or metadata.<path>",
@@ -134,11 +140,24 @@ def _check_values(op: str, values: Any, fld: str) -> Any:
             raise ValidationError("exists takes True or False", "values", values)
     elif op == "glob" and not isinstance(values, str):
         raise ValidationError("glob takes a pattern string", "values", values)
-    for v in values if isinstance(values, list) else [values]:
-        if v is not None and not isinstance(v, (str, int, float, bool)):
-            raise ValidationError(f"values for {fld!r} must be strings, numbers, booleans or None",
-                                  "values", v)
-    return values
+    if isinstance(values, list):
+        if len(values) > MAX_IN_VALUES:
+            raise ValidationError(f"an '{op}' condition takes at most {MAX_IN_VALUES:,} values", "values", len(values))
+        return [_value(v, fld) for v in values]
+    return _value(values, fld)
+
+
+def _value(v: Any, fld: str) -> Any:
+    """One condition value as stored: a string, a 64-bit whole number, a finite real, a boolean or None."""
+    if v is None or isinstance(v, (bool, np.bool_)):
+        return None if v is None else bool(v)
+    if isinstance(v, str):
+        return check_text(v, "values")
+    if isinstance(v, (int, np.integer)):
+        return check_int(int(v), "values")
+    if isinstance(v, (float, np.floating)) and math.isfinite(float(v)):
+        return float(v)
+    raise ValidationError(f"values for {fld!r} must be strings, numbers, booleans or None", "values", v)
 
 
 class Filters:

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from dltasks import jsonutil
+from dltasks.domain.checks import MAX_TEXT
+from dltasks.domain.values import MAX_INT, MAX_METADATA_BYTES, check_key, check_text, text_problem
 from dltasks.errors import ValidationError
 
 __all__ = ["ItemRows", "ItemEdit", "item_rows", "normalise_dir", "item_filename", "check_update_values", "check_item_edit",
@@ -75,14 +77,15 @@ class ItemEdit:
     keys: list[str]
 
 
-def normalise_dir(remote_path: Any) -> str:
+def normalise_dir(remote_path: Any, field: str = "remote_path") -> str:
     """``'train/'`` → ``'/train'``; ``'/'`` stays ``'/'``.
 
     >>> normalise_dir("train/cats/")
     '/train/cats'
     """
     if not isinstance(remote_path, str) or not remote_path.strip():
-        raise ValidationError("must be a folder path like '/' or '/train'", "remote_path", remote_path)
+        raise ValidationError("must be a folder path like '/' or '/train'", field, remote_path)
+    check_text(remote_path, field)
     d = posixpath.normpath("/" + remote_path.strip().strip("/"))
     return "/" if d in ("/", "//") else d
 
@@ -102,7 +105,7 @@ def check_update_values(update_values: Any, field: str = "update_values") -> dic
                               "update_values", sorted(extra))
     if not isinstance(update_values["user"], dict):
         raise ValidationError("update_values['user'] must be a dict", "update_values", update_values["user"])
-    jsonutil.check_jsonable(update_values, "update_values")
+    jsonutil.dumps(update_values, "update_values", max_bytes=MAX_METADATA_BYTES)
     return update_values
 
 
@@ -110,10 +113,11 @@ def check_item_edit(name: Any, dir: Any, metadata: Any) -> ItemEdit:
     """Check an item's new name, folder and metadata (``item.update()``)."""
     if not isinstance(metadata, dict) or not isinstance(metadata.get("user", {}), dict):
         raise ValidationError("metadata must be a dict with a dict under 'user'", "metadata", metadata)
-    text = jsonutil.dumps(metadata, "metadata")
-    d = normalise_dir(dir)
-    if not isinstance(name, str) or not name or "/" in name:
+    text = jsonutil.dumps(metadata, "metadata", max_bytes=MAX_METADATA_BYTES)
+    d = normalise_dir(dir, "dir")
+    if not isinstance(name, str) or not name or "/" in name or len(name) > MAX_TEXT:
         raise ValidationError("must be a non-empty file name without '/'", "name", name)
+    check_text(name, "name")
     keys = [f"user.{p}" for p in jsonutil.leaf_paths(metadata.get("user") or {})]
     return ItemEdit(name=name, dir=d, filename=item_filename(d, name), metadata=metadata, metadata_json=text, keys=keys)
 
@@ -127,6 +131,9 @@ def item_rows(df: Any, field: str = "df") -> ItemRows:
     """
     if not isinstance(df, pd.DataFrame):
         raise ValidationError("must be a pandas DataFrame", field, type(df).__name__)
+    duplicated = df.columns[df.columns.duplicated()]
+    if len(duplicated):
+        raise ValidationError("two columns have the same name", field, duplicated[0])
     user_cols = {c: c.split(".", 2)[-1] if c.startswith("metadata.user.") else c[5:]
                  for c in df.columns if isinstance(c, str) and c.startswith(_USER_PREFIXES)}
     unknown = [c for c in df.columns if c not in ITEM_COLUMNS and c not in user_cols]
@@ -135,19 +142,26 @@ def item_rows(df: Any, field: str = "df") -> ItemRows:
                               "or user.<key>", field, unknown[0])
     if "name" not in df.columns:
         raise ValidationError("the frame needs a 'name' column", field, list(df.columns))
+    same = [c for c in user_cols if list(user_cols.values()).count(user_cols[c]) > 1]
+    if same:
+        raise ValidationError("two columns write the same metadata key", field, same[0])
+    for column, key in user_cols.items():
+        for part in key.split("."):
+            check_key(part, "metadata", column)
     n = len(df)
     names = df["name"]
     if names.isna().any() or pd.api.types.infer_dtype(names, skipna=False) != "string":  # every row, in C
         not_str = (names.isna() | ~names.map(lambda v: isinstance(v, str))).to_numpy()
         pos = int(np.argmax(not_str))
         raise ValidationError(f"row {pos}: every row needs a name (a string)", "name", names.iloc[pos])
+    _check_strings(names, "name")
     names = names.astype(str)
     bad = names.str.contains("/", regex=False) | (names.str.len() == 0)
     if bad.any():
         raise ValidationError("names must be non-empty and contain no '/'", "name", names[bad].iloc[0])
     if "dir" in df.columns:
-        dirs = df["dir"].fillna("/").astype(str)
-        uniq = {d: normalise_dir(d) for d in dirs.unique()}
+        dirs = df["dir"].fillna("/")
+        uniq = {d: normalise_dir(d, "dir") for d in dirs.unique()}
         if any(d != norm for d, norm in uniq.items()):  # most frames hold normalised folders already
             dirs = dirs.map(uniq)
     else:
@@ -162,6 +176,7 @@ def item_rows(df: Any, field: str = "df") -> ItemRows:
     mimes = _guess_mimes(name_list) if mime is None else None
     size = df["size"] if "size" in df.columns else None
     meta = _metadata_json(df, user_cols)
+    _check_sizes(meta)
     none = [None] * n
     codes, folders = pd.factorize(dirs)  # few distinct folders: one str object each
     keys = [f"user.{k}" for k in user_cols.values()]
@@ -169,21 +184,60 @@ def item_rows(df: Any, field: str = "df") -> ItemRows:
         keys += sorted({f"user.{p}" for m in df["metadata"] if isinstance(m, dict)
                         for p in jsonutil.leaf_paths(m.get("user") or {})})
     return ItemRows(source=df, names=name_list, dirs=np.asarray(folders, dtype=object)[codes].tolist(),
-                    filenames=filenames.tolist(), paths=_nullable(path, none),
-                    mimes=mimes if mimes is not None else _nullable(mime, none),
-                    sizes=_nullable(size, none, integer=True), metadata=meta, keys=keys)
+                    filenames=filenames.tolist(), paths=_text_or_none(path, none, "path"),
+                    mimes=mimes if mimes is not None else _text_or_none(mime, none, "mime"),
+                    sizes=_sizes(size, none), metadata=meta, keys=keys)
 
 
-def _nullable(col: pd.Series | None, none: list[None], integer: bool = False) -> list[Any]:
+def _check_strings(values: pd.Series, field: str) -> None:
+    """Every string can be stored (UTF-8, no NUL): one encode of them all, rows looked at only on failure."""
+    joined = "".join(values.tolist())
+    if "\x00" not in joined and text_problem(joined) is None:
+        return
+    for i, v in enumerate(values.tolist()):
+        problem = text_problem(v)
+        if problem is not None:
+            raise ValidationError(f"row {i}: {problem}", field, v)
+
+
+def _text_or_none(col: pd.Series | None, none: list[None], field: str) -> list[Any]:
+    """A text column (``path``, ``mime``): each value a string or missing."""
     if col is None:
         return none
-    if integer:
-        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu":
-            return col.tolist()  # no NaN possible: Python ints already
-        vals = pd.to_numeric(col, errors="coerce")
-        return [None if v != v else int(v) for v in vals.tolist()]
-    obj = col.astype(object)
-    return obj.where(col.notna(), None).tolist()
+    present = col.notna().to_numpy()
+    values = col.astype(object).where(present, None)
+    if not values[present].map(lambda v: isinstance(v, str)).all():
+        pos = int(np.argmax(present & ~values.map(lambda v: isinstance(v, str)).to_numpy()))
+        raise ValidationError(f"row {pos}: must be a string or missing", field, col.iloc[pos])
+    _check_strings(values[present], field)
+    return values.tolist()
+
+
+def _sizes(col: pd.Series | None, none: list[None]) -> list[Any]:
+    """File sizes: whole numbers of bytes from 0 to 2**63 - 1, or missing."""
+    if col is None:
+        return none
+    numbers = pd.to_numeric(col, errors="coerce")
+    given = col.notna().to_numpy()
+    bad = given & (numbers.isna().to_numpy() | (numbers.fillna(0) < 0).to_numpy()
+                   | (numbers.fillna(0) != numbers.fillna(0).round()).to_numpy())
+    values = numbers.tolist()
+    if not bad.any():
+        over = [i for i, v in enumerate(values) if v == v and v > MAX_INT]
+        if not over:
+            return [None if v != v else int(v) for v in values]
+        bad[over[0]] = True
+    pos = int(np.argmax(bad))
+    raise ValidationError(f"row {pos}: a size is a whole number of bytes from 0 to {MAX_INT}", "size",
+                          col.iloc[pos])
+
+
+def _check_sizes(texts: list[str]) -> None:
+    """Each row's metadata is at most MAX_METADATA_BYTES of JSON."""
+    limit = MAX_METADATA_BYTES // 4  # a character is at most 4 bytes: shorter texts need no encoding
+    for i, text in enumerate(texts):
+        if len(text) > limit:
+            jsonutil.check_size(text, "metadata", MAX_METADATA_BYTES, f"row {i}: ")
 
 
 def _metadata_json(df: pd.DataFrame, user_cols: dict[str, str]) -> list[str]:
@@ -195,8 +249,8 @@ def _metadata_json(df: pd.DataFrame, user_cols: dict[str, str]) -> list[str]:
         for i, m in enumerate(df["metadata"].tolist()):
             if m is None or (isinstance(m, float) and m != m):
                 m = {}
-            if not isinstance(m, dict):
-                raise ValidationError(f"row {i}: metadata must be a dict", "metadata", m)
+            if not isinstance(m, dict) or not isinstance(m.get("user", {}), dict):
+                raise ValidationError(f"row {i}: metadata must be a dict (with a dict under 'user')", "metadata", m)
             jsonutil.check_jsonable(m, "metadata", f"row {i}")
             base.append(m)
     if not user_cols:
@@ -205,16 +259,7 @@ def _metadata_json(df: pd.DataFrame, user_cols: dict[str, str]) -> list[str]:
         return [jsonutil.dumps({"user": {}, "system": {}} | m) for m in base]
     sub = df[list(user_cols)].rename(columns=user_cols)
     for c in sub.columns:
-        col = sub[c]
-        if col.dtype == object:
-            ok = col.map(lambda v: v is None or isinstance(v, (str, int, float, bool, list, dict)))
-            if not ok.all():
-                pos = int(np.argmax(~ok.to_numpy()))
-                raise ValidationError(f"row {pos}: user.{c} cannot be stored as JSON", "metadata", col.iloc[pos])
-        elif col.dtype.kind == "f":
-            if np.isinf(col.to_numpy()).any():
-                pos = int(np.argmax(np.isinf(col.to_numpy())))
-                raise ValidationError(f"row {pos}: user.{c} is not a finite number", "metadata", col.iloc[pos])
+        _check_user_column(sub[c], c)
     if n == 0:
         return []
     if base is None and sub.columns.is_unique and not _check_key_paths(list(user_cols.values())):
@@ -239,6 +284,24 @@ def _metadata_json(df: pd.DataFrame, user_cols: dict[str, str]) -> list[str]:
         merged["user"] = jsonutil.merge_patch(merged.get("user", {}), user)
         out.append(jsonutil.dumps(merged))
     return out
+
+
+def _check_user_column(col: pd.Series, key: str) -> None:
+    """A ``user.<key>`` column's values can be stored as JSON (strings checked all at once)."""
+    if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
+        present = col[col.notna()]
+        if pd.api.types.infer_dtype(present, skipna=True) == "string":
+            _check_strings(present, f"user.{key}")
+            return
+        for i, v in enumerate(col.tolist()):
+            if v is not None and not (isinstance(v, float) and v != v):
+                jsonutil.check_jsonable(v, "metadata", f"row {i}: user.{key}")
+    elif col.dtype.kind == "f" and np.isinf(col.to_numpy()).any():
+        pos = int(np.argmax(np.isinf(col.to_numpy())))
+        raise ValidationError(f"row {pos}: user.{key} is not a finite number", "metadata", col.iloc[pos])
+    elif col.dtype.kind == "u" and len(col) and int(col.max()) > MAX_INT:
+        pos = int(np.argmax(col.to_numpy() > MAX_INT))
+        raise ValidationError(f"row {pos}: user.{key} is a whole number beyond 64 bits", "metadata", col.iloc[pos])
 
 
 def _check_key_paths(keys: list[str]) -> bool:

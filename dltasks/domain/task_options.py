@@ -15,13 +15,17 @@ True
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import random
 from dataclasses import dataclass
 from typing import Annotated, Any, Sequence, Union
 
+import numpy as np
+
 from dltasks import jsonutil
 from dltasks.domain.checks import MAX_NAME, Rule, check_label, check_name, check_user_id, check_whole
 from dltasks.domain.workflow import PRIORITIES, REVIEW_STRATEGIES, TASK_STATUSES, WORKER_STRATEGIES, check_actions
+from dltasks.domain.values import MAX_METADATA_BYTES
 from dltasks.errors import ValidationError
 from dltasks.timeutil import from_epoch, now, to_epoch
 
@@ -31,6 +35,8 @@ __all__ = ["TaskSpec", "build_spec", "recheck", "options_of", "replan_needed", "
 DEFAULT_DUE_DAYS = 7
 #: The largest workers_per_input or approval threshold.
 MAX_COUNT = 10_000
+#: The largest weight.
+MAX_WEIGHT = 1e12
 #: The largest seed.
 MAX_SEED = 2**63 - 1
 
@@ -110,8 +116,9 @@ def _weights(weights: Any, workload: Any, workers: list[str]) -> dict[str, float
     out: dict[str, float] = {}
     for u in workers:
         w = weights[u]
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not w == w or w < 0 or w == float("inf"):
-            raise ValidationError(f"the weight of {u!r} must be a finite number >= 0", fld, w)
+        if isinstance(w, (bool, np.bool_)) or not isinstance(w, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(float(w)) or w < 0 or float(w) > MAX_WEIGHT:
+            raise ValidationError(f"the weight of {u!r} must be a finite number from 0 to {MAX_WEIGHT:g}", fld, w)
         out[u] = float(w)
     if workers and sum(out.values()) <= 0:
         raise ValidationError("all weights are zero", fld, weights)
@@ -166,7 +173,7 @@ def build_spec(*, task_name: Any, due_date: Any = None, assignee_ids: Any = None
     meta = {} if metadata is None else metadata
     if not isinstance(meta, dict):
         raise ValidationError("must be a dict", "metadata", meta)
-    jsonutil.check_jsonable(meta, "metadata")
+    jsonutil.dumps(meta, "metadata", max_bytes=MAX_METADATA_BYTES)
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
     seed = _whole(seed, "seed", low=0, high=MAX_SEED)

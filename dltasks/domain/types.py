@@ -30,6 +30,7 @@ from dltasks.domain.checks import (MAX_ID, MAX_NAME, MAX_TEXT, Rule, check_autho
 from dltasks.domain.filters import Filters
 from dltasks.domain.items import ItemEdit, ItemRows, check_item_edit, check_update_values, item_rows
 from dltasks.domain.task_options import TaskSpec, recheck
+from dltasks.domain.values import check_text
 from dltasks.errors import ValidationError
 
 __all__ = [
@@ -37,11 +38,16 @@ __all__ = [
     "OptionalUserId", "OptionalUserIds", "DisplayName", "Author", "ItemId", "ItemIds", "OptionalItemIds",
     "ItemFilters", "ImportItems", "ImportAnnotations", "MetadataPatch", "ItemChange", "Spec", "Page", "PerPage",
     "PageOffset", "PageSize", "MetadataMode", "OptionalRole", "Short", "OptionalShort", "Approve", "Flag",
-    "FilePath", "check_args", "rules_of", "MAX_ITEM_IDS",
+    "FilePath", "RowOffset", "RowLimit", "check_args", "rules_of", "MAX_ITEM_IDS", "MAX_PAGE_ITEMS",
+    "MAX_STATUS_ITEMS",
 ]
 
-#: The most item ids one call takes (an ``items=`` list, a status change).
+#: The most item ids one call takes (an ``items=`` list).
 MAX_ITEM_IDS = 1_000_000
+#: The most items one page of ``dataset.items.list`` holds (items carry up to 64 KiB of metadata).
+MAX_PAGE_ITEMS = 1000
+#: The most items one status change takes (each is checked and re-derived in one transaction).
+MAX_STATUS_ITEMS = 1000
 
 
 def _optional(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
@@ -68,7 +74,7 @@ def _text(limit: int) -> Callable[[Any, str], str]:
     def run(value: Any, field: str) -> str:
         if not isinstance(value, str) or len(value) > limit:
             raise ValidationError(f"must be a string of at most {limit} characters", field, value)
-        return value
+        return check_text(value, field)
     return run
 
 
@@ -114,7 +120,7 @@ OptionalUserIds = Annotated[Union[list[str], None], Rule(_optional(check_user_id
 DisplayName = Annotated[Union[str, None], Rule(_optional(_text(MAX_NAME)), max_length=MAX_NAME)]
 Author = Annotated[Union[str, None], Rule(check_author, max_length=MAX_NAME)]
 ItemId = Annotated[int, Rule(to_item_id, ge=0, le=MAX_ID)]
-ItemIds = Annotated[list[int], Rule(to_item_ids, max_length=MAX_ITEM_IDS, item_ge=0, item_le=MAX_ID)]
+ItemIds = Annotated[list[int], Rule(to_item_ids, max_length=MAX_STATUS_ITEMS, item_ge=0, item_le=MAX_ID)]
 OptionalItemIds = Annotated[Union[list[int], None], Rule(_optional(to_item_ids), max_length=MAX_ITEM_IDS, item_ge=0,
                                                           item_le=MAX_ID)]
 ItemFilters = Annotated[Union[Filters, None], Rule(_filters)]
@@ -126,7 +132,9 @@ Spec = Annotated[TaskSpec, Rule(lambda value, field: recheck(value, field))]
 Page = Annotated[int, Rule(_whole(1, 10**9), ge=1, le=10**9)]
 PerPage = Annotated[int, Rule(_whole(1, 1000), ge=1, le=1000)]
 PageOffset = Annotated[int, Rule(_whole(0, 10**9), ge=0, le=10**9)]
-PageSize = Annotated[int, Rule(_whole(1, 10_000), ge=1, le=10_000)]
+PageSize = Annotated[int, Rule(_whole(1, MAX_PAGE_ITEMS), ge=1, le=MAX_PAGE_ITEMS)]
+RowOffset = Annotated[int, Rule(_whole(0, MAX_ID), ge=0, le=MAX_ID)]
+RowLimit = Annotated[Union[int, None], Rule(_optional(_whole(1, MAX_ID)), ge=1, le=MAX_ID)]
 MetadataMode = Annotated[Literal["flat", "dict", "none"], Rule(_choice("flat", "dict", "none"))]
 OptionalRole = Annotated[Union[Literal["worker", "reviewer"], None], Rule(_optional(check_role))]
 Short = Annotated[str, Rule(_text(MAX_NAME), max_length=MAX_NAME)]
@@ -160,7 +168,10 @@ def check_args(function: Callable[..., Any], args: dict[str, Any]) -> dict[str, 
     for name, rule in _rules(function):
         if name in out:
             assert rule.check is not None
-            out[name] = rule.check(out[name], name)
+            value = out[name]
+            if rule.max_length is not None and isinstance(value, (list, tuple)) and len(value) > rule.max_length:
+                raise ValidationError(f"takes at most {rule.max_length:,} values per call", name, len(value))
+            out[name] = rule.check(value, name)
     return out
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from dltasks.errors import ValidationError
+from dltasks.domain.values import text_problem
+from dltasks.errors import ConflictError, ValidationError
 
 __all__ = [
     "WORKER_STRATEGIES",
@@ -32,6 +33,10 @@ __all__ = [
     "derive_item_status",
     "check_label_in_task",
     "check_status_action",
+    "check_not_decided",
+    "check_no_label_yet",
+    "check_reopenable",
+    "check_generic_change",
 ]
 
 WORKER_STRATEGIES = ("full", "partitioned")
@@ -67,8 +72,11 @@ def check_actions(actions: Any, task_type: str) -> list[dict[str, str]]:
     for a in actions:
         if isinstance(a, str):
             a = {"name": a}
-        if not isinstance(a, dict) or not isinstance(a.get("name"), str) or not a["name"].strip():
-            raise ValidationError("each action is a name or a dict with a 'name'", "available_actions", a)
+        if not isinstance(a, dict) or not isinstance(a.get("name"), str) or not a["name"].strip() \
+                or any(not isinstance(a.get(k) or "", str) or len(a.get(k) or "") > 255 or text_problem(a.get(k) or "")
+                       for k in ("name", "display_name", "color")):
+            raise ValidationError("each action is a name or a dict with a 'name' (and optional 'display_name', "
+                                  "'color'): strings of at most 255 characters", "available_actions", a)
         name = a["name"].strip()
         if name in ITEM_STATUSES and name not in names:
             raise ValidationError("this name is a built-in item status", "available_actions", name)
@@ -101,6 +109,50 @@ def check_status_action(status: str, actions: list[dict[str, str]]) -> str:
     if status not in names:
         raise ValidationError(f"is not an action of this task ({names})", "status", status)
     return "done" if status == "completed" else status
+
+
+def check_not_decided(status: str, item_id: int, decided_by: str) -> None:
+    """Decided is decided: an approved item's labels and statuses change only after a reviewer reopens it.
+
+    >>> check_not_decided("approved", 7, "rev@example.com")
+    Traceback (most recent call last):
+    dltasks.errors.ConflictError: item 7 was approved by rev@example.com: its labels cannot change now; a reviewer can reopen it (task.reopen(item_id, reviewer_id))
+    """
+    if status == "approved":
+        raise ConflictError(f"item {item_id} was approved by {decided_by}: its labels cannot change now; a reviewer "
+                            "can reopen it (task.reopen(item_id, reviewer_id))")
+
+
+def check_no_label_yet(old_label: str | None, replace: bool, item_id: int, user_id: str) -> None:
+    """Nothing is overwritten silently: a worker's second label on an item needs ``replace=True``.
+
+    >>> check_no_label_yet("cat", False, 7, "ann")
+    Traceback (most recent call last):
+    dltasks.errors.ConflictError: ann already labelled item 7 as 'cat': pass replace=True to change the label
+    """
+    if old_label is not None and not replace:
+        raise ConflictError(f"{user_id} already labelled item {item_id} as {old_label!r}: pass replace=True to "
+                            "change the label")
+
+
+def check_reopenable(status: str, item_id: int) -> None:
+    """Only an approved item can be reopened."""
+    if status != "approved":
+        raise ValidationError(f"is not approved (its status is {status!r}), so there is nothing to reopen",
+                              "item_id", item_id)
+
+
+def check_generic_change(task_id: str | None, annotation_id: int) -> None:
+    """A label given in a task changes only through the task's work (which checks it and re-derives the status).
+
+    >>> check_generic_change("t1", 5)
+    Traceback (most recent call last):
+    dltasks.errors.ConflictError: annotation 5 is a label of task 't1': change it with task.submit(item_id, user_id, label, replace=True) or withdraw it with task.retract(item_id, user_id)
+    """
+    if task_id is not None:
+        raise ConflictError(f"annotation {annotation_id} is a label of task {task_id!r}: change it with "
+                            "task.submit(item_id, user_id, label, replace=True) or withdraw it with "
+                            "task.retract(item_id, user_id)")
 
 
 def consensus_reached(votes: Mapping[str, int], threshold: int) -> str | None:
@@ -137,6 +189,8 @@ def derive_item_status(review_strategy: str, threshold: int | None, worker_statu
     """
     if review_decision in ("approved", "rejected"):
         return review_decision
+    if review_decision == "reopened":  # a reviewer decides again: consensus does not re-approve it
+        review_strategy = "manual"
     if "discard" in worker_statuses:
         return "discarded"
     if "approved" in worker_statuses:

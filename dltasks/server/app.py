@@ -32,6 +32,7 @@ _ERRORS = {
     404: "No such task, dataset, item or user",
     409: "Conflicts with stored data (a taken name, an ambiguous lookup)",
     413: "The request body is over the server's size limit",
+    500: "The store cannot do this (e.g. it is read-only): trying again will not help",
     503: "The store is busy or unreachable: try again",
 }
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from dltasks.errors import ValidationError
 
-__all__ = ["add_parsers", "serve", "token_create", "token_list", "token_revoke"]
+__all__ = ["add_parsers", "serve", "token_create", "token_list", "token_revoke", "limit_malloc_arenas"]
 
 
 def _default_store() -> str:
@@ -74,6 +74,21 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Ask glibc's malloc for at most ``arenas`` arenas (its default is 8 per core).
+
+    The server's threads each fill an arena of their own when they answer big reads, and an
+    arena keeps its peak: with a few, the process's memory stays near what it really uses
+    (``bench/bench_server_memory.py``).  Returns whether the setting took (glibc only).
+    """
+    import ctypes
+
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-8, arenas))  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        return False
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the server until interrupted."""
     try:
@@ -83,6 +98,7 @@ def serve(args: argparse.Namespace) -> int:
     except ImportError as exc:  # pragma: no cover - without the extra
         print(f"dltasks serve needs the server extra: pip install 'dltasks[server]' ({exc})", file=sys.stderr)
         return 1
+    limit_malloc_arenas()
     store = _local_store(args.store)
     if not _is_loopback(args.host):
         print(f"warning: serving on {args.host}: anyone who can reach this address and holds a token can use "
@@ -92,8 +108,12 @@ def serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
     app = create_app(store, max_body_bytes=int(args.max_body_mb * 1024 * 1024))
     print(f"dltasks serving {store.url} on http://{args.host}:{args.port}  (API docs: /docs)", file=sys.stderr)
-    # keep idle connections 30 s (uvicorn's default is 5): a notebook pausing between calls reuses them
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_keep_alive=30)
+    from dltasks.server.protocol import REQUEST_READ_TIMEOUT, DeadlineH11Protocol
+
+    # keep idle connections 30 s (uvicorn's default is 5): a notebook pausing between calls reuses them;
+    # a request that does not arrive whole in 30 s has its connection closed (DeadlineH11Protocol)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                timeout_keep_alive=int(REQUEST_READ_TIMEOUT), http=DeadlineH11Protocol)
     store.close()
     return 0
 

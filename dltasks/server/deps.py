@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
-from dltasks.backends.ops import ActsAs, AdminOnly, AuthorOf, Permission
+from dltasks.backends.ops import ActsAs, AdminOnly, AuthorOf, Permission, Viewer
 from dltasks.server.errors import CONN_INSUFFICIENT_SCOPES, CONN_KEY_INVALID, CONN_KEY_NOT_FOUND, ApiProblem
 from dltasks.server.tokens import Principal
 
@@ -39,10 +39,13 @@ def principal(request: Request, authorization: str | None = Depends(_scheme)) ->
     return who
 
 
-def authorize(permission: Permission, who: Principal, backend: Any, args: dict[str, Any]) -> None:
-    """Refuse (403) a caller the permission does not allow; admins may do everything."""
+def authorize(permission: Permission, who: Principal, backend: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """The arguments the caller may call with: 403 for a caller the permission does not allow; a
+    user token reads as itself (``viewer``); admins may do everything."""
     if who.admin:
-        return
+        return args
+    if isinstance(permission, Viewer):
+        return {**args, "viewer": who.user_id}
     if isinstance(permission, AdminOnly):
         raise ApiProblem(403, CONN_INSUFFICIENT_SCOPES,
                          f"this needs an admin token; {who.user_id!r} holds a user token")
@@ -57,6 +60,7 @@ def authorize(permission: Permission, who: Principal, backend: Any, args: dict[s
         if author != who.user_id:
             raise ApiProblem(403, CONN_INSUFFICIENT_SCOPES,
                              f"the token of {who.user_id!r} cannot {permission.action} for {author!r}", "author")
+    return args
 
 
 def admin(who: Principal = Depends(principal)) -> Principal:

@@ -19,7 +19,7 @@ import logging
 from typing import Any
 
 from dltasks.backends.wire import jsonable
-from dltasks.errors import (ConflictError, DltasksError, NotFoundError, PermissionDeniedError,
+from dltasks.errors import (ConflictError, DltasksError, NotFoundError, PermissionDeniedError, StoreBusyError,
                             ValidationError)
 
 __all__ = ["SUCCESS", "ok", "status", "error_body", "ApiProblem", "install", "STATUS_NAMES"]
@@ -40,6 +40,7 @@ RPC_MAX_MESSAGE_SIZE_EXCEEDED = 40033
 TASK_CONFLICT = 54100
 TASK_MISSING = 54102
 INTERNAL_SERVER_ISSUE = 98004
+STORE_ERROR = 98005
 
 #: Clarifai's names for the codes this server sends.
 STATUS_NAMES = {
@@ -49,6 +50,7 @@ STATUS_NAMES = {
     CONN_INVALID_REQUEST: "CONN_INVALID_REQUEST", CONN_METHOD_NOT_ALLOWED: "CONN_METHOD_NOT_ALLOWED",
     DATABASE_DUPLICATE_KEY: "DATABASE_DUPLICATE_KEY", RPC_MAX_MESSAGE_SIZE_EXCEEDED: "RPC_MAX_MESSAGE_SIZE_EXCEEDED",
     TASK_CONFLICT: "TASK_CONFLICT", TASK_MISSING: "TASK_MISSING", INTERNAL_SERVER_ISSUE: "INTERNAL_SERVER_ISSUE",
+    STORE_ERROR: "STORE_ERROR",
 }
 
 
@@ -61,10 +63,21 @@ class ApiProblem(Exception):
 
 
 def status(code: int = SUCCESS, description: str = "Ok", **extra: Any) -> dict[str, Any]:
-    """A Clarifai ``status`` object."""
-    out: dict[str, Any] = {"code": code, "description": description}
-    out.update({k: v for k, v in extra.items() if v is not None})
+    """A Clarifai ``status`` object (strings that UTF-8 cannot encode, such as a refused lone
+    surrogate quoted back, are escaped so the answer can always be sent)."""
+    out: dict[str, Any] = {"code": code, "description": _sendable(description)}
+    out.update({k: _sendable(v) for k, v in extra.items() if v is not None})
     return out
+
+
+def _sendable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_sendable(v) for v in value]
+    if isinstance(value, dict):
+        return {_sendable(k): _sendable(v) for k, v in value.items()}
+    return value
 
 
 def ok(**payload: Any) -> dict[str, Any]:
@@ -88,9 +101,12 @@ def error_body(exc: BaseException, tasks_route: bool = False) -> tuple[int, dict
         return 404, {"status": status(TASK_MISSING if tasks_route else CONN_DOES_NOT_EXIST, str(exc))}
     if isinstance(exc, ConflictError):
         return 409, {"status": status(TASK_CONFLICT if tasks_route else DATABASE_DUPLICATE_KEY, str(exc))}
-    if isinstance(exc, DltasksError):  # locked, lost connection, pool full: try again
-        log.warning("store error: %s", exc)
+    if isinstance(exc, StoreBusyError):  # locked, lost connection, pool full: try again
+        log.warning("store busy: %s", exc)
         return 503, {"status": status(TRY_AGAIN, f"the store could not answer, try again ({exc})")}
+    if isinstance(exc, DltasksError):  # permanent (a read-only database): trying again would not help
+        log.error("store error: %s", exc)
+        return 500, {"status": status(STORE_ERROR, f"the store cannot do this: {exc}")}
     log.exception("unexpected error", exc_info=exc)
     return 500, {"status": status(INTERNAL_SERVER_ISSUE, "internal server error")}
 

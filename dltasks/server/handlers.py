@@ -18,9 +18,11 @@ Examples
 from __future__ import annotations
 
 import inspect
+import json
+import threading
 from typing import Annotated, Any, Callable, Optional
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, create_model
 
 from dltasks.backends.ops import OPS, Op
@@ -55,6 +57,8 @@ def _body_model(op: Op) -> type[BaseModel] | None:
 
 def _response_model(op: Op) -> type[BaseModel]:
     fields: dict[str, Any] = {"status": (M.Status, ...), op.key: (response_type(op.hints["return"]), ...)}
+    if op.page_rows is not None:
+        fields["next_offset"] = (Optional[int], None)
     model = create_model(f"{_camel(op.name)}Response", __base__=M._Out, **fields)
     model.__doc__ = f"The answer of {op.method} {API}{op.path}: the result under {op.key!r}."
     return model
@@ -86,11 +90,21 @@ def _signature(op: Op, body: type[BaseModel] | None) -> inspect.Signature:
     return inspect.Signature(params)
 
 
+#: Big reads (frames, pages of items) answered at once; others wait their turn.  With pages of at
+#: most 8 MB of item metadata (``PAGE_BYTES``), this bounds the server's memory.
+BIG_READS = 2
+_big_reads = threading.BoundedSemaphore(BIG_READS)
+
+
+def _is_big_read(op: Op) -> bool:
+    return op.page_rows is not None or op.name == "query_items"
+
+
 def _handler(op: Op) -> tuple[Callable[..., Any], type[BaseModel]]:
     body_model = _body_model(op) if op.method != "GET" else None
     hints = op.hints
 
-    def handle(**params: Any) -> dict[str, Any]:
+    def handle(**params: Any) -> Any:
         who: Principal = params.pop("who")
         request: Request = params.pop("request")
         body: Optional[BaseModel] = params.pop("body", None)
@@ -98,14 +112,32 @@ def _handler(op: Op) -> tuple[Callable[..., Any], type[BaseModel]]:
             params.update(body.model_dump(by_alias=True))
         args = check_args(op.function, {k: _decode(v, hints[k], k) for k, v in params.items()})
         backend = request.app.state.backend
-        authorize(op.permission, who, backend, args)
-        result = getattr(backend, op.name)(**args)
-        return ok(**{op.key: to_wire(result, hints["return"])})
+        args = authorize(op.permission, who, backend, args)
+        if _is_big_read(op):
+            with _big_reads:  # encoded to bytes inside the gate: no big answer is built outside it
+                return _encoded(_answer(op, backend, args))
+        return _answer(op, backend, args)
 
     handle.__name__ = op.name
     handle.__doc__ = f"{op.method} {API}{op.path}: {op.summary}"
     setattr(handle, "__signature__", _signature(op, body_model))  # what FastAPI reads
     return handle, _response_model(op)
+
+
+def _answer(op: Op, backend: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """Call the operation and wrap its result (a page, for a frame read: never more than page_rows)."""
+    hints = op.hints
+    if op.page_rows is None:
+        return ok(**{op.key: to_wire(getattr(backend, op.name)(**args), hints["return"])})
+    args["limit"] = min(args.get("limit") or op.page_rows, op.page_rows)  # the client reads on from next_offset
+    result = getattr(backend, op.name)(**args)
+    return ok(**{op.key: to_wire(result, hints["return"])}, next_offset=result.attrs.get("next_offset"))
+
+
+def _encoded(body: dict[str, Any]) -> Response:
+    """A big answer as JSON bytes, encoded once (not validated again against its response model)."""
+    text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Response(text.encode("utf-8", "backslashreplace"), media_type="application/json")
 
 
 def _decode(value: Any, hint: Any, field: str) -> Any:

@@ -22,14 +22,14 @@ import pandas as pd
 import requests
 
 from dltasks.backends.http.transport import Transport
-from dltasks.backends.ops import OPS
+from dltasks.backends.ops import OPS, Op
 from dltasks.backends.wire import from_wire, to_wire
 from dltasks.domain.records import Annotation, DatasetRecord, Item, ItemPage, TaskRecord, TaskRecordPage, User
 from dltasks.domain.types import (Approve, Author, DatasetId, DisplayName, FilePath, Flag, ImportAnnotations,
                                   ImportItems, ItemChange, ItemFilters, ItemId, ItemIds, Label, Labels,
                                   MetadataMode, MetadataPatch, Name, OptionalItemIds, OptionalName, OptionalRole,
-                                  OptionalShort, OptionalTaskIds, OptionalUserId, OptionalUserIds, Page, PageOffset,
-                                  PageSize, PerPage, Spec, TaskId, TaskIds, UserId, UserIds)
+                                  OptionalShort, OptionalTaskIds, OptionalUserId, OptionalUserIds, Page,
+                                  PageSize, PerPage, RowLimit, RowOffset, Spec, TaskId, TaskIds, UserId, UserIds)
 from dltasks.errors import DltasksError, ValidationError
 
 __all__ = ["HttpBackend", "Transport"]
@@ -83,13 +83,30 @@ class HttpBackend:
         op, hints = OPS[name], OPS[name].hints
         values = {k: v for k, v in args.items() if k != "self"}
         path = API + op.path.format(**{p: quote(str(values.pop(p)), safe="") for p in op.path_params})
+        if op.page_rows is not None:
+            return self._pages(op, path, values)
+        body = self._send(op, path, values)
+        return from_wire(body[op.key], hints["return"])
+
+    def _send(self, op: Op, path: str, values: dict[str, Any]) -> dict[str, Any]:
         if op.method == "GET":
             params = {k: v for k, v in values.items() if v is not None}
-            body = self.http.request("GET", path, params=params or None, retry=op.retry)
-        else:
-            payload = {k: to_wire(v, hints[k]) for k, v in values.items()}
-            body = self.http.request(op.method, path, payload, retry=op.retry)
-        return from_wire(body[op.key], hints["return"])
+            return self.http.request("GET", path, params=params or None, retry=op.retry)
+        payload = {k: to_wire(v, op.hints[k]) for k, v in values.items()}
+        return self.http.request(op.method, path, payload, retry=op.retry)
+
+    def _pages(self, op: Op, path: str, values: dict[str, Any]) -> pd.DataFrame:
+        """A frame read page by page (the server sends at most a page), joined; ``limit`` rows at most."""
+        wanted, offset = values.get("limit"), values.get("offset") or 0
+        pages: list[pd.DataFrame] = []
+        while True:
+            rest = None if wanted is None else wanted - sum(len(page) for page in pages)
+            body = self._send(op, path, {**values, "offset": offset, "limit": rest})
+            pages.append(from_wire(body[op.key], op.hints["return"]))
+            offset = body.get("next_offset")
+            if offset is None or (rest is not None and len(pages[-1]) >= rest):
+                break
+        return pages[0] if len(pages) == 1 else pd.concat(pages, ignore_index=True)
 
     # -- the store --------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -145,7 +162,7 @@ class HttpBackend:
     def register_items(self, dataset_id: DatasetId, rows: ImportItems, overwrite: Flag = False) -> list[Item]:
         return self._call("register_items", locals())
 
-    def update_items(self, dataset_id: DatasetId, filters: ItemFilters, patch: MetadataPatch) -> int:
+    def update_items(self, dataset_id: DatasetId, filters: ItemFilters, update_values: MetadataPatch) -> int:
         return self._call("update_items", locals())
 
     def update_item(self, dataset_id: DatasetId, item_id: ItemId, change: ItemChange) -> Item:
@@ -166,12 +183,12 @@ class HttpBackend:
     def count_items(self, dataset_id: DatasetId, filters: ItemFilters = None) -> int:
         return self._call("count_items", locals())
 
-    def query_items(self, dataset_id: DatasetId, filters: ItemFilters = None, page_offset: PageOffset = 0,
-                    page_size: PageSize = 1000) -> ItemPage:
+    def query_items(self, dataset_id: DatasetId, filters: ItemFilters = None, offset: RowOffset = 0,
+                    limit: PageSize = 1000) -> ItemPage:
         return self._call("query_items", locals())
 
-    def items_frame(self, dataset_id: DatasetId, filters: ItemFilters = None,
-                    metadata: MetadataMode = "flat") -> pd.DataFrame:
+    def items_frame(self, dataset_id: DatasetId, filters: ItemFilters = None, metadata: MetadataMode = "flat",
+                    offset: RowOffset = 0, limit: RowLimit = None) -> pd.DataFrame:
         return self._call("items_frame", locals())
 
     def metadata_keys(self, dataset_id: DatasetId) -> list[str]:
@@ -180,17 +197,21 @@ class HttpBackend:
     def import_annotations(self, dataset_id: DatasetId, rows: ImportAnnotations) -> int:
         return self._call("import_annotations", locals())
 
-    def annotations_frame(self, dataset_id: DatasetId, task_id: OptionalShort = None) -> pd.DataFrame:
+    def annotations_frame(self, dataset_id: DatasetId, task_id: OptionalShort = None,
+                          viewer: OptionalUserId = None, offset: RowOffset = 0, limit: RowLimit = None
+                          ) -> pd.DataFrame:
         return self._call("annotations_frame", locals())
 
     def create_annotation(self, dataset_id: DatasetId, item_id: ItemId, label: Label, author: Author = None
                           ) -> Annotation:
         return self._call("create_annotation", locals())
 
-    def get_annotation(self, dataset_id: DatasetId, annotation_id: ItemId) -> Annotation:
+    def get_annotation(self, dataset_id: DatasetId, annotation_id: ItemId, viewer: OptionalUserId = None
+                       ) -> Annotation:
         return self._call("get_annotation", locals())
 
-    def item_annotations(self, dataset_id: DatasetId, item_id: ItemId) -> list[Annotation]:
+    def item_annotations(self, dataset_id: DatasetId, item_id: ItemId, viewer: OptionalUserId = None
+                         ) -> list[Annotation]:
         return self._call("item_annotations", locals())
 
     def update_annotation(self, dataset_id: DatasetId, annotation_id: ItemId, label: Label) -> Annotation:
@@ -224,7 +245,8 @@ class HttpBackend:
     def delete_tasks(self, task_ids: TaskIds) -> int:
         return self._call("delete_tasks", locals())
 
-    def submit(self, task_id: TaskId, item_id: ItemId, user_id: UserId, label: Label) -> str:
+    def submit(self, task_id: TaskId, item_id: ItemId, user_id: UserId, label: Label, replace: Flag = False
+               ) -> str:
         return self._call("submit", locals())
 
     def set_status(self, task_id: TaskId, item_ids: ItemIds, status: Name, user_id: UserId) -> int:
@@ -233,17 +255,22 @@ class HttpBackend:
     def review(self, task_id: TaskId, item_id: ItemId, user_id: UserId, approve: Approve = True) -> str:
         return self._call("review", locals())
 
+    def reopen(self, task_id: TaskId, item_id: ItemId, user_id: UserId) -> str:
+        return self._call("reopen", locals())
+
     def retract(self, task_id: TaskId, item_id: ItemId, user_id: UserId) -> str:
         return self._call("retract", locals())
 
     def assignments_frame(self, task_id: TaskId, user_id: OptionalUserId = None, status: OptionalShort = None,
-                          role: OptionalRole = None) -> pd.DataFrame:
+                          role: OptionalRole = None, offset: RowOffset = 0, limit: RowLimit = None
+                          ) -> pd.DataFrame:
         return self._call("assignments_frame", locals())
 
-    def labels_frame(self, task_id: TaskId) -> pd.DataFrame:
+    def labels_frame(self, task_id: TaskId, viewer: OptionalUserId = None, offset: RowOffset = 0,
+                     limit: RowLimit = None) -> pd.DataFrame:
         return self._call("labels_frame", locals())
 
-    def task_items_frame(self, task_id: TaskId) -> pd.DataFrame:
+    def task_items_frame(self, task_id: TaskId, offset: RowOffset = 0, limit: RowLimit = None) -> pd.DataFrame:
         return self._call("task_items_frame", locals())
 
     def progress_frame(self, task_id: TaskId) -> pd.DataFrame:

@@ -17,13 +17,26 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dltasks.backends.sql import schema as S
-from dltasks.backends.sql.common import SqlPart
+from dltasks.backends.sql.common import SqlPart, found
+from dltasks.backends.sql.frames import paged
 from dltasks.domain.annotations import AnnotationRows
 from dltasks.domain.records import Annotation
+from dltasks.domain.workflow import check_generic_change
 from dltasks.errors import NotFoundError
 from dltasks.timeutil import from_epoch, now
 
-__all__ = ["AnnotationsSql"]
+__all__ = ["AnnotationsSql", "visible_to"]
+
+
+def visible_to(viewer: str | None) -> sa.ColumnElement[bool]:
+    """Which annotations ``viewer`` may read: labels outside tasks, their own, and every label of a
+    task they review (``None``: an admin or a local store, who see everything).  Workers are blind
+    to each other's votes."""
+    a, m = S.annotations, S.task_members
+    if viewer is None:
+        return sa.true()
+    reviews = sa.select(m.c.task_id).where(m.c.user_id == viewer, m.c.role == "reviewer")
+    return sa.or_(a.c.task_id.is_(None), a.c.author == viewer, a.c.task_id.in_(reviews))
 
 
 def _annotation(row: Any) -> Annotation:
@@ -39,8 +52,7 @@ class AnnotationsSql(SqlPart):
         unique = sorted(set(rows.item_ids))
         with self.db.atomic() as conn:
             name = self._dataset(conn, dataset_id).name
-            known = set(conn.execute(sa.select(S.items.c.id).where(
-                S.items.c.dataset_id == dataset_id, S.items.c.id.in_(unique))).scalars())
+            known = set(found(conn, S.items.c.id, unique, S.items.c.dataset_id == dataset_id))
             missing = [i for i in unique if i not in known]
             if missing:
                 raise NotFoundError(f"item_id {missing[0]} is not in dataset {name!r}")
@@ -49,17 +61,19 @@ class AnnotationsSql(SqlPart):
                                 zip(rows.item_ids, rows.labels, rows.authors, [t] * len(rows)))
         return len(rows)
 
-    def annotations_frame(self, dataset_id: str, task_id: str | None = None) -> pd.DataFrame:
-        """The dataset's annotations (one task's, if given): id, item_id, label, author, task_id, created_at."""
+    def annotations_frame(self, dataset_id: str, task_id: str | None = None, viewer: str | None = None,
+                          offset: int = 0, limit: int | None = None) -> pd.DataFrame:
+        """The dataset's annotations (one task's, if given) ``viewer`` may see: id, item_id, label, author,
+        task_id, created_at."""
         a, i = S.annotations, S.items
         q = (sa.select(a.c.id, a.c.item_id, a.c.label, a.c.author, a.c.task_id, a.c.created_at)
-             .join(i, i.c.id == a.c.item_id).where(i.c.dataset_id == dataset_id).order_by(a.c.id))
+             .join(i, i.c.id == a.c.item_id).where(i.c.dataset_id == dataset_id, visible_to(viewer))
+             .order_by(a.c.id))
         if task_id is not None:
             q = q.where(a.c.task_id == task_id)
         with self.db.read() as conn:
             self._dataset(conn, dataset_id)
-            res = conn.execute(q)
-            df = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+            df = paged(conn, q, offset, limit)
         df["created_at"] = pd.to_datetime(df["created_at"], unit="s", utc=True)
         return df
 
@@ -75,40 +89,41 @@ class AnnotationsSql(SqlPart):
                 created_at=now())).inserted_primary_key
             return self._get(conn, dataset_id, int(key[0]) if key is not None else 0)
 
-    def get_annotation(self, dataset_id: str, annotation_id: int) -> Annotation:
-        """One annotation by id."""
+    def get_annotation(self, dataset_id: str, annotation_id: int, viewer: str | None = None) -> Annotation:
+        """One annotation by id (``NotFoundError`` for one ``viewer`` may not see)."""
         with self.db.read() as conn:
-            return self._get(conn, dataset_id, annotation_id)
+            return self._get(conn, dataset_id, annotation_id, viewer)
 
-    def item_annotations(self, dataset_id: str, item_id: int) -> list[Annotation]:
-        """An item's annotations, oldest first."""
+    def item_annotations(self, dataset_id: str, item_id: int, viewer: str | None = None) -> list[Annotation]:
+        """An item's annotations that ``viewer`` may see, oldest first."""
         with self.db.read() as conn:
             name = self._dataset(conn, dataset_id).name
             if not conn.execute(sa.select(S.items.c.id).where(S.items.c.id == item_id,
                                                               S.items.c.dataset_id == dataset_id)).first():
                 raise NotFoundError(f"item {item_id!r} is not in dataset {name!r}")
-            rows = conn.execute(sa.select(S.annotations).where(S.annotations.c.item_id == item_id)
+            rows = conn.execute(sa.select(S.annotations).where(S.annotations.c.item_id == item_id, visible_to(viewer))
                                 .order_by(S.annotations.c.id)).mappings().all()
         return [_annotation(r) for r in rows]
 
     def update_annotation(self, dataset_id: str, annotation_id: int, label: str) -> Annotation:
-        """Change an annotation's label."""
+        """Change the label of an annotation made outside tasks (a task's labels change only by its work)."""
         with self.db.atomic() as conn:
-            self._get(conn, dataset_id, annotation_id)
+            check_generic_change(self._get(conn, dataset_id, annotation_id).task_id, annotation_id)
             conn.execute(sa.update(S.annotations).where(S.annotations.c.id == annotation_id).values(label=label))
             return self._get(conn, dataset_id, annotation_id)
 
     def delete_annotation(self, dataset_id: str, annotation_id: int) -> bool:
-        """Delete an annotation."""
+        """Delete an annotation made outside tasks (a task's labels are withdrawn by ``retract``)."""
         with self.db.atomic() as conn:
-            self._get(conn, dataset_id, annotation_id)
+            check_generic_change(self._get(conn, dataset_id, annotation_id).task_id, annotation_id)
             return bool(conn.execute(sa.delete(S.annotations).where(S.annotations.c.id == annotation_id)).rowcount)
 
-    def _get(self, conn: sa.Connection, dataset_id: str, annotation_id: int) -> Annotation:
+    def _get(self, conn: sa.Connection, dataset_id: str, annotation_id: int, viewer: str | None = None
+             ) -> Annotation:
         name = self._dataset(conn, dataset_id).name
         a, i = S.annotations, S.items
         row = conn.execute(sa.select(a).join(i, i.c.id == a.c.item_id).where(
-            a.c.id == annotation_id, i.c.dataset_id == dataset_id)).mappings().first()
+            a.c.id == annotation_id, i.c.dataset_id == dataset_id, visible_to(viewer))).mappings().first()
         if row is None:
             raise NotFoundError(f"annotation {annotation_id!r} is not in dataset {name!r}")
         return _annotation(row)

@@ -19,7 +19,20 @@ from dltasks.domain.records import DatasetRecord
 from dltasks.errors import NotFoundError
 from dltasks.timeutil import from_epoch, now
 
-__all__ = ["SqlPart", "new_id", "dataset_record", "insert_missing_users"]
+__all__ = ["SqlPart", "new_id", "dataset_record", "insert_missing_users", "found", "CHUNK"]
+
+#: Values bound in one ``IN (…)``: databases cap the parameters of one statement (SQLite: 250 000 here).
+CHUNK = 10_000
+
+
+def found(conn: sa.Connection, column: sa.Column[Any], values: Iterable[Any], *where: Any) -> list[Any]:
+    """The ``values`` present in ``column`` (rows matching ``where``), asked in chunks: any number of values."""
+    values = list(values)
+    out: list[Any] = []
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start:start + CHUNK]
+        out += conn.execute(sa.select(column).where(column.in_(chunk), *where)).scalars().all()
+    return out
 
 
 def new_id() -> str:
@@ -38,7 +51,7 @@ def insert_missing_users(conn: sa.Connection, user_ids: Iterable[str]) -> None:
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return
-    known = set(conn.execute(sa.select(S.users.c.id).where(S.users.c.id.in_(ids))).scalars())
+    known = set(found(conn, S.users.c.id, ids))
     fresh = [{"id": u, "name": None, "created_at": now()} for u in ids if u not in known]
     if fresh:
         conn.execute(sa.insert(S.users), fresh)

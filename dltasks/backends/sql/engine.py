@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
-from dltasks.errors import ConflictError, DltasksError, ValidationError
+from dltasks.errors import ConflictError, DltasksError, StoreBusyError, ValidationError
 from dltasks.backends.sql import schema
 
 __all__ = ["Database", "normalise_url"]
@@ -64,11 +64,13 @@ class Database:
         """A write transaction: commits at the end of the block, rolls back on any error.
 
         Nested ``atomic()`` blocks join the outer transaction, so the outermost block is
-        all-or-nothing.
+        all-or-nothing; each nested block is a savepoint, so an operation that fails inside a
+        larger block leaves nothing of itself behind when the caller catches its error.
         """
         current = getattr(self._local, "conn", None)
         if current is not None:
-            yield current
+            with translate_errors(), current.begin_nested():
+                yield current
             return
         with translate_errors(), self.engine.connect() as conn:
             conn.info["write"] = True
@@ -156,6 +158,19 @@ def _sqlite_events(engine: sa.Engine, memory: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
 
+#: Words of a database error that passes (a lock, a lost connection): the call may be repeated.
+_TRANSIENT = ("locked", "busy", "connection", "could not connect", "server closed", "terminating", "deadlock",
+              "could not serialize", "timeout", "timed out")
+
+
+def _store_error(message: str) -> DltasksError:
+    """A database's operational error as a retryable :class:`StoreBusyError` or a permanent one."""
+    text = message.splitlines()[0] if message else "unknown"
+    if any(word in text.lower() for word in _TRANSIENT):
+        return StoreBusyError(f"database busy: {text}")
+    return DltasksError(f"database error: {text}")
+
+
 @contextlib.contextmanager
 def translate_errors() -> Iterator[None]:
     """Turn database errors into the dltasks error tree where they cross into dltasks."""
@@ -164,9 +179,9 @@ def translate_errors() -> Iterator[None]:
     except sa.exc.IntegrityError as exc:
         raise ConflictError(f"the write conflicts with stored data: {exc.orig}") from exc
     except sa.exc.OperationalError as exc:
-        raise DltasksError(f"database error: {exc.orig}") from exc
+        raise _store_error(str(exc.orig)) from exc
     except sa.exc.TimeoutError as exc:  # "QueuePool limit reached": every connection busy for the pool timeout
-        raise DltasksError(f"database busy: {exc}") from exc
+        raise StoreBusyError(f"database busy: {exc}") from exc
     except sa.exc.DataError as exc:  # PostgreSQL: a NUL character, a number out of range, bad JSON
         raise ValidationError(f"a value cannot be stored: {str(exc.orig).splitlines()[0]}") from exc
     except Exception as exc:  # driver errors raised from the raw bulk paths
@@ -174,7 +189,7 @@ def translate_errors() -> Iterator[None]:
         if name in ("IntegrityError", "UniqueViolation", "ForeignKeyViolation"):
             raise ConflictError(f"the write conflicts with stored data: {exc}") from exc
         if name == "OperationalError" and type(exc).__module__.startswith(("sqlite3", "psycopg")):
-            raise DltasksError(f"database error: {exc}") from exc
+            raise _store_error(str(exc)) from exc
         psycopg = sys.modules.get("psycopg")
         if psycopg is not None and isinstance(exc, psycopg.DataError):  # from the COPY path
             raise ValidationError(f"a value cannot be stored: {str(exc).splitlines()[0]}") from exc

@@ -80,11 +80,7 @@ def _compile(c: Condition, table: sa.Table, dialect: str, join: bool = False) ->
     if c.operator == "exists":
         return expr.is_not(None) if c.values else expr.is_(None)
     if c.operator in ("in", "nin"):
-        vals = [_bind(v, c.field, dialect, is_json) for v in c.values]
-        if is_json and dialect == "postgresql":
-            inside = sa.or_(sa.false(), *(expr == v for v in vals))
-        else:
-            inside = expr.in_(vals)
+        inside = _in_values(expr, c, dialect, is_json)
         return inside if c.operator == "in" else sa.or_(expr.is_(None), sa.not_(inside))
     value = _bind(c.values, c.field, dialect, is_json)
     if c.values is None:
@@ -94,6 +90,28 @@ def _compile(c: Condition, table: sa.Table, dialect: str, join: bool = False) ->
     if c.operator == "ne":
         return expr.is_distinct_from(value)
     return {"gt": expr > value, "lt": expr < value, "gte": expr >= value, "lte": expr <= value}[c.operator]
+
+
+#: Above this many values an ``in`` condition binds them as one JSON array (one parameter, any length).
+_LONG_LIST = 500
+
+
+def _in_values(expr: Any, c: Condition, dialect: str, is_json: bool) -> sa.ColumnElement[bool]:
+    """``expr IN values``: bound one by one, or for a long list as one JSON array the database unpacks."""
+    values = [to_epoch(v, field="values") if c.field == "created_at" and v is not None else v for v in c.values]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        array = sa.cast(sa.literal(json.dumps(values), sa.Text), JSONB)
+        if is_json:  # jsonb to jsonb: 9 matches 9, "9" matches "9"
+            return expr.in_(sa.select(sa.func.jsonb_array_elements(array)).scalar_subquery())
+        if len(values) > _LONG_LIST:
+            elements = sa.cast(sa.func.jsonb_array_elements_text(array), expr.type)
+            return expr.in_(sa.select(elements).scalar_subquery())
+    elif dialect == "sqlite" and len(values) > _LONG_LIST:
+        each = sa.func.json_each(sa.literal(json.dumps(values))).table_valued("value")
+        return expr.in_(sa.select(each.c.value))
+    return expr.in_(values)
 
 
 def _glob_to_regex(pattern: str) -> str:

@@ -9,7 +9,25 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-__all__ = ["result_frame", "id_array", "records_frame"]
+__all__ = ["result_frame", "id_array", "records_frame", "paged"]
+
+
+def paged(conn: sa.Connection, query: Any, offset: int, limit: int | None,
+          read: Any = None) -> pd.DataFrame:
+    """``query``'s rows, or with a ``limit`` the page of ``limit`` rows from ``offset`` on.
+
+    A page says where the next one starts in ``frame.attrs["next_offset"]`` (``None`` after
+    the last), read from one row more than the page.
+    """
+    read = read or records_frame
+    if limit is None:
+        return read(conn, query)
+    frame = read(conn, query.offset(offset).limit(limit + 1))
+    more = len(frame) > limit
+    if more:
+        frame = frame.iloc[:limit]
+    frame.attrs["next_offset"] = offset + limit if more else None
+    return frame
 
 
 def records_frame(conn: sa.Connection, query: Any) -> pd.DataFrame:

@@ -22,14 +22,16 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dltasks import jsonutil
+from dltasks.backends.base import PAGE_BYTES
 from dltasks.backends.sql import schema as S
-from dltasks.backends.sql.common import SqlPart
+from dltasks.backends.sql.common import CHUNK, SqlPart
 from dltasks.backends.sql.filters import order_terms
-from dltasks.backends.sql.frames import result_frame
+from dltasks.backends.sql.frames import paged, result_frame
 from dltasks.domain.filters import Filters
 from dltasks.domain.items import ItemEdit, ItemRows
 from dltasks.domain.records import Item, ItemPage
-from dltasks.errors import NotFoundError
+from dltasks.domain.values import MAX_METADATA_BYTES
+from dltasks.errors import NotFoundError, ValidationError
 from dltasks.timeutil import from_epoch, now
 
 __all__ = ["ItemsSql"]
@@ -43,6 +45,11 @@ def _json_value(dialect: str, column: Any, keys: list[str]) -> Any:
 
         return sa.func.jsonb_extract_path(sa.cast(column, JSONB), *keys)
     return sa.func.json_extract(column, "$" + "".join(f'."{k}"' for k in keys))
+
+
+def _too_big(item_id: int, size: int, patch: str) -> None:
+    raise ValidationError(f"would make item {item_id}'s metadata {size:,} bytes of JSON; the most is "
+                          f"{MAX_METADATA_BYTES:,}", "update_values", f"{patch[:40]}…")
 
 
 class ItemsSql(SqlPart):
@@ -63,8 +70,7 @@ class ItemsSql(SqlPart):
         names = rows.filenames
         with self.db.atomic() as conn:
             self._dataset(conn, dataset_id)
-            existing = dict(conn.execute(sa.select(t.c.filename, t.c.id).where(
-                t.c.dataset_id == dataset_id, t.c.filename.in_(names))).all())
+            existing = self._ids_by_filename(conn, dataset_id, names)
             fresh = [r for r in rows.tuples(dataset_id, now()) if r[3] not in existing]
             if overwrite:
                 for r in rows.tuples(dataset_id, 0.0):
@@ -73,29 +79,53 @@ class ItemsSql(SqlPart):
                             path=r[4], mime=r[5], size=r[6], metadata=r[7]))
             self.db.insert_rows(conn, t, _INSERT_COLUMNS, fresh)
             self._register_keys(conn, dataset_id, rows.keys)
-            ids = dict(conn.execute(sa.select(t.c.filename, t.c.id).where(
-                t.c.dataset_id == dataset_id, t.c.filename.in_(names))).all())
-            by_id = {i.id: i for i in self._select(conn, t.c.id.in_(list(ids.values())))}
+            ids = self._ids_by_filename(conn, dataset_id, names)
+            by_id = {i.id: i for start in range(0, len(names), CHUNK)
+                     for i in self._select(conn, t.c.id.in_([ids[n] for n in names[start:start + CHUNK]]))}
         return [by_id[ids[n]] for n in names]
 
-    def update_items(self, dataset_id: str, filters: Filters | None, patch: dict[str, Any]) -> int:
-        """Deep-merge ``patch`` into the metadata of every matching item; return how many matched."""
+    def _ids_by_filename(self, conn: sa.Connection, dataset_id: str, names: list[str]) -> dict[str, int]:
+        t = S.items
+        out: dict[str, int] = {}
+        for start in range(0, len(names), CHUNK):
+            out.update(conn.execute(sa.select(t.c.filename, t.c.id).where(
+                t.c.dataset_id == dataset_id, t.c.filename.in_(names[start:start + CHUNK]))).all())
+        return out
+
+    def update_items(self, dataset_id: str, filters: Filters | None, update_values: dict[str, Any]) -> int:
+        """Deep-merge ``update_values`` into the metadata of every matching item; return how many matched."""
+        patch = update_values
         with self.db.atomic() as conn:
             self._dataset(conn, dataset_id)
             where = self._items_where(dataset_id, filters)
             count = conn.execute(sa.select(sa.func.count()).select_from(S.items).where(where)).scalar_one()
+            text = jsonutil.dumps(patch, "update_values")
             if self.db.dialect == "sqlite":
+                self._check_patched_sizes(conn, where, text)
                 conn.execute(sa.update(S.items).where(where).values(
-                    metadata=sa.func.json_patch(S.items.c.metadata, jsonutil.dumps(patch, "update_values"))))
+                    metadata=sa.func.json_patch(S.items.c.metadata, text)))
             else:
                 found = conn.execute(sa.select(S.items.c.id, S.items.c.metadata).where(where).with_for_update()).all()
                 new = [{"i": r[0], "m": jsonutil.dumps(jsonutil.merge_patch(jsonutil.loads(r[1]), patch))}
                        for r in found]
+                for row in new:
+                    size = len(row["m"].encode("utf-8"))
+                    if size > MAX_METADATA_BYTES:
+                        _too_big(row["i"], size, text)
                 if new:
                     conn.execute(sa.update(S.items).where(S.items.c.id == sa.bindparam("i"))
                                  .values(metadata=sa.bindparam("m")), new)
             self._register_keys(conn, dataset_id, [f"user.{p}" for p in jsonutil.leaf_paths(patch["user"])])
         return int(count)
+
+    def _check_patched_sizes(self, conn: sa.Connection, where: Any, patch: str) -> None:
+        """No item's metadata may outgrow the limit by a merge (only items already near it can)."""
+        t = S.items
+        near = sa.func.length(t.c.metadata) > (MAX_METADATA_BYTES - len(patch.encode("utf-8"))) // 4
+        merged = sa.func.length(sa.cast(sa.func.json_patch(t.c.metadata, patch), sa.LargeBinary))
+        row = conn.execute(sa.select(t.c.id, merged).where(where, near, merged > MAX_METADATA_BYTES).limit(1)).first()
+        if row is not None:
+            _too_big(row[0], row[1], patch)
 
     def update_item(self, dataset_id: str, item_id: int, change: ItemEdit) -> Item:
         """Store an item's name, folder and metadata; return the item."""
@@ -158,19 +188,26 @@ class ItemsSql(SqlPart):
             return int(conn.execute(sa.select(sa.func.count()).select_from(S.items)
                                     .where(self._items_where(dataset_id, filters))).scalar_one())
 
-    def query_items(self, dataset_id: str, filters: Filters | None = None, page_offset: int = 0,
-                    page_size: int = 1000) -> ItemPage:
-        """A page of matching items (in the filters' order) and how many match in all."""
+    def query_items(self, dataset_id: str, filters: Filters | None = None, offset: int = 0,
+                    limit: int = 1000) -> ItemPage:
+        """At most ``limit`` matching items from ``offset`` on (in the filters' order, cut at
+        PAGE_BYTES of metadata: at least one) and how many match in all."""
         where = self._items_where(dataset_id, filters)
         with self.db.read() as conn:
             self._dataset(conn, dataset_id)
             total = conn.execute(sa.select(sa.func.count()).select_from(S.items).where(where)).scalar_one()
-            items = self._select(conn, where, order_terms(filters, S.items, self.db.dialect), limit=page_size,
-                                 offset=page_offset * page_size)
+            rows = self._page_rows(conn, dataset_id, filters, offset, limit)
+            items = self._select(conn, where, order_terms(filters, S.items, self.db.dialect), limit=rows,
+                                 offset=offset)
         return ItemPage(items=items, total=int(total))
 
-    def items_frame(self, dataset_id: str, filters: Filters | None = None, metadata: str = "flat") -> pd.DataFrame:
-        """Matching items as a DataFrame; metadata flat (``metadata.user.<key>`` columns), as dicts or left out."""
+    def items_frame(self, dataset_id: str, filters: Filters | None = None, metadata: str = "flat", offset: int = 0,
+                    limit: int | None = None) -> pd.DataFrame:
+        """Matching items as a DataFrame; metadata flat (``metadata.user.<key>`` columns), as dicts or left out.
+
+        With a ``limit``, the page of at most ``limit`` rows from ``offset`` on, cut where the
+        items' metadata passes :data:`~dltasks.backends.base.PAGE_BYTES` (at least one row).
+        """
         t = S.items
         cols: list[Any] = [t.c.id, t.c.dataset_id, t.c.name, t.c.dir, t.c.filename, t.c.path, t.c.mime, t.c.size,
                            t.c.created_at]
@@ -183,13 +220,24 @@ class ItemsSql(SqlPart):
                     cols.append(_json_value(self.db.dialect, t.c.metadata, p.split(".")).label("metadata." + p))
             query = (sa.select(*cols).where(self._items_where(dataset_id, filters))
                      .order_by(*order_terms(filters, t, self.db.dialect)))
-            df = result_frame(conn.execute(query))
+            rows = None if limit is None else self._page_rows(conn, dataset_id, filters, offset, limit)
+            df = paged(conn, query, offset, rows, lambda c, q: result_frame(c.execute(q)))
             df["created_at"] = pd.to_datetime(df["created_at"], unit="s", utc=True)
             if metadata == "dict":
                 df["metadata"] = [jsonutil.loads(m) for m in df["metadata"]]
             elif metadata == "flat" and self.db.dialect == "sqlite":
                 self._restore_booleans(conn, dataset_id, df)
         return df
+
+    def _page_rows(self, conn: sa.Connection, dataset_id: str, filters: Filters | None, offset: int,
+                   limit: int) -> int:
+        """How many of the next ``limit`` items fit in PAGE_BYTES of metadata (at least one)."""
+        t = S.items
+        sizes = (sa.select(sa.func.length(t.c.metadata)).where(self._items_where(dataset_id, filters))
+                 .order_by(*order_terms(filters, t, self.db.dialect)).offset(offset).limit(limit))
+        lengths = np.fromiter((n or 0 for (n,) in conn.execute(sizes)), dtype=np.int64)
+        within = int(np.searchsorted(np.cumsum(lengths), PAGE_BYTES, side="right"))
+        return max(1, within)
 
     def _restore_booleans(self, conn: sa.Connection, dataset_id: str, df: pd.DataFrame) -> None:
         """SQLite's json_extract gives true/false as 1/0: turn such columns back into booleans.

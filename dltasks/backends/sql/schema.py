@@ -7,15 +7,16 @@ store up to date, so a newer dltasks can open a store an older one wrote.
 Versions: 1, the first; 2, annotations indexed by (task_id, item_id, author, label) instead of
 (task_id, item_id), so reading a task's votes never visits the table, and assignments by
 (task_id, user_id, role, item_id, status) instead of (task_id, user_id, role, status), so a
-worker's queue is read in item order from the index.
+worker's queue is read in item order from the index; 3, the ``history`` table (every work
+action: a replaced label keeps its old value there).
 """
-from typing import Callable
+from typing import Any, Callable
 
 import sqlalchemy as sa
 
 __all__ = ["metadata", "SCHEMA_VERSION", "migrate", "TABLES"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -147,6 +148,21 @@ task_items = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
+history = sa.Table(
+    "history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("task_id", sa.String(32), sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("item_id", sa.BigInteger, nullable=False),
+    sa.Column("user_id", sa.String(255), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("before", sa.Text),
+    sa.Column("after", sa.Text),
+    sa.Column("at", sa.Float, nullable=False),
+)
+# A task's history in order, and one item's.
+sa.Index("ix_history_task_item", history.c.task_id, history.c.item_id, history.c.id)
+
 api_tokens = sa.Table(
     "api_tokens",
     metadata,
@@ -168,8 +184,12 @@ def _v1_to_v2(conn: sa.Connection) -> None:
     conn.execute(sa.text("DROP INDEX IF EXISTS ix_assignments_task_user"))
 
 
+def _v2_to_v3(conn: sa.Connection) -> None:
+    """Version 3 adds the ``history`` table, which :func:`migrate` creates after the migrations."""
+
+
 #: migrations[v] upgrades a store at version v to v + 1.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def stored_version(conn: sa.Connection) -> int | None:
@@ -180,31 +200,44 @@ def stored_version(conn: sa.Connection) -> int | None:
     return int(row[0]) if row else None
 
 
-def _missing_indexes(conn: sa.Connection) -> list[sa.Index]:
+def _missing(conn: sa.Connection) -> tuple[list[sa.Column[Any]], list[sa.Index]]:
+    """Columns and indexes of existing tables that the store lacks (added after it was made)."""
     inspector = sa.inspect(conn)
-    missing = []
+    columns: list[sa.Column[Any]] = []
+    indexes: list[sa.Index] = []
     for table in metadata.sorted_tables:
         if not inspector.has_table(table.name):
             continue
-        have = {ix["name"] for ix in inspector.get_indexes(table.name)}
-        missing += [index for index in table.indexes if index.name not in have]
-    return missing
+        have_columns = {c["name"] for c in inspector.get_columns(table.name)}
+        have_indexes = {ix["name"] for ix in inspector.get_indexes(table.name)}
+        columns += [column for column in table.columns if column.name not in have_columns]
+        indexes += [index for index in table.indexes if index.name not in have_indexes]
+    return columns, indexes
+
+
+def _add_missing_columns(conn: sa.Connection) -> None:
+    """Columns added to a table after a store was made: each needs a ``server_default`` (or to be nullable)."""
+    preparer = conn.dialect.identifier_preparer
+    for column in _missing(conn)[0]:
+        ddl = sa.schema.CreateColumn(column).compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {preparer.quote(column.table.name)} ADD COLUMN {ddl}"))
 
 
 def _create_missing_indexes(conn: sa.Connection) -> None:
     """Indexes added to a table after a store was made (create_all only makes new tables)."""
-    for index in _missing_indexes(conn):
+    for index in _missing(conn)[1]:
         index.create(conn)
 
 
 def is_current(conn: sa.Connection) -> bool:
-    """Whether the store has this version's schema, every table and every index (a read)."""
+    """Whether the store has this version's schema, every table, column and index (a read)."""
     if stored_version(conn) != SCHEMA_VERSION:
         return False
     inspector = sa.inspect(conn)
     if any(not inspector.has_table(name) for name in metadata.tables):
         return False
-    return not _missing_indexes(conn)
+    columns, indexes = _missing(conn)
+    return not columns and not indexes
 
 
 def migrate(conn: sa.Connection) -> int:
@@ -225,6 +258,7 @@ def migrate(conn: sa.Connection) -> int:
         MIGRATIONS[version](conn)
         version += 1
     metadata.create_all(conn)  # new tables of this version
+    _add_missing_columns(conn)  # new columns of existing tables: no migration needs writing for them
     _create_missing_indexes(conn)
     conn.execute(
         sa.update(meta_table).where(meta_table.c.key == "schema_version").values(value=str(version))

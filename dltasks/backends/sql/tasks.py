@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from dltasks import jsonutil, partition
 from dltasks.backends.sql import schema as S
-from dltasks.backends.sql.common import SqlPart, insert_missing_users, new_id
+from dltasks.backends.sql.common import SqlPart, found, insert_missing_users, new_id
 from dltasks.backends.sql.engine import Database
 from dltasks.backends.sql.frames import id_array
 from dltasks.backends.sql.work import recompute_statuses
@@ -54,9 +54,8 @@ class TasksSql(SqlPart):
             name = self._dataset(conn, dataset_id).name
             if items is not None:
                 ids = np.asarray(sorted(set(items)), dtype=np.int64)
-                found = set(conn.execute(sa.select(S.items.c.id).where(
-                    S.items.c.dataset_id == dataset_id, S.items.c.id.in_(ids.tolist()))).scalars())
-                missing = [i for i in ids.tolist() if i not in found]
+                known = set(found(conn, S.items.c.id, ids.tolist(), S.items.c.dataset_id == dataset_id))
+                missing = [i for i in ids.tolist() if i not in known]
                 if missing:
                     raise ValidationError(f"item {missing[0]} is not in dataset {name!r}", "items", missing[0])
                 check_has_items(len(ids), spec, "items", items)
@@ -150,7 +149,7 @@ class TasksSql(SqlPart):
             missing = [i for i in task_ids if i not in found]
             if missing:
                 raise NotFoundError(f"no task with id {missing[0]!r}; nothing was deleted")
-            for table in (S.assignments, S.task_items, S.task_members, S.annotations):
+            for table in (S.assignments, S.task_items, S.task_members, S.annotations, S.history):
                 conn.execute(sa.delete(table).where(table.c.task_id.in_(task_ids)))
             conn.execute(sa.update(S.tasks).where(S.tasks.c.parent_task_id.in_(task_ids)).values(parent_task_id=None))
             return int(conn.execute(sa.delete(S.tasks).where(S.tasks.c.id.in_(task_ids))).rowcount)
@@ -226,10 +225,11 @@ def _insert_plan(db: Database, conn: sa.Connection, task_id: str, plan: pd.DataF
 def _task_row(spec: TaskSpec, filters: Filters | None) -> dict[str, Any]:
     return {"name": spec.name, "type": spec.type, "due_date": spec.due_date.timestamp(), "status": spec.status,
             "priority": spec.priority, "worker_strategy": spec.worker_strategy,
-            "workers_per_input": spec.workers_per_input, "weights": jsonutil.dumps(spec.weights),
+            "workers_per_input": spec.workers_per_input, "weights": jsonutil.dumps(spec.weights, metadata=False),
             "review_strategy": spec.review_strategy, "approval_threshold": spec.approval_threshold,
-            "labels": jsonutil.dumps(spec.labels), "available_actions": jsonutil.dumps(spec.available_actions),
-            "filter": jsonutil.dumps(filters.to_json()) if filters is not None else None,
+            "labels": jsonutil.dumps(spec.labels, metadata=False),
+            "available_actions": jsonutil.dumps(spec.available_actions, metadata=False),
+            "filter": jsonutil.dumps(filters.to_json(), metadata=False) if filters is not None else None,
             "metadata": jsonutil.dumps(spec.metadata), "seed": spec.seed}
 
 

@@ -28,12 +28,13 @@ from dltasks import jsonutil
 from dltasks.backends.sql import schema as S
 from dltasks.backends.sql.coded_read import read_task_labels
 from dltasks.backends.sql.common import SqlPart, insert_missing_users
-from dltasks.backends.sql.frames import records_frame
-from dltasks.domain.workflow import check_label_in_task, check_status_action, derive_item_status
+from dltasks.backends.sql.frames import paged, records_frame
+from dltasks.domain.workflow import (check_label_in_task, check_no_label_yet, check_not_decided, check_reopenable,
+                                     check_status_action, derive_item_status)
 from dltasks.errors import NotFoundError, PermissionDeniedError, ValidationError
 from dltasks.timeutil import now
 
-__all__ = ["WorkSql", "recompute_statuses"]
+__all__ = ["WorkSql", "recompute_statuses", "record"]
 
 
 @dataclass(frozen=True)
@@ -52,42 +53,64 @@ class WorkSql(SqlPart):
     """The work operations of :class:`~dltasks.backends.sql.SqlBackend`."""
 
     # -- actions -------------------------------------------------------------------------------
-    def submit(self, task_id: str, item_id: int, user_id: str, label: str) -> str:
+    def submit(self, task_id: str, item_id: int, user_id: str, label: str, replace: bool = False) -> str:
         """Record a worker's label on an item; return the item's new status.
 
-        A second submit by the same worker replaces the first.  On a task with no assignees the
-        item is claimed by whoever submits first (up to ``workers_per_input`` workers).
+        A worker's second label on an item is refused unless ``replace`` (the old one is kept in
+        the history); an approved item's labels are refused until a reviewer reopens it.  On a
+        task with no assignees the item is claimed by whoever submits first (up to
+        ``workers_per_input`` workers).
         """
         with self.db.atomic() as conn:
             rules = _rules(conn, task_id)
             check_label_in_task(label, rules.labels)
-            _require_item(conn, task_id, item_id)
+            status = _require_item(conn, task_id, item_id)
+            check_not_decided(status, item_id, _decided_by(conn, task_id, item_id))
+            old = _label_of(conn, task_id, item_id, user_id)
+            check_no_label_yet(old, replace, item_id, user_id)
             _require_worker(conn, rules, task_id, item_id, user_id)
             ann, a = S.annotations, S.assignments
-            conn.execute(sa.delete(ann).where(ann.c.task_id == task_id, ann.c.item_id == item_id,
-                                              ann.c.author == user_id))
             t = now()
+            if old is not None:
+                conn.execute(sa.delete(ann).where(ann.c.task_id == task_id, ann.c.item_id == item_id,
+                                                  ann.c.author == user_id))
             conn.execute(sa.insert(ann).values(item_id=item_id, label=label, author=user_id, task_id=task_id,
                                                created_at=t))
             conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.user_id == user_id,
                                             a.c.role == "worker").values(status="done", updated_at=t))
             conn.execute(sa.delete(a).where(a.c.task_id == task_id, a.c.item_id == item_id,
                                             a.c.role == "reviewer", a.c.status == "rejected"))
+            record(conn, task_id, item_id, user_id, "submit" if old is None else "replace", old, label, t)
             return _refresh(conn, task_id, item_id, rules)
 
     def set_status(self, task_id: str, item_ids: list[int], status: str, user_id: str) -> int:
         """Mark a worker's items with one of the task's actions; return how many."""
+        ti, a = S.task_items, S.assignments
         with self.db.atomic() as conn:
             rules = _rules(conn, task_id)
             stored = check_status_action(status, rules.actions)
-            for iid in sorted(set(item_ids)):  # lock items in one order: no deadlock between two callers
-                _require_item(conn, task_id, iid)
-                _require_worker(conn, rules, task_id, iid, user_id)
-            a, t = S.assignments, now()
+            # one read of the items (locked in id order on PostgreSQL: no deadlock between two callers)
+            current = dict(conn.execute(sa.select(ti.c.item_id, ti.c.status).where(
+                ti.c.task_id == task_id, ti.c.item_id.in_(item_ids)).order_by(ti.c.item_id).with_for_update()).all())
+            missing = [i for i in item_ids if i not in current]
+            if missing:
+                raise NotFoundError(f"item {missing[0]} is not in task {task_id!r}")
+            decided = next((i for i in item_ids if current[i] == "approved"), None)
+            if decided is not None:
+                check_not_decided("approved", decided, _decided_by(conn, task_id, decided))
+            mine = set(conn.execute(sa.select(a.c.item_id).where(
+                a.c.task_id == task_id, a.c.user_id == user_id, a.c.role == "worker", a.c.item_id.in_(item_ids)))
+                .scalars())
             for iid in item_ids:
-                conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == iid, a.c.user_id == user_id,
-                                                a.c.role == "worker").values(status=stored, updated_at=t))
-                _refresh(conn, task_id, iid, rules)
+                if iid not in mine:
+                    _require_worker(conn, rules, task_id, iid, user_id)  # a pool claims it, or refuses
+            t = now()
+            conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.user_id == user_id, a.c.role == "worker",
+                                            a.c.item_id.in_(item_ids)).values(status=stored, updated_at=t))
+            conn.execute(sa.insert(S.history), [{"task_id": task_id, "item_id": i, "user_id": user_id,
+                                                 "action": "status", "before": current[i], "after": status,
+                                                 "at": t} for i in item_ids])
+            recompute_statuses(conn, task_id, rules.review_strategy, rules.approval_threshold, item_ids)
         return len(item_ids)
 
     def review(self, task_id: str, item_id: int, user_id: str, approve: bool = True) -> str:
@@ -98,39 +121,57 @@ class WorkSql(SqlPart):
         with self.db.atomic() as conn:
             rules = _rules(conn, task_id)
             status = _require_item(conn, task_id, item_id)
-            m = S.task_members
-            if not conn.execute(sa.select(m.c.user_id).where(m.c.task_id == task_id, m.c.user_id == user_id,
-                                                             m.c.role == "reviewer")).first():
-                raise PermissionDeniedError(f"{user_id!r} is not a reviewer of task {task_id!r}")
+            _require_reviewer(conn, task_id, user_id)
             if status != "awaiting_review":
                 raise ValidationError(f"is not awaiting review (its status is {status!r})", "item_id", item_id)
             a, t = S.assignments, now()
             decision = "approved" if approve else "rejected"
-            conn.execute(sa.delete(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.role == "reviewer"))
-            conn.execute(sa.insert(a).values(task_id=task_id, item_id=item_id, user_id=user_id, role="reviewer",
-                                             status=decision, updated_at=t))
+            _set_decision(conn, task_id, item_id, user_id, decision, t)
             if not approve:
                 conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.role == "worker")
                              .values(status="pending", updated_at=t))
+            record(conn, task_id, item_id, user_id, "review", status, decision, t)
+            return _refresh(conn, task_id, item_id, rules)
+
+    def reopen(self, task_id: str, item_id: int, user_id: str) -> str:
+        """A reviewer takes back an item's approval; return its new status (awaiting review, usually).
+
+        Its labels stay; its workers may change them (``replace=True``) and a reviewer decides again.
+        """
+        with self.db.atomic() as conn:
+            rules = _rules(conn, task_id)
+            status = _require_item(conn, task_id, item_id)
+            _require_reviewer(conn, task_id, user_id)
+            check_reopenable(status, item_id)
+            a, t = S.assignments, now()
+            approvers = conn.execute(sa.update(a).where(
+                a.c.task_id == task_id, a.c.item_id == item_id, a.c.role == "worker", a.c.status == "approved")
+                .values(status="pending", updated_at=t)).rowcount
+            if not approvers:  # approved by a reviewer or by consensus: a reviewer decides again
+                _set_decision(conn, task_id, item_id, user_id, "reopened", t)
+            record(conn, task_id, item_id, user_id, "reopen", status, None, t)
             return _refresh(conn, task_id, item_id, rules)
 
     def retract(self, task_id: str, item_id: int, user_id: str) -> str:
         """Withdraw a worker's label on an item (their assignment is pending again)."""
         with self.db.atomic() as conn:
             rules = _rules(conn, task_id)
-            _require_item(conn, task_id, item_id)
-            ann, a = S.annotations, S.assignments
-            gone = conn.execute(sa.delete(ann).where(ann.c.task_id == task_id, ann.c.item_id == item_id,
-                                                     ann.c.author == user_id)).rowcount
-            if not gone:
+            status = _require_item(conn, task_id, item_id)
+            old = _label_of(conn, task_id, item_id, user_id)
+            if old is None:
                 raise NotFoundError(f"{user_id!r} has no label on item {item_id} in task {task_id!r}")
+            check_not_decided(status, item_id, _decided_by(conn, task_id, item_id))
+            ann, a, t = S.annotations, S.assignments, now()
+            conn.execute(sa.delete(ann).where(ann.c.task_id == task_id, ann.c.item_id == item_id,
+                                              ann.c.author == user_id))
             conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.user_id == user_id,
-                                            a.c.role == "worker").values(status="pending", updated_at=now()))
+                                            a.c.role == "worker").values(status="pending", updated_at=t))
+            record(conn, task_id, item_id, user_id, "retract", old, None, t)
             return _refresh(conn, task_id, item_id, rules)
 
     # -- reading -------------------------------------------------------------------------------
     def assignments_frame(self, task_id: str, user_id: str | None = None, status: str | None = None,
-                          role: str | None = None) -> pd.DataFrame:
+                          role: str | None = None, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
         """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at."""
         a = S.assignments
         conds = [a.c.task_id == task_id]
@@ -144,32 +185,37 @@ class WorkSql(SqlPart):
              .where(*conds).order_by(a.c.item_id, a.c.role.desc(), a.c.user_id))
         with self.db.read() as conn:
             _rules(conn, task_id)
-            df = records_frame(conn, q)
+            df = paged(conn, q, offset, limit)
         df["updated_at"] = pd.to_datetime(df["updated_at"], unit="s", utc=True)
         return df
 
-    def labels_frame(self, task_id: str) -> pd.DataFrame:
-        """The labels given in the task, long form: item_id, worker, label (by item, then worker)."""
-        m = S.task_members
+    def labels_frame(self, task_id: str, viewer: str | None = None, offset: int = 0,
+                     limit: int | None = None) -> pd.DataFrame:
+        """The labels given in the task, long form: item_id, worker, label (by item, then worker).
+
+        A ``viewer`` who does not review the task sees only their own labels (workers are blind).
+        """
+        m, a = S.task_members, S.annotations
         with self.db.read() as conn:
             rules = _rules(conn, task_id)
-            workers = conn.execute(sa.select(m.c.user_id).where(m.c.task_id == task_id,
-                                                                m.c.role == "worker")).scalars().all()
-            packed = read_task_labels(conn, task_id, workers, rules.labels)  # one packed string: few workers, labels
-            if packed is not None:
-                return packed
-            a = S.annotations
+            members = conn.execute(sa.select(m.c.user_id, m.c.role).where(m.c.task_id == task_id)).all()
             q = (sa.select(a.c.item_id, a.c.author.label("worker"), a.c.label).where(a.c.task_id == task_id)
                  .order_by(a.c.item_id, a.c.author))  # the vote index's order: no sort
-            return records_frame(conn, q)
+            if viewer is not None and (viewer, "reviewer") not in members:
+                q = q.where(a.c.author == viewer)
+            if viewer is not None or limit is not None:
+                return paged(conn, q, offset, limit)
+            workers = [u for u, role in members if role == "worker"]
+            packed = read_task_labels(conn, task_id, workers, rules.labels)  # one packed string: few workers, labels
+            return packed if packed is not None else records_frame(conn, q)
 
-    def task_items_frame(self, task_id: str) -> pd.DataFrame:
+    def task_items_frame(self, task_id: str, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
         """Each item of the task and its status: item_id, status (by item)."""
         ti = S.task_items
+        q = sa.select(ti.c.item_id, ti.c.status).where(ti.c.task_id == task_id).order_by(ti.c.item_id)
         with self.db.read() as conn:
             _rules(conn, task_id)
-            return records_frame(conn, sa.select(ti.c.item_id, ti.c.status).where(ti.c.task_id == task_id)
-                                 .order_by(ti.c.item_id))
+            return paged(conn, q, offset, limit)
 
     def progress_frame(self, task_id: str) -> pd.DataFrame:
         """Per worker with assignments: user_id, assigned, done."""
@@ -204,6 +250,45 @@ def _rules(conn: sa.Connection, task_id: str) -> _Rules:
         raise NotFoundError(f"no task with id {task_id!r}")
     return _Rules(labels=jsonutil.loads(row[0], []), review_strategy=row[1], approval_threshold=row[2],
                   workers_per_input=row[3], actions=jsonutil.loads(row[4], []), pool=not row[5])
+
+
+def _label_of(conn: sa.Connection, task_id: str, iid: int, uid: str) -> str | None:
+    """The label this worker gave the item in this task, if any."""
+    ann = S.annotations
+    return conn.execute(sa.select(ann.c.label).where(ann.c.task_id == task_id, ann.c.item_id == iid,
+                                                     ann.c.author == uid)).scalar()
+
+
+def _decided_by(conn: sa.Connection, task_id: str, iid: int) -> str:
+    """Who approved an item: its reviewer, the worker whose action approved it, or consensus."""
+    a = S.assignments
+    rows = conn.execute(sa.select(a.c.user_id, a.c.role).where(a.c.task_id == task_id, a.c.item_id == iid,
+                                                               a.c.status == "approved")).all()
+    reviewer = next((u for u, role in rows if role == "reviewer"), None)
+    worker = next((u for u, role in rows if role == "worker"), None)
+    return reviewer or worker or "the consensus of its workers"
+
+
+def _require_reviewer(conn: sa.Connection, task_id: str, uid: str) -> None:
+    m = S.task_members
+    if not conn.execute(sa.select(m.c.user_id).where(m.c.task_id == task_id, m.c.user_id == uid,
+                                                     m.c.role == "reviewer")).first():
+        raise PermissionDeniedError(f"{uid!r} is not a reviewer of task {task_id!r}")
+
+
+def _set_decision(conn: sa.Connection, task_id: str, iid: int, uid: str, decision: str, t: float) -> None:
+    """The item's one review row: who decided what (approved, rejected, reopened)."""
+    a = S.assignments
+    conn.execute(sa.delete(a).where(a.c.task_id == task_id, a.c.item_id == iid, a.c.role == "reviewer"))
+    conn.execute(sa.insert(a).values(task_id=task_id, item_id=iid, user_id=uid, role="reviewer", status=decision,
+                                     updated_at=t))
+
+
+def record(conn: sa.Connection, task_id: str, iid: int, uid: str, action: str, before: str | None,
+           after: str | None, t: float) -> None:
+    """Append one work action to the task's history (in the action's transaction)."""
+    conn.execute(sa.insert(S.history).values(task_id=task_id, item_id=iid, user_id=uid, action=action,
+                                             before=before, after=after, at=t))
 
 
 def _require_item(conn: sa.Connection, task_id: str, iid: int) -> str:
@@ -244,11 +329,16 @@ def _refresh(conn: sa.Connection, task_id: str, iid: int, rules: _Rules) -> str:
     return status
 
 
-def recompute_statuses(conn: sa.Connection, task_id: str, review: str, threshold: int | None) -> None:
-    """Re-derive every item's status (after the review settings or workers changed)."""
-    a, ann = S.assignments, S.annotations
-    rows = conn.execute(sa.select(a.c.item_id, a.c.role, a.c.status).where(a.c.task_id == task_id)).all()
-    votes_rows = conn.execute(sa.select(ann.c.item_id, ann.c.label).where(ann.c.task_id == task_id)).all()
+def recompute_statuses(conn: sa.Connection, task_id: str, review: str, threshold: int | None,
+                       item_ids: list[int] | None = None) -> None:
+    """Re-derive the status of every item (or of ``item_ids``): after the review settings, the workers or
+    a batch of statuses changed."""
+    a, ann, ti = S.assignments, S.annotations, S.task_items
+    only = (lambda column: column.in_(item_ids)) if item_ids is not None else (lambda column: sa.true())
+    rows = conn.execute(sa.select(a.c.item_id, a.c.role, a.c.status).where(a.c.task_id == task_id,
+                                                                            only(a.c.item_id))).all()
+    votes_rows = conn.execute(sa.select(ann.c.item_id, ann.c.label).where(ann.c.task_id == task_id,
+                                                                          only(ann.c.item_id))).all()
     workers: dict[int, list[str]] = collections.defaultdict(list)
     decisions: dict[int, str] = {}
     for iid, role, status in rows:
@@ -259,14 +349,13 @@ def recompute_statuses(conn: sa.Connection, task_id: str, review: str, threshold
     votes: dict[int, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for iid, label in votes_rows:
         votes[iid][label] += 1
-    current = dict(conn.execute(sa.select(S.task_items.c.item_id, S.task_items.c.status)
-                                .where(S.task_items.c.task_id == task_id)).all())
+    current = dict(conn.execute(sa.select(ti.c.item_id, ti.c.status).where(ti.c.task_id == task_id,
+                                                                          only(ti.c.item_id))).all())
     changes = []
     for iid, old in current.items():
         new = derive_item_status(review, threshold, workers.get(iid, []), votes.get(iid, {}), decisions.get(iid))
         if new != old:
             changes.append({"i": iid, "s": new})
     if changes:
-        ti = S.task_items
         conn.execute(sa.update(ti).where(ti.c.task_id == task_id, ti.c.item_id == sa.bindparam("i"))
                      .values(status=sa.bindparam("s"), updated_at=now()), changes)
