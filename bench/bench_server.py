@@ -44,8 +44,6 @@ def free_port() -> int:
 
 def build(store_url: str, clients: int, per_client: int) -> dict[str, Any]:
     """A dataset, N_TASKS small tasks for list/get, and one FULL task for submissions."""
-    from dltasks.server.tokens import create_token
-
     store = dl.connect(store_url)
     ds = store.datasets.create("bench", labels=["yes", "no"])
     ds.items.import_df(pd.DataFrame({"name": [f"{i:05d}.jpg" for i in range(per_client)]}))
@@ -53,7 +51,7 @@ def build(store_url: str, clients: int, per_client: int) -> dict[str, Any]:
     tasks = [ds.tasks.create(task_name=f"t{i}", assignee_ids=workers[:2], seed=i).id for i in range(N_TASKS)]
     submit = ds.tasks.create(task_name="submit", assignee_ids=workers, worker_strategy="full")
     items = [int(i) for i in submit.items_df()["item_id"]]
-    tokens = [create_token(store, w) for w in workers]
+    tokens = [store.create_token(w) for w in workers]
     store.close()
     return {"tasks": tasks, "submit_task": submit.id, "items": items, "workers": workers, "tokens": tokens}
 

@@ -190,12 +190,19 @@ def item_rows(df: Any, field: str = "df") -> ItemRows:
 
 
 def _check_strings(values: pd.Series, field: str) -> None:
-    """Every string can be stored (UTF-8, no NUL): one encode of them all, rows looked at only on failure."""
-    joined = "".join(values.tolist())
-    if "\x00" not in joined and text_problem(joined) is None:
-        return
+    """Every string can be stored (UTF-8, no NUL), checked in bulk; rows looked at only on failure.
+
+    Arrow-backed strings are valid UTF-8 by construction: only NUL needs looking for.
+    """
+    if isinstance(values.dtype, pd.StringDtype):
+        if not values.str.contains("\x00", regex=False).any():
+            return
+    else:
+        joined = "".join(values.tolist())
+        if "\x00" not in joined and text_problem(joined) is None:
+            return
     for i, v in enumerate(values.tolist()):
-        problem = text_problem(v)
+        problem = text_problem(v) if isinstance(v, str) else None
         if problem is not None:
             raise ValidationError(f"row {i}: {problem}", field, v)
 
@@ -205,28 +212,29 @@ def _text_or_none(col: pd.Series | None, none: list[None], field: str) -> list[A
     if col is None:
         return none
     present = col.notna().to_numpy()
-    values = col.astype(object).where(present, None)
-    if not values[present].map(lambda v: isinstance(v, str)).all():
-        pos = int(np.argmax(present & ~values.map(lambda v: isinstance(v, str)).to_numpy()))
+    if not isinstance(col.dtype, pd.StringDtype) and \
+            pd.api.types.infer_dtype(col[present], skipna=True) not in ("string", "empty"):
+        pos = int(np.argmax(present & ~col.map(lambda v: isinstance(v, str)).to_numpy()))
         raise ValidationError(f"row {pos}: must be a string or missing", field, col.iloc[pos])
-    _check_strings(values[present], field)
-    return values.tolist()
+    _check_strings(col[present], field)
+    return col.astype(object).where(present, None).tolist()
 
 
 def _sizes(col: pd.Series | None, none: list[None]) -> list[Any]:
     """File sizes: whole numbers of bytes from 0 to 2**63 - 1, or missing."""
     if col is None:
         return none
-    numbers = pd.to_numeric(col, errors="coerce")
-    given = col.notna().to_numpy()
-    bad = given & (numbers.isna().to_numpy() | (numbers.fillna(0) < 0).to_numpy()
-                   | (numbers.fillna(0) != numbers.fillna(0).round()).to_numpy())
-    values = numbers.tolist()
-    if not bad.any():
-        over = [i for i, v in enumerate(values) if v == v and v > MAX_INT]
-        if not over:
-            return [None if v != v else int(v) for v in values]
-        bad[over[0]] = True
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu":  # no missing values, whole already
+        bad = (col.to_numpy() < 0) | (col.to_numpy() > MAX_INT if col.dtype.kind == "u" else False)
+        if not bad.any():
+            return col.tolist()
+    else:
+        numbers = pd.to_numeric(col, errors="coerce")
+        given = col.notna().to_numpy()
+        filled = numbers.fillna(0).to_numpy(dtype=float)
+        bad = given & (numbers.isna().to_numpy() | (filled < 0) | (filled != np.round(filled)) | (filled > MAX_INT))
+        if not bad.any():
+            return [None if v != v else int(v) for v in numbers.tolist()]
     pos = int(np.argmax(bad))
     raise ValidationError(f"row {pos}: a size is a whole number of bytes from 0 to {MAX_INT}", "size",
                           col.iloc[pos])
@@ -235,9 +243,9 @@ def _sizes(col: pd.Series | None, none: list[None]) -> list[Any]:
 def _check_sizes(texts: list[str]) -> None:
     """Each row's metadata is at most MAX_METADATA_BYTES of JSON."""
     limit = MAX_METADATA_BYTES // 4  # a character is at most 4 bytes: shorter texts need no encoding
-    for i, text in enumerate(texts):
-        if len(text) > limit:
-            jsonutil.check_size(text, "metadata", MAX_METADATA_BYTES, f"row {i}: ")
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    for i in np.flatnonzero(lengths > limit).tolist():
+        jsonutil.check_size(texts[i], "metadata", MAX_METADATA_BYTES, f"row {i}: ")
 
 
 def _metadata_json(df: pd.DataFrame, user_cols: dict[str, str]) -> list[str]:

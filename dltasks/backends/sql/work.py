@@ -222,7 +222,7 @@ class WorkSql(SqlPart):
         a = S.assignments
         q = (sa.select(a.c.user_id, sa.func.count().label("assigned"),
                        sa.func.sum(sa.case((a.c.status != "pending", 1), else_=0)).label("done"))
-             .where(a.c.task_id == task_id, a.c.role == "worker").group_by(a.c.user_id).order_by(a.c.user_id))
+             .where(a.c.task_id == task_id, a.c.role == "worker").group_by(a.c.user_id))
         with self.db.read() as conn:
             _rules(conn, task_id)
             df = records_frame(conn, q)
