@@ -184,7 +184,7 @@ class WorkSql(SqlPart):
         q = (sa.select(a.c.item_id, a.c.user_id, a.c.role, a.c.status, a.c.updated_at)
              .where(*conds).order_by(a.c.item_id, a.c.role.desc(), a.c.user_id))
         with self.db.read() as conn:
-            _rules(conn, task_id)
+            _require_task(conn, task_id)
             df = paged(conn, q, offset, limit)
         df["updated_at"] = pd.to_datetime(df["updated_at"], unit="s", utc=True)
         return df
@@ -214,7 +214,7 @@ class WorkSql(SqlPart):
         ti = S.task_items
         q = sa.select(ti.c.item_id, ti.c.status).where(ti.c.task_id == task_id).order_by(ti.c.item_id)
         with self.db.read() as conn:
-            _rules(conn, task_id)
+            _require_task(conn, task_id)
             return paged(conn, q, offset, limit)
 
     def progress_frame(self, task_id: str) -> pd.DataFrame:
@@ -224,7 +224,7 @@ class WorkSql(SqlPart):
                        sa.func.sum(sa.case((a.c.status != "pending", 1), else_=0)).label("done"))
              .where(a.c.task_id == task_id, a.c.role == "worker").group_by(a.c.user_id))
         with self.db.read() as conn:
-            _rules(conn, task_id)
+            _require_task(conn, task_id)
             df = records_frame(conn, q)
         return df.astype({"assigned": "int64", "done": "int64"})
 
@@ -233,7 +233,7 @@ class WorkSql(SqlPart):
         ti = S.task_items
         q = sa.select(ti.c.status, sa.func.count().label("items")).where(ti.c.task_id == task_id).group_by(ti.c.status)
         with self.db.read() as conn:
-            _rules(conn, task_id)
+            _require_task(conn, task_id)
             df = records_frame(conn, q)
         return df.set_index("status")["items"].sort_index()
 
@@ -289,6 +289,12 @@ def record(conn: sa.Connection, task_id: str, iid: int, uid: str, action: str, b
     """Append one work action to the task's history (in the action's transaction)."""
     conn.execute(sa.insert(S.history).values(task_id=task_id, item_id=iid, user_id=uid, action=action,
                                              before=before, after=after, at=t))
+
+
+def _require_task(conn: sa.Connection, task_id: str) -> None:
+    """``NotFoundError`` unless the task exists (one primary-key probe: the reads' check)."""
+    if conn.execute(sa.select(S.tasks.c.id).where(S.tasks.c.id == task_id)).first() is None:
+        raise NotFoundError(f"no task with id {task_id!r}")
 
 
 def _require_item(conn: sa.Connection, task_id: str, iid: int) -> str:
