@@ -236,3 +236,13 @@ def test_qa_task_without_completed_items_is_refused(dataset, unchanged):
         dataset.tasks.create_qa_task(task=task, assignee_ids=["q"])
     assert info.value.field == "task" and "no completed items" in str(info.value)
     check()
+
+
+def test_an_empty_items_list_makes_an_empty_task_unless_it_has_assignees(dataset, unchanged):
+    assert dataset.tasks.create("empty", items=[]).items_df().empty
+    check = unchanged()
+    with pytest.raises(ValidationError) as info:
+        dataset.tasks.create("nothing to do", items=[], assignee_ids=["a"])
+    assert info.value.field == "items"
+    check()
+    assert len(dataset.tasks.create("twice", items=[1, 1, 2]).items_df()) == 2

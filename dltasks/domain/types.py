@@ -8,7 +8,6 @@ new type here, once.
 
 Examples
 --------
->>> from typing import Annotated
 >>> def submit(task_id: TaskId, item_id: ItemId, user_id: UserId, label: Label) -> str: ...
 >>> check_args(submit, {"task_id": "t1", "item_id": "7", "user_id": " ann ", "label": "cat"})
 {'task_id': 't1', 'item_id': 7, 'user_id': 'ann', 'label': 'cat'}
@@ -19,7 +18,6 @@ dltasks.errors.ValidationError: user_id: must be a non-empty string (a user id o
 from __future__ import annotations
 
 import functools
-import types
 import typing
 from typing import Annotated, Any, Callable, Literal, Union
 
@@ -37,8 +35,8 @@ __all__ = [
     "DatasetId", "TaskId", "TaskIds", "OptionalTaskIds", "Name", "OptionalName", "Label", "Labels", "UserId", "UserIds",
     "OptionalUserId", "OptionalUserIds", "DisplayName", "Author", "ItemId", "ItemIds", "OptionalItemIds",
     "ItemFilters", "ImportItems", "ImportAnnotations", "MetadataPatch", "ItemChange", "Spec", "Page", "PerPage",
-    "PageOffset", "PageSize", "MetadataMode", "OptionalRole", "Short", "OptionalShort", "Approve", "Flag",
-    "FilePath", "RowOffset", "RowLimit", "check_args", "rules_of", "MAX_ITEM_IDS", "MAX_PAGE_ITEMS",
+    "PageSize", "MetadataMode", "OptionalRole", "OptionalShort", "Approve", "Flag",
+    "FilePath", "RowOffset", "RowLimit", "check_args", "MAX_ITEM_IDS", "MAX_PAGE_ITEMS",
     "MAX_STATUS_ITEMS",
 ]
 
@@ -68,6 +66,13 @@ def _id_list(values: Any, field: str) -> list[str]:
     if isinstance(values, str):
         values = [values]
     return [check_id(v, field) for v in values]
+
+
+def _item_list(values: Any, field: str) -> list[int]:
+    """Item ids to choose (each once; an empty list chooses none)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+        raise ValidationError("must be a list of item ids", field, values)
+    return list(dict.fromkeys(to_item_id(v, field) for v in values))
 
 
 def _text(limit: int) -> Callable[[Any, str], str]:
@@ -121,7 +126,7 @@ DisplayName = Annotated[Union[str, None], Rule(_optional(_text(MAX_NAME)), max_l
 Author = Annotated[Union[str, None], Rule(check_author, max_length=MAX_NAME)]
 ItemId = Annotated[int, Rule(to_item_id, ge=0, le=MAX_ID)]
 ItemIds = Annotated[list[int], Rule(to_item_ids, max_length=MAX_STATUS_ITEMS, item_ge=0, item_le=MAX_ID)]
-OptionalItemIds = Annotated[Union[list[int], None], Rule(_optional(to_item_ids), max_length=MAX_ITEM_IDS, item_ge=0,
+OptionalItemIds = Annotated[Union[list[int], None], Rule(_optional(_item_list), max_length=MAX_ITEM_IDS, item_ge=0,
                                                           item_le=MAX_ID)]
 ItemFilters = Annotated[Union[Filters, None], Rule(_filters)]
 ImportItems = Annotated[ItemRows, Rule(_item_rows)]
@@ -131,22 +136,15 @@ ItemChange = Annotated[ItemEdit, Rule(_item_change)]
 Spec = Annotated[TaskSpec, Rule(lambda value, field: recheck(value, field))]
 Page = Annotated[int, Rule(_whole(1, 10**9), ge=1, le=10**9)]
 PerPage = Annotated[int, Rule(_whole(1, 1000), ge=1, le=1000)]
-PageOffset = Annotated[int, Rule(_whole(0, 10**9), ge=0, le=10**9)]
 PageSize = Annotated[int, Rule(_whole(1, MAX_PAGE_ITEMS), ge=1, le=MAX_PAGE_ITEMS)]
 RowOffset = Annotated[int, Rule(_whole(0, MAX_ID), ge=0, le=MAX_ID)]
 RowLimit = Annotated[Union[int, None], Rule(_optional(_whole(1, MAX_ID)), ge=1, le=MAX_ID)]
 MetadataMode = Annotated[Literal["flat", "dict", "none"], Rule(_choice("flat", "dict", "none"))]
 OptionalRole = Annotated[Union[Literal["worker", "reviewer"], None], Rule(_optional(check_role))]
-Short = Annotated[str, Rule(_text(MAX_NAME), max_length=MAX_NAME)]
 OptionalShort = Annotated[Union[str, None], Rule(_optional(_text(MAX_NAME)), max_length=MAX_NAME)]
 FilePath = Annotated[str, Rule(_text(MAX_TEXT), max_length=MAX_TEXT)]
 Approve = Annotated[bool, Rule(check_bool)]
 Flag = Annotated[bool, Rule(check_bool)]
-
-
-def rules_of(function: Callable[..., Any]) -> dict[str, Rule]:
-    """The :class:`~dltasks.domain.checks.Rule` of each parameter of ``function`` that has one."""
-    return dict(_rules(function))
 
 
 @functools.lru_cache(maxsize=None)
@@ -173,10 +171,3 @@ def check_args(function: Callable[..., Any], args: dict[str, Any]) -> dict[str, 
                 raise ValidationError(f"takes at most {rule.max_length:,} values per call", name, len(value))
             out[name] = rule.check(value, name)
     return out
-
-
-def is_optional(hint: Any) -> bool:
-    """Whether a type hint admits ``None``."""
-    if typing.get_origin(hint) is Annotated:
-        hint = typing.get_args(hint)[0]
-    return typing.get_origin(hint) in (Union, types.UnionType) and type(None) in typing.get_args(hint)
