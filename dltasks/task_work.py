@@ -70,9 +70,15 @@ class TaskWork:
         """Mark items with an action (``completed``, ``discard``, ``approved`` in QA, or a custom one)."""
         return self._written(self._bound().ops.set_status(self.id, to_item_ids(item_ids), status, user_id))
 
-    def review(self, item_id: int, user_id: str, approve: bool = True) -> str:
-        """A reviewer approves or rejects an item awaiting review; return its new status."""
-        return self._written(self._bound().ops.review(self.id, to_item_id(item_id), user_id, approve))
+    def review(self, item_id: int, user_id: str, approve: bool = True, label: str | None = None) -> str:
+        """A reviewer approves or rejects an item awaiting review; return its new status.
+
+        ``label`` (one of the task's labels; only with ``approve=True``) approves with a different
+        label than the workers gave: a correction, which becomes the item's ``label`` in
+        :meth:`items_df` and is recorded in :meth:`history_df` as a ``correct`` action (before: the
+        label most workers gave, after: ``label``).  A reject or a reopen clears it.
+        """
+        return self._written(self._bound().ops.review(self.id, to_item_id(item_id), user_id, approve, label))
 
     def reopen(self, item_id: int, user_id: str) -> str:
         """A reviewer takes back an item's approval; return its new status (recorded in the history).
@@ -100,21 +106,39 @@ class TaskWork:
         return self._bound().ops.labels_frame(self.id)
 
     def items_df(self) -> pd.DataFrame:
-        """One row per item of the task: item_id, status, label (top vote), votes, n_labels."""
-        items = self._bound().ops.task_items_frame(self.id)
-        labels = self.labels_df()
-        if labels.empty:
-            items["label"], items["votes"], items["n_labels"] = None, 0, 0
-            return items
-        from dltasks.consensus import threshold_consensus
+        """One row per item of the task: item_id, status, label, votes, n_labels, reviewer_label.
 
-        # the top label of each item, ties to the smallest label: the consensus module's job
-        top = threshold_consensus(labels, approval_threshold=1, workers_per_input=1, tie_policy="first")
+        ``label`` is the item's label as decided so far: a reviewer's correction
+        (``reviewer_label``, from ``review(..., label=…)``) where there is one, else the label most
+        workers gave (ties to the smallest label; NaN before any label).
+        """
+        items = self._bound().ops.task_items_frame(self.id)
+        reviewed = items.pop("label") if "label" in items else pd.Series(None, index=items.index, dtype=object)
+        labels = self.labels_df()
         out = items.set_index("item_id")
-        out["label"] = top["label"]
-        out["votes"] = top["votes"].reindex(out.index).fillna(0).astype(int)
-        out["n_labels"] = top["n_labels"].reindex(out.index).fillna(0).astype(int)
+        reviewed.index = out.index
+        if labels.empty:
+            out["label"], out["votes"], out["n_labels"] = None, 0, 0
+        else:
+            from dltasks.consensus import threshold_consensus
+
+            # the top label of each item, ties to the smallest label: the consensus module's job
+            top = threshold_consensus(labels, approval_threshold=1, workers_per_input=1, tie_policy="first")
+            out["label"] = top["label"]
+            out["votes"] = top["votes"].reindex(out.index).fillna(0).astype(int)
+            out["n_labels"] = top["n_labels"].reindex(out.index).fillna(0).astype(int)
+        out["label"] = reviewed.where(reviewed.notna(), out["label"])
+        out["reviewer_label"] = reviewed
         return out.reset_index()
+
+    def history_df(self, item_id: int | None = None) -> pd.DataFrame:
+        """The task's work actions, oldest first (one item's, if given): item_id, user_id, action, before, after, at.
+
+        Actions: ``submit``, ``replace`` and ``retract`` (labels), ``status``, ``review`` (before: the
+        item's status, after: approved / rejected), ``correct`` (a reviewer's label), ``reopen``.  On a
+        server a worker's token reads only that worker's own actions.
+        """
+        return self._bound().ops.history_frame(self.id, None if item_id is None else to_item_id(item_id))
 
     def progress(self) -> pd.DataFrame:
         """Per assignee: assigned, done, percent; plus a ``total`` row."""

@@ -34,9 +34,10 @@ import pandas as pd
 from dltasks.domain.records import Annotation, DatasetRecord, Item, ItemPage, TaskRecord, TaskRecordPage, User
 from dltasks.domain.types import (Approve, Author, DatasetId, DisplayName, FilePath, Flag, ImportAnnotations,
                                   ImportItems, ItemChange, ItemFilters, ItemId, ItemIds, Label, Labels,
-                                  MetadataMode, MetadataPatch, Name, OptionalItemIds, OptionalName, OptionalRole,
-                                  OptionalShort, OptionalTaskIds, OptionalUserId, OptionalUserIds, Page,
-                                  PageSize, PerPage, RowLimit, RowOffset, Spec, TaskId, TaskIds, UserId, UserIds)
+                                  MetadataMode, MetadataPatch, Name, OptionalItemId, OptionalItemIds, OptionalLabel,
+                                  OptionalName, OptionalRole, OptionalShort, OptionalTaskIds, OptionalUserId,
+                                  OptionalUserIds, Page, PageSize, PerPage, RowLimit, RowOffset, Spec, TaskId, TaskIds,
+                                  UserId, UserIds)
 
 __all__ = ["Backend", "OPERATIONS", "PAGE_BYTES"]
 
@@ -234,8 +235,10 @@ class Backend(Protocol):
         """Mark a worker's items with one of the task's actions; return how many."""
         ...
 
-    def review(self, task_id: TaskId, item_id: ItemId, user_id: UserId, approve: Approve = True) -> str:
-        """A reviewer approves or rejects an item awaiting review; return its new status."""
+    def review(self, task_id: TaskId, item_id: ItemId, user_id: UserId, approve: Approve = True,
+               label: OptionalLabel = None) -> str:
+        """A reviewer approves or rejects an item awaiting review (approving with ``label``: a correction, the
+        item's decided label); return its new status."""
         ...
 
     def reopen(self, task_id: TaskId, item_id: ItemId, user_id: UserId) -> str:
@@ -259,7 +262,14 @@ class Backend(Protocol):
         ...
 
     def task_items_frame(self, task_id: TaskId, offset: RowOffset = 0, limit: RowLimit = None) -> pd.DataFrame:
-        """Each item of the task and its status: item_id, status (by item)."""
+        """Each item of the task, its status and the label a reviewer decided on (``None``: the workers' labels
+        stand): item_id, status, label (by item)."""
+        ...
+
+    def history_frame(self, task_id: TaskId, item_id: OptionalItemId = None, viewer: OptionalUserId = None,
+                      offset: RowOffset = 0, limit: RowLimit = None) -> pd.DataFrame:
+        """The task's work actions (one item's, if given) that ``viewer`` may see (``None``: all; a worker: their
+        own), oldest first: item_id, user_id, action, before, after, at."""
         ...
 
     def progress_frame(self, task_id: TaskId) -> pd.DataFrame:

@@ -200,6 +200,7 @@ OPS: dict[str, Op] = _ops(
     ("assignments_frame", "GET", "/tasks/{task_id}/assignments", _ANY, "frame", "work"),
     ("labels_frame", "GET", "/tasks/{task_id}/labels", _VIEWER, "frame", "work"),
     ("task_items_frame", "GET", "/tasks/{task_id}/items", _ANY, "frame", "work"),
+    ("history_frame", "GET", "/tasks/{task_id}/history", _VIEWER, "frame", "work"),
     ("progress_frame", "GET", "/tasks/{task_id}/progress", _ANY, "frame", "work"),
     ("status_counts", "GET", "/tasks/{task_id}/status-counts", _ANY, "frame", "work"),
 )

@@ -32,10 +32,10 @@ from dltasks.domain.values import check_text
 from dltasks.errors import ValidationError
 
 __all__ = [
-    "DatasetId", "TaskId", "TaskIds", "OptionalTaskIds", "Name", "OptionalName", "Label", "Labels", "UserId", "UserIds",
-    "OptionalUserId", "OptionalUserIds", "DisplayName", "Author", "ItemId", "ItemIds", "OptionalItemIds",
-    "ItemFilters", "ImportItems", "ImportAnnotations", "MetadataPatch", "ItemChange", "Spec", "Page", "PerPage",
-    "PageSize", "MetadataMode", "OptionalRole", "OptionalShort", "Approve", "Flag",
+    "DatasetId", "TaskId", "TaskIds", "OptionalTaskIds", "Name", "OptionalName", "Label", "OptionalLabel", "Labels",
+    "UserId", "UserIds", "OptionalUserId", "OptionalUserIds", "DisplayName", "Author", "ItemId", "OptionalItemId",
+    "ItemIds", "OptionalItemIds", "ItemFilters", "ImportItems", "ImportAnnotations", "MetadataPatch", "ItemChange",
+    "Spec", "Page", "PerPage", "PageSize", "MetadataMode", "OptionalRole", "OptionalShort", "Approve", "Flag",
     "FilePath", "RowOffset", "RowLimit", "check_args", "MAX_ITEM_IDS", "MAX_PAGE_ITEMS",
     "MAX_STATUS_ITEMS",
 ]
@@ -116,6 +116,7 @@ OptionalTaskIds = Annotated[Union[list[str], None], Rule(_optional(_id_list), ma
 Name = Annotated[str, Rule(check_name, max_length=MAX_NAME)]
 OptionalName = Annotated[Union[str, None], Rule(_optional(check_name), max_length=MAX_NAME)]
 Label = Annotated[str, Rule(check_label, max_length=MAX_NAME)]
+OptionalLabel = Annotated[Union[str, None], Rule(_optional(check_label), max_length=MAX_NAME)]
 Labels = Annotated[list[str], Rule(check_labels, max_length=10_000, item_max_length=MAX_NAME)]
 UserId = Annotated[str, Rule(check_user_id, max_length=MAX_NAME)]
 OptionalUserId = Annotated[Union[str, None], Rule(_optional(check_user_id), max_length=MAX_NAME)]
@@ -125,6 +126,7 @@ OptionalUserIds = Annotated[Union[list[str], None], Rule(_optional(check_user_id
 DisplayName = Annotated[Union[str, None], Rule(_optional(_text(MAX_NAME)), max_length=MAX_NAME)]
 Author = Annotated[Union[str, None], Rule(check_author, max_length=MAX_NAME)]
 ItemId = Annotated[int, Rule(to_item_id, ge=0, le=MAX_ID)]
+OptionalItemId = Annotated[Union[int, None], Rule(_optional(to_item_id), ge=0, le=MAX_ID)]
 ItemIds = Annotated[list[int], Rule(to_item_ids, max_length=MAX_STATUS_ITEMS, item_ge=0, item_le=MAX_ID)]
 OptionalItemIds = Annotated[Union[list[int], None], Rule(_optional(_item_list), max_length=MAX_ITEM_IDS, item_ge=0,
                                                           item_le=MAX_ID)]

@@ -37,6 +37,8 @@ __all__ = [
     "check_no_label_yet",
     "check_reopenable",
     "check_generic_change",
+    "check_review_label",
+    "top_label",
 ]
 
 WORKER_STRATEGIES = ("full", "partitioned")
@@ -97,6 +99,34 @@ def check_label_in_task(label: str, task_labels: list[str]) -> None:
     """
     if task_labels and label not in task_labels:
         raise ValidationError(f"is not one of this task's labels {task_labels}", "label", label)
+
+
+def check_review_label(approve: bool, label: str | None, task_labels: list[str]) -> None:
+    """A reviewer's label corrects an approval: one of the task's labels, and never on a rejection.
+
+    >>> check_review_label(True, "dog", ["cat", "dog"])
+    >>> check_review_label(False, "dog", ["cat", "dog"])
+    Traceback (most recent call last):
+    dltasks.errors.ValidationError: label: a rejection takes no label (got 'dog')
+    """
+    if label is None:
+        return
+    if not approve:
+        raise ValidationError("a rejection takes no label", "label", label)
+    check_label_in_task(label, task_labels)
+
+
+def top_label(votes: Mapping[str, int]) -> str | None:
+    """The label most workers gave (``None`` when there are no votes or the top is a tie).
+
+    >>> top_label({"cat": 2, "dog": 1}), top_label({"cat": 1, "dog": 1}), top_label({})
+    ('cat', None, None)
+    """
+    if not votes:
+        return None
+    most = max(votes.values())
+    tops = [label for label, n in votes.items() if n == most]
+    return tops[0] if len(tops) == 1 else None
 
 
 def check_status_action(status: str, actions: list[dict[str, str]]) -> str:

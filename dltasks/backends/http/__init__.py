@@ -27,9 +27,10 @@ from dltasks.backends.wire import from_wire, to_wire
 from dltasks.domain.records import Annotation, DatasetRecord, Item, ItemPage, TaskRecord, TaskRecordPage, User
 from dltasks.domain.types import (Approve, Author, DatasetId, DisplayName, FilePath, Flag, ImportAnnotations,
                                   ImportItems, ItemChange, ItemFilters, ItemId, ItemIds, Label, Labels,
-                                  MetadataMode, MetadataPatch, Name, OptionalItemIds, OptionalName, OptionalRole,
-                                  OptionalShort, OptionalTaskIds, OptionalUserId, OptionalUserIds, Page,
-                                  PageSize, PerPage, RowLimit, RowOffset, Spec, TaskId, TaskIds, UserId, UserIds)
+                                  MetadataMode, MetadataPatch, Name, OptionalItemId, OptionalItemIds, OptionalLabel,
+                                  OptionalName, OptionalRole, OptionalShort, OptionalTaskIds, OptionalUserId,
+                                  OptionalUserIds, Page, PageSize, PerPage, RowLimit, RowOffset, Spec, TaskId, TaskIds,
+                                  UserId, UserIds)
 from dltasks.errors import DltasksError, ValidationError
 
 __all__ = ["HttpBackend", "Transport"]
@@ -252,7 +253,8 @@ class HttpBackend:
     def set_status(self, task_id: TaskId, item_ids: ItemIds, status: Name, user_id: UserId) -> int:
         return self._call("set_status", locals())
 
-    def review(self, task_id: TaskId, item_id: ItemId, user_id: UserId, approve: Approve = True) -> str:
+    def review(self, task_id: TaskId, item_id: ItemId, user_id: UserId, approve: Approve = True,
+               label: OptionalLabel = None) -> str:
         return self._call("review", locals())
 
     def reopen(self, task_id: TaskId, item_id: ItemId, user_id: UserId) -> str:
@@ -272,6 +274,10 @@ class HttpBackend:
 
     def task_items_frame(self, task_id: TaskId, offset: RowOffset = 0, limit: RowLimit = None) -> pd.DataFrame:
         return self._call("task_items_frame", locals())
+
+    def history_frame(self, task_id: TaskId, item_id: OptionalItemId = None, viewer: OptionalUserId = None,
+                      offset: RowOffset = 0, limit: RowLimit = None) -> pd.DataFrame:
+        return self._call("history_frame", locals())
 
     def progress_frame(self, task_id: TaskId) -> pd.DataFrame:
         return self._call("progress_frame", locals())

@@ -146,6 +146,8 @@ task_items = sa.Table(
     sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    # the label a reviewer approved the item with (a correction); NULL: the workers' labels stand
+    sa.Column("label", sa.Text),
 )
 
 history = sa.Table(

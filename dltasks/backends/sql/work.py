@@ -30,7 +30,7 @@ from dltasks.backends.sql.coded_read import read_task_labels
 from dltasks.backends.sql.common import SqlPart, insert_missing_users
 from dltasks.backends.sql.frames import paged, records_frame
 from dltasks.domain.workflow import (check_label_in_task, check_no_label_yet, check_not_decided, check_reopenable,
-                                     check_status_action, derive_item_status)
+                                     check_review_label, check_status_action, derive_item_status, top_label)
 from dltasks.errors import NotFoundError, PermissionDeniedError, ValidationError
 from dltasks.timeutil import now
 
@@ -113,13 +113,17 @@ class WorkSql(SqlPart):
             recompute_statuses(conn, task_id, rules.review_strategy, rules.approval_threshold, item_ids)
         return len(item_ids)
 
-    def review(self, task_id: str, item_id: int, user_id: str, approve: bool = True) -> str:
+    def review(self, task_id: str, item_id: int, user_id: str, approve: bool = True, label: str | None = None
+               ) -> str:
         """A reviewer approves or rejects an item awaiting review; return its new status.
 
-        A rejected item goes back to its workers (their assignments are pending again).
+        Approving with ``label`` corrects the workers: the item's decided label is ``label``
+        (recorded as a ``correct`` action, after the label most workers gave).  A rejected item
+        goes back to its workers (their assignments are pending again).
         """
         with self.db.atomic() as conn:
             rules = _rules(conn, task_id)
+            check_review_label(approve, label, rules.labels)
             status = _require_item(conn, task_id, item_id)
             _require_reviewer(conn, task_id, user_id)
             if status != "awaiting_review":
@@ -127,10 +131,13 @@ class WorkSql(SqlPart):
             a, t = S.assignments, now()
             decision = "approved" if approve else "rejected"
             _set_decision(conn, task_id, item_id, user_id, decision, t)
+            _set_label(conn, task_id, item_id, label)
             if not approve:
                 conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.role == "worker")
                              .values(status="pending", updated_at=t))
             record(conn, task_id, item_id, user_id, "review", status, decision, t)
+            if label is not None:
+                record(conn, task_id, item_id, user_id, "correct", top_label(_votes(conn, task_id, item_id)), label, t)
             return _refresh(conn, task_id, item_id, rules)
 
     def reopen(self, task_id: str, item_id: int, user_id: str) -> str:
@@ -149,6 +156,7 @@ class WorkSql(SqlPart):
                 .values(status="pending", updated_at=t)).rowcount
             if not approvers:  # approved by a reviewer or by consensus: a reviewer decides again
                 _set_decision(conn, task_id, item_id, user_id, "reopened", t)
+            _set_label(conn, task_id, item_id, None)
             record(conn, task_id, item_id, user_id, "reopen", status, None, t)
             return _refresh(conn, task_id, item_id, rules)
 
@@ -210,12 +218,33 @@ class WorkSql(SqlPart):
             return packed if packed is not None else records_frame(conn, q)
 
     def task_items_frame(self, task_id: str, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
-        """Each item of the task and its status: item_id, status (by item)."""
+        """Each item of the task, its status and the label a reviewer decided on: item_id, status, label."""
         ti = S.task_items
-        q = sa.select(ti.c.item_id, ti.c.status).where(ti.c.task_id == task_id).order_by(ti.c.item_id)
+        q = sa.select(ti.c.item_id, ti.c.status, ti.c.label).where(ti.c.task_id == task_id).order_by(ti.c.item_id)
         with self.db.read() as conn:
             _require_task(conn, task_id)
-            return paged(conn, q, offset, limit)
+            df = paged(conn, q, offset, limit)
+        return _none_for_null(df, "label")
+
+    def history_frame(self, task_id: str, item_id: int | None = None, viewer: str | None = None,
+                      offset: int = 0, limit: int | None = None) -> pd.DataFrame:
+        """The task's work actions (one item's, if given), oldest first: item_id, user_id, action, before, after, at.
+
+        A ``viewer`` who does not review the task sees only their own actions (workers are blind).
+        """
+        h, m = S.history, S.task_members
+        conds = [h.c.task_id == task_id]
+        if item_id is not None:
+            conds.append(h.c.item_id == item_id)
+        q = sa.select(h.c.item_id, h.c.user_id, h.c.action, h.c.before, h.c.after, h.c.at)
+        with self.db.read() as conn:
+            _require_task(conn, task_id)
+            if viewer is not None and conn.execute(sa.select(m.c.user_id).where(
+                    m.c.task_id == task_id, m.c.user_id == viewer, m.c.role == "reviewer")).first() is None:
+                conds.append(h.c.user_id == viewer)
+            df = paged(conn, q.where(*conds).order_by(h.c.id), offset, limit)
+        df["at"] = pd.to_datetime(df["at"], unit="s", utc=True)
+        return _none_for_null(df, "before", "after")
 
     def progress_frame(self, task_id: str) -> pd.DataFrame:
         """Per worker with assignments: user_id, assigned, done."""
@@ -236,6 +265,13 @@ class WorkSql(SqlPart):
             _require_task(conn, task_id)
             df = records_frame(conn, q)
         return df.set_index("status")["items"].sort_index()
+
+
+def _none_for_null(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Text columns with ``None`` for SQL NULL (as they come back over HTTP), not NaN."""
+    for c in columns:
+        df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df
 
 
 # -- inside a work transaction ---------------------------------------------------------------------
@@ -284,6 +320,19 @@ def _set_decision(conn: sa.Connection, task_id: str, iid: int, uid: str, decisio
                                      updated_at=t))
 
 
+def _set_label(conn: sa.Connection, task_id: str, iid: int, label: str | None) -> None:
+    """The item's decided label: a reviewer's correction, or ``None`` (the workers' labels stand)."""
+    ti = S.task_items
+    conn.execute(sa.update(ti).where(ti.c.task_id == task_id, ti.c.item_id == iid).values(label=label))
+
+
+def _votes(conn: sa.Connection, task_id: str, iid: int) -> collections.Counter[str]:
+    """How many workers gave each label to the item."""
+    ann = S.annotations
+    return collections.Counter(conn.execute(sa.select(ann.c.label).where(ann.c.task_id == task_id,
+                                                                         ann.c.item_id == iid)).scalars())
+
+
 def record(conn: sa.Connection, task_id: str, iid: int, uid: str, action: str, before: str | None,
            after: str | None, t: float) -> None:
     """Append one work action to the task's history (in the action's transaction)."""
@@ -323,13 +372,12 @@ def _require_worker(conn: sa.Connection, rules: _Rules, task_id: str, iid: int, 
 
 
 def _refresh(conn: sa.Connection, task_id: str, iid: int, rules: _Rules) -> str:
-    a, ann = S.assignments, S.annotations
+    a = S.assignments
     rows = conn.execute(sa.select(a.c.role, a.c.status).where(a.c.task_id == task_id, a.c.item_id == iid)).all()
     workers = [s for r, s in rows if r == "worker"]
     decision = next((s for r, s in rows if r == "reviewer"), None)
-    votes = collections.Counter(conn.execute(sa.select(ann.c.label).where(ann.c.task_id == task_id,
-                                                                          ann.c.item_id == iid)).scalars())
-    status = derive_item_status(rules.review_strategy, rules.approval_threshold, workers, votes, decision)
+    status = derive_item_status(rules.review_strategy, rules.approval_threshold, workers,
+                                _votes(conn, task_id, iid), decision)
     conn.execute(sa.update(S.task_items).where(S.task_items.c.task_id == task_id, S.task_items.c.item_id == iid)
                  .values(status=status, updated_at=now()))
     return status
