@@ -462,19 +462,52 @@ def add_parsers(subparsers: Any) -> None:
     parser.add_argument("--items", type=int, default=300, help="number of images (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     parser.add_argument("--force", action="store_true", help="rebuild the demo if the store already has one")
+    parser.add_argument("--lab", action="store_true",
+                        help="then start JupyterLab on working copies of the tutorials (in the store's folder) "
+                             "and print its link")
+    parser.add_argument("--notebooks", default="notebooks",
+                        help="with --lab: the tutorials to copy (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8888, help="with --lab: JupyterLab's port (default: %(default)s)")
     parser.set_defaults(func=_run)
+
+
+def _one_line(store: Any, path: str, outcome: str) -> str:
+    """``Demo store demo/dltasks.db (created): 300 shape images, 6 users, 3 tasks.``"""
+    dataset = store.datasets.get(name=DATASET_NAME)
+    return (f"Demo store {path} ({outcome}): {dataset.items.count()} shape images, {len(store.users.list())} users, "
+            f"{len(dataset.tasks.list(per_page=100))} tasks.")
+
+
+def _store_folder(store: str) -> str:
+    """The folder of a store file (``demo/dltasks.db`` → ``demo``): where the lab's working files go."""
+    path = store[len("sqlite:///"):] if store.startswith("sqlite:///") else store
+    if "://" in path or path in ("", ":memory:"):
+        raise ValidationError("--lab needs a store file (its folder holds the tutorials' working copies)",
+                              "store", store)
+    return os.path.dirname(os.path.abspath(path))
 
 
 def _run(args: argparse.Namespace) -> int:
     import dltasks as dl
 
+    if args.lab:  # checked before anything is built
+        from dltasks.demo_lab import check_port, run_lab
+
+        check_port(args.port)
+        folder = _store_folder(args.store)
     with dl.connect(args.store) as store:
         outcome = ensure_demo(store, n_items=args.items, seed=args.seed, force=args.force)
-        if outcome == "reused":
-            print(f"The demo store {args.store} already exists (built with {args.items} items, seed {args.seed}); "
-                  "reusing it. Use --force to rebuild it.")
-        else:
-            print(f"{'Rebuilt' if outcome == 'rebuilt' else 'Created'} the demo store {args.store}")
-        print(describe_demo(store))
-        print(f"\nOpen it with:  import dltasks as dl; store = dl.connect({os.fspath(args.store)!r})")
+        print(_one_line(store, args.store, outcome) if args.lab else _report(store, args, outcome))
+    if args.lab:
+        return run_lab(folder, args.notebooks, args.store, port=args.port)
     return 0
+
+
+def _report(store: Any, args: argparse.Namespace, outcome: str) -> str:
+    if outcome == "reused":
+        head = (f"The demo store {args.store} already exists (built with {args.items} items, seed {args.seed}); "
+                "reusing it. Use --force to rebuild it.")
+    else:
+        head = f"{'Rebuilt' if outcome == 'rebuilt' else 'Created'} the demo store {args.store}"
+    return (f"{head}\n{describe_demo(store)}\n"
+            f"\nOpen it with:  import dltasks as dl; store = dl.connect({os.fspath(args.store)!r})")

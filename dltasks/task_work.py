@@ -93,13 +93,14 @@ class TaskWork:
         return self._written(self._bound().ops.retract(self.id, to_item_id(item_id), user_id))
 
     def assignments_df(self, user_id: str | None = None, status: str | None = None,
-                       role: OptionalRole = None) -> pd.DataFrame:
+                       role: OptionalRole = None, limit: int | None = None) -> pd.DataFrame:
         """Who works on (or reviewed) which item: item_id, user_id, role, status, updated_at.
 
         ``user_id`` / ``status`` / ``role`` (``worker`` or ``reviewer``) keep only that user's
-        rows / rows in that status / rows of that role.
+        rows / rows in that status / rows of that role; ``limit`` keeps the first rows (in
+        item order for one user's rows: the head of a worker's queue, read from the index).
         """
-        return self._bound().ops.assignments_frame(self.id, user_id, status, role)
+        return self._bound().ops.assignments_frame(self.id, user_id, status, role, 0, limit)
 
     def labels_df(self) -> pd.DataFrame:
         """The labels given in this task, long form: item_id, worker, label (by item, then worker)."""

@@ -1,9 +1,14 @@
 """The demo store (`dltasks demo`): contents, determinism, idempotency, the command line."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,7 +16,7 @@ import pytest
 from PIL import Image
 
 import dltasks as dl
-from dltasks import demo
+from dltasks import demo, demo_lab
 from dltasks.cli import main
 from dltasks.errors import ConflictError, ValidationError
 
@@ -265,3 +270,126 @@ def test_binder_installs_the_package_and_builds_the_demo():
         assert os.access(root / "binder" / script, os.X_OK), script
     assert "dltasks demo --store demo/dltasks.db" in (root / "binder" / "postBuild").read_text()
     assert "DLTASKS_STORE" in (root / "binder" / "start").read_text()
+
+
+# -- make demo: JupyterLab on working copies, one link ----------------------------------------
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _hashes(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).glob("*.ipynb"))}
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_lab(tmp_path, port):
+    """`dltasks demo --lab` as make demo runs it; returns (process, lines printed up to the link)."""
+    cmd = [sys.executable, "-m", "dltasks.cli", "demo", "--store", str(tmp_path / "demo" / "dltasks.db"),
+           "--items", "20", "--lab", "--port", str(port), "--notebooks", str(REPO / "notebooks")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+                            start_new_session=True)
+    lines = []
+    while not any("token=" in ln for ln in lines):
+        line = proc.stdout.readline()
+        assert line, "exited before printing a link:\n" + "".join(lines)
+        lines.append(line)
+    lines.append(proc.stdout.readline())  # the blank line after the link
+    lines.append(proc.stdout.readline())  # where the copies and the log are
+    return proc, lines
+
+
+def _stop_lab(proc):
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole process group
+    rest, _ = proc.communicate(timeout=60)
+    return proc.returncode, rest
+
+
+def test_working_copies_of_the_tutorials(tmp_path):
+    before = _hashes(REPO / "notebooks")
+    assert set(demo_lab.working_copies(REPO / "notebooks", tmp_path / "nb").values()) == {"copied"}
+    assert _hashes(tmp_path / "nb") == before
+    (tmp_path / "nb" / "01_quickstart.ipynb").write_text('{"cells": [], "mine": 1}')
+    again = demo_lab.working_copies(REPO / "notebooks", tmp_path / "nb")
+    assert set(again.values()) == {"kept"} and len(again) == len(before)
+    assert (tmp_path / "nb" / "01_quickstart.ipynb").read_text() == '{"cells": [], "mine": 1}'
+    assert _hashes(REPO / "notebooks") == before
+
+
+def test_working_copies_need_notebooks(tmp_path):
+    with pytest.raises(ValidationError, match="source"):
+        demo_lab.working_copies(tmp_path, tmp_path / "nb")
+
+
+def test_lab_refuses_a_busy_port_before_building(tmp_path, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["demo", "--store", str(tmp_path / "d.db"), "--items", str(N), "--lab", "--port", str(port)]) == 1
+    assert f"port: is in use on 127.0.0.1 (another JupyterLab?); pick another, e.g. make demo PORT={port + 1}" \
+        in capsys.readouterr().err
+    assert not (tmp_path / "d.db").exists()
+
+
+@pytest.mark.slow
+def test_lab_prints_one_link_and_keeps_the_repository_clean(tmp_path):
+    import urllib.request
+
+    before = _hashes(REPO / "notebooks")
+    port = _free_port()
+    proc, lines = _start_lab(tmp_path, port)
+    try:
+        urls = [ln for ln in lines if "http" in ln]
+        assert lines[0] == f"Demo store {tmp_path / 'demo' / 'dltasks.db'} (created): 20 shape images, 6 users, 3 tasks.\n"
+        assert len(urls) == 1 and not any("warn" in ln.lower() for ln in lines)
+        url = urls[0].strip()
+        token = url.split("token=")[1]
+        assert url == f"http://127.0.0.1:{port}/lab/tree/01_quickstart.ipynb?token={token}"
+        with urllib.request.urlopen(url, timeout=30) as page:
+            assert page.status == 200
+        auth = {"Authorization": f"token {token}"}
+        settings = urllib.request.Request(
+            f"http://127.0.0.1:{port}/lab/api/settings/@jupyterlab/apputils-extension:notification", headers=auth)
+        with urllib.request.urlopen(settings, timeout=30) as answer:
+            defaults = json.load(answer)["schema"]["properties"]
+        assert (defaults["fetchNews"]["default"], defaults["checkForUpdates"]["default"]) == ("false", False)
+        # run and save the quickstart as JupyterLab does: the output lands in the working copy only
+        notebook = json.loads((REPO / "notebooks" / "01_quickstart.ipynb").read_text())
+        notebook["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ran\n"}]
+        body = json.dumps({"type": "notebook", "format": "json", "content": notebook}).encode()
+        save = urllib.request.Request(f"http://127.0.0.1:{port}/api/contents/01_quickstart.ipynb", data=body,
+                                      method="PUT", headers={**auth, "Content-Type": "application/json"})
+        with urllib.request.urlopen(save, timeout=30) as answer:
+            assert answer.status == 200
+    finally:
+        code, rest = _stop_lab(proc)
+    assert (code, rest.strip()) == (0, "JupyterLab stopped.")
+    copy = json.loads((tmp_path / "demo" / "notebooks" / "01_quickstart.ipynb").read_text())
+    assert "".join(copy["cells"][1]["outputs"][0]["text"]) == "ran\n"
+    assert _hashes(REPO / "notebooks") == before
+    assert "Jupyter Server" in (tmp_path / "demo" / "jupyterlab.log").read_text()
+
+    # make demo again: the store is reused, the saved working copy kept
+    proc, lines = _start_lab(tmp_path, port)
+    code, _ = _stop_lab(proc)
+    assert code == 0 and "(reused)" in lines[0]
+    copy = json.loads((tmp_path / "demo" / "notebooks" / "01_quickstart.ipynb").read_text())
+    assert "".join(copy["cells"][1]["outputs"][0]["text"]) == "ran\n"
+
+
+def test_demo_installs_no_test_tools():
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    names = {r.split("[")[0].split(">")[0].split("=")[0] for r in extras["demo"]}
+    assert names == {"dltasks", "fastapi", "uvicorn"} and "dltasks[jupyter]" in extras["demo"]
+    assert not names & {r.split(">")[0].split("=")[0] for r in extras["test"]}
+    makefile = (REPO / "Makefile").read_text()
+    assert '-e ".[demo]"' in makefile
+    demo_recipe = makefile.split("\ndemo:")[1].split("\n\n")[0]
+    assert all(line.startswith("\t@") for line in demo_recipe.splitlines()[1:])

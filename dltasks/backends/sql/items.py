@@ -62,6 +62,7 @@ class ItemsSql(SqlPart):
             self._dataset(conn, dataset_id)
             self.db.insert_rows(conn, S.items, _INSERT_COLUMNS, rows.tuples(dataset_id, now()))
             self._register_keys(conn, dataset_id, rows.keys)
+        self.db.refresh_statistics()
         return len(rows)
 
     def register_items(self, dataset_id: str, rows: ItemRows, overwrite: bool = False) -> list[Item]:

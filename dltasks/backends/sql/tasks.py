@@ -64,7 +64,9 @@ class TasksSql(SqlPart):
                                             .order_by(S.items.c.id)))
                 check_has_items(len(ids), spec, "filters", filters.to_json() if filters is not None else None)
             task_id = self._insert(conn, spec, dataset_id, ids, None, filters)
-            return self._task(conn, task_id)
+            record = self._task(conn, task_id)
+        self.db.refresh_statistics()  # a big task changes which index serves a work query
+        return record
 
     def create_qa_task(self, dataset_id: str, parent_task_id: str, spec: TaskSpec,
                        filters: Filters | None = None) -> TaskRecord:
@@ -83,7 +85,9 @@ class TasksSql(SqlPart):
                                       + (" matching the filters" if filters else "") + " to review", "task",
                                       parent_task_id)
             task_id = self._insert(conn, spec, dataset_id, ids, parent_task_id, filters)
-            return self._task(conn, task_id)
+            record = self._task(conn, task_id)
+        self.db.refresh_statistics()
+        return record
 
     def get_task(self, task_id: str) -> TaskRecord:
         """One task by id."""
