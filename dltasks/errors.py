@@ -35,11 +35,19 @@ class DltasksError(Exception):
 
 
 class ValidationError(DltasksError, ValueError):
-    """Bad input: names the ``field`` and the bad ``value``; nothing was written."""
+    """Bad input: names the ``field`` and the bad ``value``; nothing was written.
 
-    def __init__(self, message: str, field: str | None = None, value: Any = _MISSING) -> None:
+    ``key`` says which element of the field was bad when the field holds several (the assignee
+    id of a bad weight), so a form can show the message at that element:
+
+    >>> ValidationError("must not be negative", "weights", -1, key="ann").key
+    'ann'
+    """
+
+    def __init__(self, message: str, field: str | None = None, value: Any = _MISSING, *, key: Any = None) -> None:
         self.message = message
         self.field = field
+        self.key = key
         self.value = None if value is _MISSING else value
         text = f"{field}: {message}" if field else message
         if value is not _MISSING:

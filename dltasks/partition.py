@@ -110,16 +110,19 @@ def _as_float_array(values: list[Any], ids: list[str]) -> np.ndarray:
     for i, (worker, value) in enumerate(zip(ids, map(_plain, values))):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
             raise ValidationError(
-                f"weight of worker {worker!r} is not a number", field="weights", value=value
+                f"weight of worker {worker!r} is not a number", field="weights", value=value,
+                key=worker,
             )
         out[i] = value
         if not np.isfinite(out[i]):
             raise ValidationError(
-                f"weight of worker {worker!r} must be finite", field="weights", value=value
+                f"weight of worker {worker!r} must be finite", field="weights", value=value,
+                key=worker,
             )
         if out[i] < 0:
             raise ValidationError(
-                f"weight of worker {worker!r} must not be negative", field="weights", value=value
+                f"weight of worker {worker!r} must not be negative", field="weights", value=value,
+                key=worker,
             )
     return out
 
@@ -376,7 +379,7 @@ def _check_feasible(p: np.ndarray, k: int, workers: Sequence[str] | None) -> Non
     raise ValidationError(
         f"worker {name}'s share {share:g} is above 1/workers_per_input = {1.0 / k:.6g}: "
         f"no split can give every item {k} distinct workers",
-        field="weights", value=share,
+        field="weights", value=share, key=workers[worst] if workers is not None else None,
     )
 
 

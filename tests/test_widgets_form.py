@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as _dt
+import html
+import re
 from typing import Any
 
 import pandas as pd
@@ -83,7 +85,7 @@ def test_create_writes_the_task_and_shows_its_partition(dataset: Any) -> None:
     assert task.due_date == _dt.datetime(2031, 5, 4, 12, 0, tzinfo=UTC)
     assert sorted(task.items_df()["item_id"]) == sorted(dataset.items.to_df(form.items.filters)["id"])
     assert task.partition()["assigned"].tolist() == preview["assigned"].tolist()
-    assert "created task" in form.status.value
+    assert "created task 'round 1'" in html.unescape(form.status.value)
     (view,) = form.result.children
     assert isinstance(view, PartitionView) and view.task == task
     assert "<td>ann</td>" in view.table.value
@@ -97,20 +99,31 @@ def test_on_submit_can_be_removed(dataset: Any) -> None:
     assert form.create() is not None and got == []
 
 
+#: Domain field names a user of the form never sees (the form says "per item", "Reviewers", …).
+DOMAIN_WORDS = ("workers_per_input", "reviewer_ids", "assignee_ids", "approval_threshold", "task_name",
+                "review_strategy", "worker_strategy")
+
+
 @pytest.mark.parametrize(("setup", "field", "words"), [
-    (lambda f: setattr(f.name, "value", "  "), "name", "non-empty"),
-    (lambda f: f.assignees.set_weight("ann", 8), "assignees", "no split can give every item 2"),
+    (lambda f: setattr(f.name, "value", "  "), "name", "must be a non-empty string"),
+    (lambda f: f.assignees.set_weight("ann", 8), "assignees[ann]",
+     'share 0.8 is above 1/"per item" = 0.5: no split can give every item 2'),
+    (lambda f: f.assignees.set_weight("bob", -1), "assignees[bob]", "must be a finite number from 0"),
     (lambda f: (f.assignees.set_weight("ann", 0), f.assignees.set_weight("bob", 0),
                 f.assignees.set_weight("cy", 0)), "assignees", "all weights are zero"),
     (lambda f: (setattr(f.review_strategy, "value", "consensus"), f.reviewers.add("rita"),
-                setattr(f.threshold, "value", 3)), "review", "cannot exceed workers_per_input"),
-    (lambda f: setattr(f.review_strategy, "value", "manual"), "reviewers", "needs reviewer_ids"),
+                setattr(f.threshold, "value", 3)), "review", 'cannot exceed "per item" (2)'),
+    (lambda f: setattr(f.review_strategy, "value", "manual"), "reviewers", 'needs "Reviewers"'),
     (lambda f: setattr(f.workers_per_input, "value", 4), "workers", "cannot exceed the number of assignees"),
-    (lambda f: f.items.add_row("metadata.user.colour", "eq", "purple"), "items", "selects no items"),
-    (lambda f: f.items.add_row("metadata.user.colour", "exists", "perhaps"), "items", "exists takes True or False"),
-    (lambda f: setattr(f.labels, "value", "a, " + "x" * 300), "labels", ""),
-], ids=["empty-name", "impossible-weights", "zero-weights", "threshold-above-k", "manual-without-reviewers",
-        "k-above-assignees", "no-items", "bad-condition", "long-label"])
+    (lambda f: f.items.add_row("metadata.user.colour", "eq", "purple"), "items",
+     "selects no items, so the assignees would get nothing to do"),
+    (lambda f: f.items.add_row("metadata.user.colour", "exists", "perhaps"), "items[0]", "exists takes True or False"),
+    (lambda f: f.items.add_row("metadata.user.size", "gt", "big"), "items[0]",
+     "metadata.user.size holds numbers, so text cannot apply (got 'big')"),
+    (lambda f: setattr(f.labels, "value", "a, " + "x" * 300), "labels", "at most"),
+], ids=["empty-name", "impossible-weights", "negative-weight", "zero-weights", "threshold-above-k",
+        "manual-without-reviewers", "k-above-assignees", "no-items", "bad-condition", "condition-cannot-apply",
+        "long-label"])
 def test_bad_input_is_shown_next_to_its_field_and_nothing_is_written(dataset: Any, unchanged: Any, setup: Any,
                                                                      field: str, words: str) -> None:
     got: list[Any] = []
@@ -119,30 +132,78 @@ def test_bad_input_is_shown_next_to_its_field_and_nothing_is_written(dataset: An
     setup(form)
     check = unchanged()
     form.create_button.click()
-    assert words in form.error_text(field) and form.error_text(field)
-    assert "not created" in form.status.value
-    others = [k for k in form.errors if k != field and form.error_text(k)]
-    assert others == []
+    shown = form.errors_shown()
+    assert list(shown) == [field] and words in shown[field], shown          # there, and only there
+    assert not any(word in shown[field] for word in DOMAIN_WORDS)         # in the form's words
+    assert "not created: fix the field marked" in form.status.value
     assert form.task is None and got == [] and form.result.children == ()
+    assert form.create_button.disabled is False
     check()
 
 
-def test_impossible_weights_are_flagged_live_by_the_preview(dataset: Any) -> None:
+def test_impossible_weights_are_flagged_live_at_that_weight(dataset: Any) -> None:
     form = fill(TaskForm(dataset), k=2)
     form.assignees.set_weight("ann", 8)
-    assert "share 0.8 is above 1/workers_per_input" in form.error_text("assignees")
+    assert "worker ann's share 0.8 is above" in form.error_text("assignees", "ann")
+    assert form.error_text("assignees") == "" and form.error_text("assignees", "bob") == ""
     assert form.preview_frame is None and "cannot be made" in form.preview_note.value
     form.assignees.set_weight("ann", 1)
-    assert form.error_text("assignees") == "" and form.preview_frame is not None
+    assert form.errors_shown() == {} and form.preview_frame is not None
 
 
-def test_the_errors_clear_once_the_form_is_fixed(dataset: Any) -> None:
+def test_an_error_goes_away_as_soon_as_its_field_is_fixed(dataset: Any, store: Any) -> None:
     form = fill(TaskForm(dataset), name="")
+    assert form.errors_shown() == {}                        # an empty name is no mistake until Create
     form.create_button.click()
-    assert form.error_text("name")
+    assert form.errors_shown() == {"name": "must be a non-empty string (at most 255 characters) (got '')"}
+    form.name.value = "fixed"                               # fixed: gone before pressing Create again
+    assert form.errors_shown() == {} and form.status.value == ""
+    form.name.value = ""                                    # broken again after a Create: shown again
+    assert "non-empty" in form.error_text("name")
     form.name.value = "fixed"
+
+    form.assignees.set_weight("bob", -2)
+    assert "must be a finite number" in form.error_text("assignees", "bob")
+    form.assignees.set_weight("bob", 2)
+    assert form.errors_shown() == {}
+
+    row = form.items.add_row("metadata.user.size", "gt", "big")
+    assert "holds numbers" in form.error_text("items", 0) and "? items match" in form.items.counter.value
+    assert "fix the item conditions" in form.preview_note.value
+    row.children[2].value = "4"
+    assert form.errors_shown() == {} and form.preview_frame["assigned"].sum() == 6
+    assert form.create() is not None and dataset.tasks.get(task_name="fixed").name == "fixed"
+
+
+def test_create_makes_one_task_however_often_it_is_clicked(dataset: Any) -> None:
+    got: list[Any] = []
+    form = fill(TaskForm(dataset))
+    form.on_submit(got.append)
+    assert form.create_button.disabled is False
+    # a double click: two click messages from the browser, the second before it knows of the first
+    for _ in range(2):
+        form.create_button._handle_button_msg(None, {"event": "click"}, [])
     form.create_button.click()
-    assert form.error_text("name") == "" and form.task.name == "fixed"
+    assert [t.name for t in dataset.tasks.list()] == ["round 1"] and len(got) == 1
+    assert form.create_button.disabled is True
+    form.name.value = "round 2"                             # the form changed: Create works again
+    assert form.create_button.disabled is False
+    form.create_button.click()
+    form.create_button.click()
+    assert sorted(t.name for t in dataset.tasks.list()) == ["round 1", "round 2"] and len(got) == 2
+
+
+def test_after_create_the_result_is_shown_once_with_the_name_first(dataset: Any) -> None:
+    form = fill(TaskForm(dataset))
+    assert form.preview_box.layout.display is None and form.preview_frame is not None
+    task = form.create()
+    assert form.preview_box.layout.display == "none"        # the preview gives way to the result
+    assert len(form.result.children) == 1
+    shown = html.unescape(re.sub(r"<[^>]+>", "", form.status.value))
+    assert shown == f"created task 'round 1' · id {task.id[:8]}"
+    assert task.id not in shown and f'title="task id {task.id}"' in form.status.value
+    form.priority.value = "high"                            # a new task begins: the preview is back
+    assert form.preview_box.layout.display is None and form.result.children == () and form.status.value == ""
 
 
 def test_a_qa_task_reviews_the_completed_items_of_its_parent(dataset: Any) -> None:

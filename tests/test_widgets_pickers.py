@@ -78,6 +78,19 @@ def test_assignee_picker_weights_and_remove() -> None:
     assert picker.rows.children[0].children[1].layout.display == "none"
 
 
+def test_assignee_picker_shows_an_error_at_one_weight_and_whole_e_mails() -> None:
+    long = "firstname.lastname.department@example-company.com"
+    picker = AssigneePicker(known=[], value=[long, "bob"])
+    name = picker.rows.children[0].children[0]
+    assert name.value == long and name.tooltip == long                    # the whole e-mail, also on hover
+    assert name.layout.width == "auto"                                    # the box grows with the text
+    picker.weight_error("bob").show("must not be negative")
+    assert picker.weight_error("bob").text == "must not be negative"
+    assert picker.weight_error(long).text == "" and picker.error.text == ""
+    picker.clear_errors()
+    assert picker.weight_error("bob").text == ""
+
+
 # -- FilterBuilder -------------------------------------------------------------------------
 def test_filter_builder_offers_item_fields_and_metadata_keys(dataset) -> None:
     fb = FilterBuilder(dataset)
@@ -112,13 +125,42 @@ def test_filter_builder_in_lists_and_globs(dataset) -> None:
 
 def test_filter_builder_shows_a_bad_condition_instead_of_raising(dataset) -> None:
     fb = FilterBuilder(dataset)
+    fb.add_row("metadata.user.colour", "eq", "red")
     fb.add_row("metadata.user.colour", "exists", "maybe")
-    assert fb.count == -1
-    assert "exists takes True or False" in fb.error.text
-    with pytest.raises(dl.ValidationError):
+    assert fb.count == -1 and "? items match" in fb.counter.value
+    assert "exists takes True or False" in fb.row_error_text(1)          # at the row, not under all rows
+    assert fb.row_error_text(0) == "" and fb.error.text == ""
+    with pytest.raises(dl.ValidationError) as raised:
         fb.filters
-    fb.rows.children[0].children[2].value = "yes"
-    assert fb.count == 10 and fb.error.text == ""
+    assert raised.value.key == 1
+    fb.rows.children[1].children[2].value = "yes"
+    assert fb.count == 5 and fb.row_error_text(1) == ""
+
+
+@pytest.mark.parametrize(("field", "op", "text", "words"), [
+    ("metadata.user.size", "gt", "big", "metadata.user.size holds numbers, so text cannot apply (got 'big')"),
+    ("metadata.user.size", "ne", "big", "holds numbers, so text cannot apply"),
+    ("metadata.user.colour", "eq", "3", "metadata.user.colour holds text, so a number cannot apply (got 3)"),
+    ("metadata.user.colour", "in", "red, 3", "so a number cannot apply (got 3)"),
+    ("size", "lte", "small", "size holds numbers, so text cannot apply"),
+], ids=["number-gt-text", "number-ne-text", "text-eq-number", "text-in-number", "item-size"])
+def test_a_condition_that_cannot_apply_is_an_error_at_that_condition(dataset, field: str, op: str, text: str,
+                                                                    words: str) -> None:
+    fb = FilterBuilder(dataset)
+    fb.add_row("dir", "eq", "/train")
+    fb.add_row(field, op, text)
+    assert words in fb.row_error_text(1) and fb.row_error_text(0) == ""
+    assert fb.count == -1 and "? items match" in fb.counter.value      # not "0 of 10 items match"
+
+
+def test_a_condition_that_can_apply_is_counted(dataset) -> None:
+    fb = FilterBuilder(dataset)
+    row = fb.add_row("metadata.user.colour", "eq", '"3"')           # quoted: text, as the field holds
+    assert fb.count == 0 and fb.row_error_text(0) == "" and "<b>0</b>" in fb.counter.value
+    row.children[2].value = "red"
+    assert fb.count == 5
+    fb.add_row("name", "gt", "img05.jpg")                            # text compares with text
+    assert fb.row_error_text(1) == "" and fb.count == 2
 
 
 @pytest.mark.parametrize(("text", "op", "field", "expected"), [

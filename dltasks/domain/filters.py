@@ -36,6 +36,9 @@ __all__ = [
     "FiltersOrderByDirection",
     "ITEM_FIELDS",
     "JOIN_FIELDS",
+    "ITEM_FIELD_KINDS",
+    "value_kind",
+    "check_applies",
 ]
 
 
@@ -80,6 +83,9 @@ ITEM_FIELDS = ("id", "name", "filename", "dir", "created_at", "mime", "size", "p
 #: Annotation fields ``add_join`` may name.
 JOIN_FIELDS = ("label", "author", "creator", "task_id", "created_at", "id")
 
+#: The kind of value each item field holds (``created_at`` takes numbers and dates alike).
+ITEM_FIELD_KINDS = {"id": "number", "name": "text", "filename": "text", "dir": "text", "mime": "text",
+                    "size": "number", "path": "text"}
 #: The most values an ``in`` / ``nin`` condition takes.
 MAX_IN_VALUES = 1_000_000
 _OPS = {op.value for op in FiltersOperations}
@@ -158,6 +164,46 @@ def _value(v: Any, fld: str) -> Any:
     if isinstance(v, (float, np.floating)) and math.isfinite(float(v)):
         return float(v)
     raise ValidationError(f"values for {fld!r} must be strings, numbers, booleans or None", "values", v)
+
+
+def value_kind(value: Any) -> str | None:
+    """The kind of a stored or typed value, as :func:`check_applies` compares them (None for None).
+
+    >>> [value_kind(v) for v in (3, 2.5, "3", True, None, [1])]
+    ['number', 'number', 'text', 'boolean', None, 'other']
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "boolean"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "number"
+    return "text" if isinstance(value, str) else "other"
+
+
+def check_applies(field: str, operator: str, values: Any, kinds: Iterable[str]) -> None:
+    """Raise when a condition's value is of a kind ``field`` never holds, so it could not apply.
+
+    ``kinds`` are the :func:`value_kind` s of the values the field holds (unknown: empty, and
+    nothing is checked).  ``size_px > "big"`` on a field of numbers would silently match nothing
+    (or, with ``≠``, everything); it is a mistake, not a question.  ``exists`` and ``glob``
+    apply to any field.
+
+    >>> check_applies("metadata.user.size_px", "gt", 12, {"number"})
+    >>> check_applies("metadata.user.size_px", "gt", "big", {"number"})
+    Traceback (most recent call last):
+    ...
+    dltasks.errors.ValidationError: values: metadata.user.size_px holds numbers, so text cannot apply (got 'big')
+    """
+    known = set(kinds)
+    if operator in ("exists", "glob") or not known or "other" in known:
+        return
+    for value in values if isinstance(values, list) else [values]:
+        kind = value_kind(value)
+        if kind is not None and kind not in known:
+            held = " and ".join(sorted(k if k == "text" else k + "s" for k in known))
+            raise ValidationError(f"{field} holds {held}, so {'text' if kind == 'text' else 'a ' + kind} "
+                                  "cannot apply", "values", value)
 
 
 class Filters:

@@ -109,16 +109,17 @@ def _weights(weights: Any, workload: Any, workers: list[str]) -> dict[str, float
         raise ValidationError("must be a dict {assignee_id: weight}", fld, weights)
     unknown = [u for u in weights if u not in workers]
     if unknown:
-        raise ValidationError("names someone who is not an assignee", fld, unknown[0])
+        raise ValidationError("names someone who is not an assignee", fld, unknown[0], key=unknown[0])
     missing = [u for u in workers if u not in weights]
     if missing:
-        raise ValidationError("gives no weight for an assignee", fld, missing[0])
+        raise ValidationError("gives no weight for an assignee", fld, missing[0], key=missing[0])
     out: dict[str, float] = {}
     for u in workers:
         w = weights[u]
         if isinstance(w, (bool, np.bool_)) or not isinstance(w, (int, float, np.integer, np.floating)) \
                 or not math.isfinite(float(w)) or w < 0 or float(w) > MAX_WEIGHT:
-            raise ValidationError(f"the weight of {u!r} must be a finite number from 0 to {MAX_WEIGHT:g}", fld, w)
+            raise ValidationError(f"the weight of {u!r} must be a finite number from 0 to {MAX_WEIGHT:g}", fld, w,
+                                  key=u)
         out[u] = float(w)
     if workers and sum(out.values()) <= 0:
         raise ValidationError("all weights are zero", fld, weights)

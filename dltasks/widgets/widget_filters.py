@@ -7,8 +7,8 @@ from typing import Any
 import ipywidgets as W
 import traitlets as T
 
-from dltasks.errors import DltasksError
-from dltasks.domain.filters import ITEM_FIELDS, Filters
+from dltasks.errors import DltasksError, ValidationError
+from dltasks.domain.filters import ITEM_FIELD_KINDS, ITEM_FIELDS, Filters, check_applies, value_kind
 from dltasks.widgets._common import FieldError
 
 __all__ = ["FilterBuilder", "parse_values"]
@@ -18,6 +18,8 @@ OPERATORS = [("=", "eq"), ("≠", "ne"), (">", "gt"), ("<", "lt"), ("≥", "gte"
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
 _TRUE, _FALSE = {"true", "yes", "1", ""}, {"false", "no", "0"}
+#: How many items that have a metadata key are read to learn the kinds of value it holds.
+KIND_SAMPLE = 200
 
 
 def _scalar(text: str, field: str) -> Any:
@@ -33,6 +35,14 @@ def _scalar(text: str, field: str) -> Any:
     if field.startswith("metadata.") and text.lower() in ("true", "false"):
         return text.lower() == "true"
     return text
+
+
+def _at(metadata: Any, path: list[str]) -> Any:
+    for key in path:
+        if not isinstance(metadata, dict) or key not in metadata:
+            return None
+        metadata = metadata[key]
+    return metadata
 
 
 def parse_values(text: str, operator: str, field: str) -> Any:
@@ -67,7 +77,20 @@ class FilterBuilder(W.VBox):
 
     Each row is *field operator value*; rows are AND-ed.  ``filters`` is the
     :class:`dltasks.Filters` they make (``None`` with no rows), ``count`` how many items of the
-    dataset match (``-1`` while a row is invalid; its error is shown under the rows).
+    dataset match (``-1`` while a row is invalid).  A bad row's error is shown at that row: a
+    value the domain refuses, or one that cannot apply to what the field holds (``size_px > big``
+    when ``size_px`` holds numbers: :func:`dltasks.domain.filters.check_applies`).
+
+    >>> import dltasks as dl, pandas as pd
+    >>> ds = dl.connect("sqlite://").datasets.create("d")
+    >>> _ = ds.items.import_df(pd.DataFrame({"name": ["a", "b"], "metadata.user.n": [1, 5]}))
+    >>> fb = FilterBuilder(ds)
+    >>> _ = fb.add_row("metadata.user.n", "gt", "big")
+    >>> fb.count, fb.row_error_text(0)
+    (-1, "metadata.user.n holds numbers, so text cannot apply (got 'big')")
+    >>> fb.rows.children[0].children[2].value = "2"
+    >>> fb.count, fb.row_error_text(0)
+    (1, '')
 
     Parameters
     ----------
@@ -88,6 +111,7 @@ class FilterBuilder(W.VBox):
         self.error = FieldError()
         self.rows = W.VBox()
         self._filters: Filters | None = None
+        self._kinds: dict[str, set[str]] = {}
         label = W.HTML("<div style='text-align:right;padding-right:8px'>Items</div>", layout=W.Layout(width="118px"))
         super().__init__([W.HBox([label, self.add_button, self.counter]), self.rows, self.error], **kwargs)
         self.total = dataset.items.count()
@@ -95,9 +119,14 @@ class FilterBuilder(W.VBox):
 
     @property
     def filters(self) -> Filters | None:
-        """The :class:`dltasks.Filters` of the rows (``None`` with no rows); raises on bad rows."""
+        """The :class:`dltasks.Filters` of the rows (``None`` with no rows); raises on bad rows.
+
+        The ValidationError raised carries the row's index as ``key``.
+        """
         if self.count < 0:
-            self._build()  # raises the ValidationError the rows give
+            bad = [err for err in self._build() if err is not None]
+            if bad:
+                raise bad[0]
         return self._filters
 
     def add_row(self, field: str | None = None, operator: str = "eq", value: str = "") -> W.HBox:
@@ -107,7 +136,8 @@ class FilterBuilder(W.VBox):
         text = W.Text(value=value, placeholder="value (a, b for in)", continuous_update=False,
                       layout=W.Layout(width="200px"))
         drop = W.Button(icon="times", tooltip="remove this condition", layout=W.Layout(width="32px"))
-        row = W.HBox([fld, op, text, drop], layout=W.Layout(margin="0 0 0 114px"))
+        row = W.HBox([fld, op, text, drop, FieldError()], layout=W.Layout(margin="0 0 0 114px"))
+        row.add_class("dlt-condition")
         drop.on_click(lambda _b: self.remove_row(row))
         for w in (fld, op, text):
             w.observe(lambda _c: self.refresh(), "value")
@@ -121,40 +151,74 @@ class FilterBuilder(W.VBox):
         row.close()
         self.refresh()
 
+    def row_error(self, index: int) -> FieldError:
+        """The error shown at condition row ``index`` (0-based)."""
+        error: FieldError = self.rows.children[index].children[4]
+        return error
+
+    def row_error_text(self, index: int) -> str:
+        """The error shown at condition row ``index`` ('' when none)."""
+        return self.row_error(index).text
+
     def refresh(self) -> None:
-        """Rebuild the filters from the rows and recount the matching items."""
+        """Rebuild the filters from the rows, show each bad row's error at it, recount the items."""
+        self.error.clear()
+        errors = self._build()
+        for index, err in enumerate(errors):
+            self.row_error(index).show("" if err is None else _text(err))
         try:
-            self._build()
+            if any(errors):
+                raise ValidationError("fix the condition marked", "filters")
             count = self.dataset.items.count(self._filters)
         except DltasksError as err:
-            self.error.show(str(err))
+            if not isinstance(err, ValidationError) or err.field != "filters":
+                self.error.show(str(err))
             self.counter.value = "<span class='dlt-muted'>? items match</span>"
             self.count = -1
             return
-        self.error.clear()
         self.counter.value = (f"<b>{count:,}</b> <span class='dlt-muted'>of {self.total:,} items match</span>"
                               if self.rows.children else f"<span class='dlt-muted'>all {count:,} items</span>")
         self.count = count
 
-    def _conditions(self) -> list[tuple[str, str, Any]]:
-        out = []
-        for row in self.rows.children:
+    def kinds(self, field: str) -> set[str]:
+        """The kinds of value ``field`` holds (read once from up to ``KIND_SAMPLE`` items that have it)."""
+        if field in ITEM_FIELD_KINDS:
+            return {ITEM_FIELD_KINDS[field]}
+        if not field.startswith("metadata.") or field in self._kinds:
+            return self._kinds.get(field, set())
+        path = field.split(".")[1:]
+        page = self.dataset.items.list(Filters(field=field, values=True, operator="exists"), page_size=KIND_SAMPLE)
+        found = {value_kind(_at(item.metadata, path)) for item in page.items}
+        self._kinds[field] = {k for k in found if k is not None}
+        return self._kinds[field]
+
+    def _build(self) -> list[ValidationError | None]:
+        """Set ``value`` and the filters from the rows; return each row's error (None: fine)."""
+        self._filters = None
+        conditions, errors = [], list[ValidationError | None]()
+        f = Filters()
+        for index, row in enumerate(self.rows.children):
             fld, op, text = (w.value for w in row.children[:3])
+            errors.append(None)
             if text.strip() == "" and op != "exists":
                 continue  # a row being filled in does not filter yet
-            out.append((fld, op, parse_values(text, op, fld)))
-        return out
-
-    def _build(self) -> None:
-        self._filters = None
-        conditions = self._conditions()
-        self.value = conditions
-        if conditions:
-            f = Filters()
-            for fld, op, values in conditions:
+            values = parse_values(text, op, fld)
+            try:
                 f.add(field=fld, values=values, operator=op)
+                check_applies(fld, op, values, self.kinds(fld))
+            except ValidationError as err:
+                err.key = index
+                errors[index] = err
+            conditions.append((fld, op, values))
+        self.value = conditions
+        if conditions and not any(errors):
             self._filters = f
+        return errors
 
     def _default_field(self) -> str:
         meta = [f for f in self.fields if f.startswith("metadata.")]
         return meta[0] if meta else "name"
+
+
+def _text(err: ValidationError) -> str:
+    return err.message + ("" if err.value is None else f" (got {err.value!r})")

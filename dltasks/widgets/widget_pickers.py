@@ -124,7 +124,16 @@ class AssigneePicker(W.VBox):
     (it is registered when the task is created).  With ``weighted=True`` every assignee gets a
     weight box: the relative share of the items they receive in a partitioned task.
 
-    ``value`` is the list of ids, ``weights`` the ``{id: weight}`` dict.
+    ``value`` is the list of ids, ``weights`` the ``{id: weight}`` dict.  An error about one
+    assignee's weight is shown at that weight (:meth:`weight_error`); ids and e-mails are shown
+    whole, however long.
+
+    >>> picker = AssigneePicker(known=[])
+    >>> picker.add("a.very.long.name@example.com"), picker.add("bob")
+    (True, True)
+    >>> picker.weight_error("bob").show("must not be negative")
+    >>> picker.weight_error("bob").text, picker.weight_error("a.very.long.name@example.com").text
+    ('must not be negative', '')
     """
 
     value = T.List(T.Unicode(), help="the assignee ids, in the order added")
@@ -175,6 +184,17 @@ class AssigneePicker(W.VBox):
         """Change one assignee's weight (as typing in its box does)."""
         self._boxes[user_id].children[1].value = float(weight)
 
+    def weight_error(self, user_id: str) -> FieldError:
+        """The error shown at ``user_id``'s weight."""
+        error: FieldError = self._boxes[user_id].children[3]
+        return error
+
+    def clear_errors(self) -> None:
+        """Clear the error by the entry box and at every weight."""
+        self.error.clear()
+        for row in self._boxes.values():
+            row.children[3].clear()
+
     # -- internals ------------------------------------------------------------------------
     def _typed(self, _change: Any) -> None:
         text = self.entry.value.strip()
@@ -199,7 +219,8 @@ class AssigneePicker(W.VBox):
         box.observe(lambda c: self._weight_changed(uid, c["new"]), "value")
         drop = W.Button(icon="times", tooltip=f"remove {uid}", layout=W.Layout(width="32px"))
         drop.on_click(lambda _b: self.remove(uid))
-        return W.HBox([W.Label(uid, layout=W.Layout(width="220px")), box, drop])
+        name = W.Label(uid, tooltip=uid, layout=W.Layout(min_width="220px", width="auto"))
+        return W.HBox([name, box, drop, FieldError()])
 
     def _weight_changed(self, uid: str, weight: float) -> None:
         if uid in self.weights:
