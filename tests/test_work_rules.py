@@ -54,9 +54,23 @@ def test_a_reviewer_reopens_an_item_and_it_is_recorded(store, dataset):
     assert history(store, task.id) == [(iid, "w", "submit", None, "cat"), (iid, "r", "review", "awaiting_review", "approved"),
                                        (iid, "r", "reopen", "approved", None), (iid, "w", "replace", "cat", "dog"),
                                        (iid, "r", "review", "awaiting_review", "approved")]
-    with pytest.raises(dl.ValidationError, match="is not approved") as info:
+    with pytest.raises(dl.ValidationError, match="is not approved or rejected") as info:
         task.reopen(int(task.items_df()["item_id"].iloc[1]), "r")
     assert info.value.field == "item_id"
+
+
+def test_a_rejection_can_be_taken_back(store, dataset):
+    """Undo of a mis-clicked Reject: the item awaits review again with its labels, its workers done."""
+    task, iid = manual_task(dataset)
+    task.submit(iid, "w", "cat")
+    assert task.review(iid, "r", approve=False) == "rejected"
+    assert task.assignments_df(user_id="w").set_index("item_id").loc[iid, "status"] == "pending"
+    assert task.reopen(iid, "r") == "awaiting_review"
+    assert task.assignments_df(user_id="w").set_index("item_id").loc[iid, "status"] == "done"
+    assert task.labels_df().values.tolist() == [[iid, "w", "cat"]]
+    assert task.review(iid, "r", approve=True) == "approved"
+    assert history(store, task.id)[-2:] == [(iid, "r", "reopen", "rejected", None),
+                                            (iid, "r", "review", "awaiting_review", "approved")]
 
 
 def test_a_consensus_approval_is_decided_until_reopened(store, dataset):

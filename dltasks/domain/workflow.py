@@ -166,10 +166,15 @@ def check_no_label_yet(old_label: str | None, replace: bool, item_id: int, user_
 
 
 def check_reopenable(status: str, item_id: int) -> None:
-    """Only an approved item can be reopened."""
-    if status != "approved":
-        raise ValidationError(f"is not approved (its status is {status!r}), so there is nothing to reopen",
-                              "item_id", item_id)
+    """Only a decided item (approved or rejected) can be reopened.
+
+    >>> check_reopenable("awaiting_review", 3)
+    Traceback (most recent call last):
+    dltasks.errors.ValidationError: item_id: is not approved or rejected (its status is 'awaiting_review'), so there is nothing to reopen (got 3)
+    """
+    if status not in ("approved", "rejected"):
+        raise ValidationError(f"is not approved or rejected (its status is {status!r}), so there is nothing to "
+                              "reopen", "item_id", item_id)
 
 
 def check_generic_change(task_id: str | None, annotation_id: int) -> None:

@@ -141,9 +141,12 @@ class WorkSql(SqlPart):
             return _refresh(conn, task_id, item_id, rules)
 
     def reopen(self, task_id: str, item_id: int, user_id: str) -> str:
-        """A reviewer takes back an item's approval; return its new status (awaiting review, usually).
+        """A reviewer takes back an item's approval or rejection; return its new status (awaiting
+        review, usually).
 
-        Its labels stay; its workers may change them (``replace=True``) and a reviewer decides again.
+        Its labels stay; its workers may change them (``replace=True``) and a reviewer decides
+        again.  Reopening a rejection (an Undo of a mis-click) gives the item back to review:
+        the workers whose label is still there are done again.
         """
         with self.db.atomic() as conn:
             rules = _rules(conn, task_id)
@@ -151,6 +154,12 @@ class WorkSql(SqlPart):
             _require_reviewer(conn, task_id, user_id)
             check_reopenable(status, item_id)
             a, t = S.assignments, now()
+            if status == "rejected":
+                labelled = sa.select(S.annotations.c.author).where(S.annotations.c.task_id == task_id,
+                                                                   S.annotations.c.item_id == item_id)
+                conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.role == "worker",
+                                                a.c.status == "pending", a.c.user_id.in_(labelled))
+                             .values(status="done", updated_at=t))
             approvers = conn.execute(sa.update(a).where(
                 a.c.task_id == task_id, a.c.item_id == item_id, a.c.role == "worker", a.c.status == "approved")
                 .values(status="pending", updated_at=t)).rowcount
