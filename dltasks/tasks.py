@@ -26,6 +26,7 @@ from dltasks.domain.checks import to_item_id
 from dltasks.domain.filters import Filters
 from dltasks.domain.records import Item, TaskRecord, copy_fields
 from dltasks.domain.task_options import build_spec, is_overdue, options_of
+from dltasks.domain.visibility import visible_metadata
 from dltasks.errors import ValidationError
 from dltasks.task_work import TaskWork
 
@@ -54,6 +55,20 @@ class Task(TaskRecord, TaskWork):
     def dataset(self) -> Dataset:
         """The dataset the task's items belong to."""
         return self._bound().datasets.get(dataset_id=self.dataset_id)
+
+    def visible_metadata(self, item: Item) -> dict[str, Any]:
+        """What workers and reviewers see of ``item.metadata['user']`` (the task's ``show_metadata``).
+
+        >>> import dltasks as dl, pandas as pd
+        >>> ds = dl.connect("sqlite://").datasets.create("d", labels=["cat"])
+        >>> _ = ds.items.import_df(pd.DataFrame({"name": ["a.jpg"], "user.truth": ["cat"], "user.site": ["x"]}))
+        >>> item = ds.items.get(item_id=1)
+        >>> ds.tasks.create("t").visible_metadata(item)
+        {'site': 'x'}
+        >>> ds.tasks.create("u", show_metadata=["truth"]).visible_metadata(item)
+        {'truth': 'cat'}
+        """
+        return visible_metadata((item.metadata or {}).get("user", {}), self.show_metadata)
 
     def update(self) -> Task:
         """Overwrite the stored task with this object's attributes; return the fresh task.
@@ -195,19 +210,23 @@ class DatasetTasks:
                review_strategy: str = "none", reviewer_ids: Sequence[str] | None = None,
                approval_threshold: int | None = None, labels: Sequence[str] | None = None,
                available_actions: Any = None, priority: str = "medium", metadata: dict[str, Any] | None = None,
-               task_type: str = "annotation", seed: int | None = None) -> Task:
+               task_type: str = "annotation", seed: int | None = None,
+               show_metadata: Sequence[str] | None = None) -> Task:
         """Create a task over the dataset's items (or the ``filters``/``items`` subset).
 
         With assignees and no other option the items are divided equally between them
         (partitioned, one worker per item).  The split is exact: each assignee gets its
         share of the ``len(items) * workers_per_input`` slots to within one item.
+        ``show_metadata`` names the ``metadata['user']`` keys (dot paths) workers and reviewers see;
+        ``None`` shows every key but :data:`~dltasks.domain.visibility.HIDDEN_METADATA` (``truth``,
+        ``gold``, ``prediction``, …), see :meth:`Task.visible_metadata`.
         """
         spec = build_spec(task_name=task_name, due_date=due_date, assignee_ids=assignee_ids, workload=workload,
                           worker_strategy=worker_strategy, workers_per_input=workers_per_input, weights=weights,
                           review_strategy=review_strategy, reviewer_ids=reviewer_ids,
                           approval_threshold=approval_threshold, labels=labels, available_actions=available_actions,
                           priority=priority, metadata=metadata, task_type=task_type, seed=seed,
-                          default_labels=self._dataset.labels if labels is None else ())
+                          show_metadata=show_metadata, default_labels=self._dataset.labels if labels is None else ())
         if spec.type == "qa":
             raise ValidationError("use create_qa_task for QA tasks", "task_type", task_type)
         return self._store.tasks._task(self._ops.create_task(self._dataset.id, spec, filters, _item_ids(items)))

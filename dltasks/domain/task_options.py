@@ -26,6 +26,7 @@ from dltasks import jsonutil
 from dltasks.domain.checks import MAX_NAME, Rule, check_label, check_name, check_user_id, check_whole
 from dltasks.domain.workflow import PRIORITIES, REVIEW_STRATEGIES, TASK_STATUSES, WORKER_STRATEGIES, check_actions
 from dltasks.domain.values import MAX_METADATA_BYTES
+from dltasks.domain.visibility import MAX_PATH, MAX_SHOWN_KEYS, check_show_metadata
 from dltasks.errors import ValidationError
 from dltasks.timeutil import from_epoch, now, to_epoch
 
@@ -64,6 +65,9 @@ class TaskSpec:
     available_actions: Annotated[list[dict[str, str]], Rule(max_length=100)]
     metadata: dict[str, Any]
     seed: Annotated[int, Rule(ge=0, le=MAX_SEED)]
+    #: The ``metadata['user']`` keys workers and reviewers see (``None``: all but the hidden ones,
+    #: :data:`dltasks.domain.visibility.HIDDEN_METADATA`).
+    show_metadata: Annotated[Union[list[str], None], Rule(max_length=MAX_SHOWN_KEYS, item_max_length=MAX_PATH)] = None
 
 
 #: Changing any of these re-plans the items nobody has worked on.
@@ -131,7 +135,8 @@ def build_spec(*, task_name: Any, due_date: Any = None, assignee_ids: Any = None
                review_strategy: Any = "none", reviewer_ids: Any = None, approval_threshold: Any = None,
                labels: Any = None, available_actions: Any = None, priority: Any = "medium",
                metadata: Any = None, task_type: Any = "annotation", seed: Any = None,
-               status: Any = "in_progress", default_labels: Sequence[str] = ()) -> TaskSpec:
+               status: Any = "in_progress", show_metadata: Any = None, default_labels: Sequence[str] = ()
+               ) -> TaskSpec:
     """Check every option; return the :class:`TaskSpec` to store."""
     name = check_name(task_name, "task_name")
     ttype = _choice(task_type, ("annotation", "qa"), "task_type")
@@ -184,6 +189,7 @@ def build_spec(*, task_name: Any, due_date: Any = None, assignee_ids: Any = None
         approval_threshold=threshold, labels=lbls, available_actions=check_actions(available_actions, ttype),
         priority=_choice(priority, PRIORITIES, "priority"), metadata=meta, seed=seed,
         status=_choice(status, TASK_STATUSES, "status"),
+        show_metadata=check_show_metadata(show_metadata, "show_metadata"),
     )
 
 
@@ -196,7 +202,8 @@ def options_of(spec: TaskSpec) -> dict[str, Any]:
             "review_strategy": spec.review_strategy, "reviewer_ids": list(spec.reviewer_ids),
             "approval_threshold": spec.approval_threshold, "labels": list(spec.labels),
             "available_actions": [dict(a) for a in spec.available_actions], "metadata": spec.metadata,
-            "seed": spec.seed}
+            "seed": spec.seed,
+            "show_metadata": spec.show_metadata}  # checked (and copied) by build_spec
 
 
 def recheck(spec: Any, field: str = "spec") -> TaskSpec:

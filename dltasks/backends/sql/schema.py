@@ -90,6 +90,7 @@ tasks = sa.Table(
     sa.Column("filter", sa.Text),
     sa.Column("metadata", sa.Text, nullable=False),
     sa.Column("seed", sa.BigInteger),
+    sa.Column("show_metadata", sa.Text),  # a JSON list of metadata paths; NULL: the default (HIDDEN_METADATA)
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("modified_at", sa.Float, nullable=False),
 )

@@ -205,7 +205,8 @@ def load_tasks(conn: sa.Connection, query: Any) -> list[TaskRecord]:
             approval_threshold=r["approval_threshold"], labels=jsonutil.loads(r["labels"], []),
             available_actions=jsonutil.loads(r["available_actions"], []),
             filters=Filters.from_json(f) if f is not None else None, metadata=jsonutil.loads(r["metadata"], {}),
-            seed=int(r["seed"] or 0), created_at=from_epoch(r["created_at"]),
+            seed=int(r["seed"] or 0), show_metadata=jsonutil.loads(r["show_metadata"]),
+            created_at=from_epoch(r["created_at"]),
             modified_at=from_epoch(r["modified_at"])))
     return tasks
 
@@ -234,7 +235,9 @@ def _task_row(spec: TaskSpec, filters: Filters | None) -> dict[str, Any]:
             "labels": jsonutil.dumps(spec.labels, metadata=False),
             "available_actions": jsonutil.dumps(spec.available_actions, metadata=False),
             "filter": jsonutil.dumps(filters.to_json(), metadata=False) if filters is not None else None,
-            "metadata": jsonutil.dumps(spec.metadata), "seed": spec.seed}
+            "metadata": jsonutil.dumps(spec.metadata), "seed": spec.seed,
+            "show_metadata": None if spec.show_metadata is None else jsonutil.dumps(spec.show_metadata,
+                                                                                   metadata=False)}
 
 
 def _write_members(conn: sa.Connection, task_id: str, spec: TaskSpec) -> None:
