@@ -38,6 +38,7 @@ __all__ = [
     "plot_partition",
     "plot_progress",
     "plot_consensus_status",
+    "plot_item_status",
     "plot_agreement_histogram",
     "plot_worker_quality",
     "plot_confusion_matrix",
@@ -47,7 +48,8 @@ FigSize = tuple[float, float]
 
 _TARGET_COLOR = "#b8c7d9"
 _ACTUAL_COLOR = "#2f6fad"
-_STATUS_COLORS = {"approved": "#3a923a", "awaiting_review": "#e1812c", "awaiting_consensus": "#8c8c8c"}
+_STATUS_COLORS = {"approved": "#3a923a", "awaiting_review": "#e1812c", "awaiting_consensus": "#8c8c8c",
+                  "pending": "#c9d1db", "rejected": "#c0392b", "completed": "#3a923a", "discarded": "#6b6b6b"}
 
 
 def _frame(data: pd.DataFrame, columns: Sequence[str], field: str) -> pd.DataFrame:
@@ -209,6 +211,39 @@ def plot_consensus_status(consensus: pd.DataFrame, figsize: FigSize = (6.0, 3.5)
     ax.set_ylabel("items")
     ax.set_title(f"Consensus status of {len(data):,} items")
     ax.margins(y=0.12)
+    return fig
+
+
+def plot_item_status(counts: pd.Series, figsize: FigSize = (6.0, 3.5)) -> Figure:
+    """Items per status, one bar per status in the order given (``task.status_counts()``, reordered).
+
+    The store's statuses (pending, awaiting consensus, awaiting review, approved, rejected,
+    ...): the same numbers as ``task.items_df()["status"].value_counts()``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> counts = pd.Series({"pending": 3, "awaiting_review": 1, "approved": 2, "rejected": 0})
+    >>> fig = plot_item_status(counts)
+    >>> [float(p.get_height()) for p in fig.axes[0].patches], fig.axes[0].get_title()
+    ([3.0, 1.0, 2.0, 0.0], 'Items by status (6 items)')
+    """
+    if not isinstance(counts, pd.Series):
+        raise ValidationError("must be a Series of item counts by status", field="counts",
+                              value=type(counts).__name__)
+    values = pd.to_numeric(counts, errors="coerce")
+    if values.isna().any() or (values < 0).any():
+        raise ValidationError("counts must be whole numbers >= 0", field="counts", value=counts.tolist())
+    order = [str(s) for s in values.index]
+    fig, ax = _new_axes(figsize)
+    bars = ax.bar(np.arange(len(order)), values.to_numpy(dtype=float),
+                  color=[_STATUS_COLORS.get(s, _ACTUAL_COLOR) for s in order])
+    ax.bar_label(bars, labels=[f"{int(n):,}" for n in values], fontsize=9)
+    ax.set_xticks(np.arange(len(order)), [_literal(s).replace("_", "\n") for s in order], fontsize=8)
+    _count_axis(ax.yaxis)
+    ax.set_ylabel("items")
+    ax.set_title(f"Items by status ({int(values.sum()):,} items)")
+    ax.margins(y=0.15)
     return fig
 
 

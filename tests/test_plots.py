@@ -18,6 +18,7 @@ from dltasks.plots import (  # noqa: E402
     plot_agreement_histogram,
     plot_confusion_matrix,
     plot_consensus_status,
+    plot_item_status,
     plot_partition,
     plot_progress,
     plot_worker_quality,
@@ -111,6 +112,19 @@ def test_plot_consensus_status_counts_every_status(votes):
     assert all(float(t).is_integer() for t in ax.get_yticks())  # whole items only, no "0.5"
 
 
+def test_plot_item_status_draws_the_counts_in_the_order_given():
+    counts = pd.Series({"pending": 11, "awaiting_review": 0, "approved": 10, "rejected": 1})
+    fig = render(plot_item_status(counts, figsize=(5, 3)))
+    ax = fig.axes[0]
+    assert heights(ax) == [11.0, 0.0, 10.0, 1.0]
+    assert xtick_texts(ax) == ["pending", "awaiting\nreview", "approved", "rejected"]
+    assert [t.get_text() for t in ax.texts] == ["11", "0", "10", "1"]
+    assert ax.get_title() == "Items by status (22 items)"
+    with pytest.raises(ValidationError) as info:
+        plot_item_status(pd.Series({"pending": -1}))
+    assert info.value.field == "counts"
+
+
 def test_plot_agreement_histogram_counts():
     agreement = pd.Series([1.0, 1.0, 1 / 3, 0.0, 1 / 3, np.nan], name="agreement")
     fig = render(plot_agreement_histogram(agreement, bins=4, figsize=(5, 3)))
@@ -164,11 +178,12 @@ def test_plot_confusion_matrix_heat_map():
         (lambda: plot_partition(pd.DataFrame({"assigned": [1]})), "target"),
         (lambda: plot_progress(pd.DataFrame({"assigned": [1]})), "done"),
         (lambda: plot_consensus_status(pd.DataFrame({"label": ["x"]})), "status"),
+        (lambda: plot_item_status(pd.DataFrame({"pending": [1]})), "counts"),
         (lambda: plot_agreement_histogram([0.5]), "item_agreement"),
         (lambda: plot_worker_quality([0.5]), "quality"),
         (lambda: plot_confusion_matrix(np.eye(2)), "matrix"),
     ],
-    ids=["partition", "progress", "status", "histogram", "quality", "confusion"],
+    ids=["partition", "progress", "status", "item-status", "histogram", "quality", "confusion"],
 )
 def test_bad_input_names_the_field(call, field):
     with pytest.raises(ValidationError) as info:

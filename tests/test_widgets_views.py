@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+import pandas as pd
+
 import dltasks as dl
 from dltasks.widgets import ConsensusView, LabelingWidget, PartitionView, TaskBoard
 
@@ -110,7 +112,8 @@ def test_consensus_view_shows_status_agreement_and_workers(dataset: Any) -> None
     vote(task, 2, {"ann": "Adult", "cy": "Child", "bob": "Adult"})
     vote(task, 3, {"ann": "Child", "bob": "Adult"})
     view = ConsensusView(task)
-    assert view.consensus["status"].astype(str).tolist() == ["approved", "approved", "awaiting_consensus"]
+    assert view.counts.to_dict() == {"pending": 7, "awaiting_consensus": 1, "awaiting_review": 0, "approved": 2,
+                                     "rejected": 0}
     expected = task.agreement()
     figures = view.figures.value
     assert f"{100 * expected['percent_agreement']:.1f}%" in figures
@@ -138,47 +141,160 @@ def test_consensus_view_reads_the_labels_once_per_refresh(dataset: Any, monkeypa
     assert view.workers.loc["ann", "agreement_with_consensus"] == 0.0 and "skill" in view.workers
 
 
+def rows_of(view: Any) -> list[list[str]]:
+    """The items table as the user reads it: one list of cell texts per row (tags stripped)."""
+    import re
+    body = view.items_table.value.split("<tbody>", 1)[1]
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
+
+
+def test_consensus_view_lists_every_item_with_the_stores_status(dataset: Any) -> None:
+    task = consensus_task(dataset, workers_per_input=2, assignee_ids=["ann", "bob"])
+    vote(task, 1, {"ann": "Adult", "bob": "Adult"})                 # approved by consensus
+    vote(task, 2, {"ann": "Adult", "bob": "Child"})                 # a tie: awaiting review
+    vote(task, 3, {"ann": "Child"})                                 # one vote of two
+    view = ConsensusView(task, refresh_budget=60.0)  # refreshes after work however loaded the machine
+    rows = rows_of(view)
+    assert len(rows) == 10                                          # pending items are listed too
+    # columns: thumbnail, id, status, label, votes, agreement
+    assert rows[0][1:] == ["#1", "approved", "Adult", "2 of 2", "100.0%"]
+    assert rows[1][1:] == ["#2", "awaiting review", "tie", "1 of 2", "50.0%"]
+    assert rows[2][1:] == ["#3", "awaiting consensus", "Child", "1 of 1", "—"]   # one vote: no agreement
+    assert rows[3][1:] == ["#4", "pending", "—", "—", "—"]
+    names = [label for label, _ in view.picker.buttons.options]
+    assert names[:3] == ["img00.jpg", "img01.jpg", "img02.jpg"]       # file names, not ids
+    task.review(2, "rita", approve=False)
+    assert rows_of(view)[1][2] == "rejected" and view.counts["rejected"] == 1
+
+
 def test_consensus_view_filters_items_by_status(dataset: Any) -> None:
     task = consensus_task(dataset)
     vote(task, 1, {"ann": "Adult", "bob": "Adult"})
     vote(task, 2, {"ann": "Adult", "bob": "Child"})                 # tied, still waiting
     view = ConsensusView(task)
-    assert view.items_table.value.count("<tr>") == 3                # header + 2 items
+    assert view.items_table.value.count("<tr") == 11                # header + the 10 items
     view.filter_box.value = "tied"
     assert view.status_filter == "tied"
-    assert view.selected().index.tolist() == [2] and ">2</td>" in view.items_table.value
+    assert view.selected().index.tolist() == [2] and [r[1] for r in rows_of(view)] == ["#2"]
     view.filter_box.value = "approved"
     assert view.selected().index.tolist() == [1]
+    view.filter_box.value = "pending"
+    assert view.selected().index.tolist() == list(range(3, 11)) and "page 1 of 1 <span class='dlt-muted'>(8 items)" in view.page_label.value
     view.filter_box.value = "awaiting_review"
     assert "no items with this status" in view.items_table.value
+    assert ("pending (8)", "pending") in view.filter_box.options and ("tied (1)", "tied") in view.filter_box.options
 
 
 def test_consensus_view_pages_through_items(dataset: Any) -> None:
     task = consensus_task(dataset)
     for item_id in range(1, 8):
         vote(task, item_id, {"ann": "Adult"})
-    view = ConsensusView(task, page_size=3)
+    view = ConsensusView(task, page_size=4)
     assert view.pages == 3 and "page 1 of 3" in view.page_label.value
     assert view.prev_button.disabled and not view.next_button.disabled
     view.next_button.click()
     view.next_button.click()
     assert view.page == 3 and view.next_button.disabled
-    assert view.items_table.value.count("<tr>") == 2               # header + the 7th item
-    view.filter_box.value = "approved"                              # a new filter starts at page 1
-    assert view.page == 1 and "page 1 of 1" in view.page_label.value
+    assert [r[1] for r in rows_of(view)] == ["#9", "#10"]
+    assert [label for label, _ in view.picker.buttons.options] == ["img08.jpg", "img09.jpg"]
+    view.filter_box.value = "awaiting_consensus"                    # a new filter starts at page 1
+    assert view.page == 1 and "page 1 of 2 <span class='dlt-muted'>(7 items)" in view.page_label.value
+
+
+def test_clicking_an_item_shows_it_with_its_votes(dataset: Any) -> None:
+    task = consensus_task(dataset)
+    vote(task, 2, {"ann": "Adult", "bob": "Child"})
+    view = ConsensusView(task, refresh_budget=60.0)
+    assert view.detail.layout.display == "none"                     # nothing picked: no empty pane
+    view.picker.buttons.value = 2                                   # the click on "img01.jpg"
+    assert view.item == 2 and view.detail.layout.display is None
+    assert "img01.jpg" in view.detail_title.value and "awaiting consensus" in view.detail_title.value
+    assert "<td>ann</td><td>Adult</td>" in view.votes_table.value
+    assert "<td>bob</td><td>Child</td>" in view.votes_table.value
+    task.submit(2, "cy", "Child")                                   # the pane follows the work
+    assert "<td>cy</td><td>Child</td>" in view.votes_table.value and "approved" in view.detail_title.value
+
+
+def test_consensus_view_shows_thumbnails_of_local_image_files(store: Any, tmp_path: Any) -> None:
+    from PIL import Image
+
+    paths = []
+    for i, colour in enumerate(["red", "blue"]):
+        path = tmp_path / f"shape{i}.png"
+        Image.new("RGB", (400, 300), colour).save(path)
+        paths.append(str(path))
+    ds = store.datasets.create("pictures", labels=["a", "b"])
+    ds.items.import_df(pd.DataFrame({"name": ["shape0.png", "shape1.png"], "path": paths, "mime": "image/png"}))
+    task = ds.tasks.create("look", assignee_ids=["ann"])
+    view = ConsensusView(task)
+    html = view.items_table.value
+    assert html.count('<img class="dlt-thumb" src="data:image/jpeg;base64,') == 2
+    assert len(html) < 20_000                                       # shrunk thumbnails, not the files
+    view.item = int(task.items_df()["item_id"].iloc[1])
+    assert bytes(view.picture.value) == open(paths[1], "rb").read()
+
+
+def test_honest_figures_with_one_worker(dataset: Any) -> None:
+    task = dataset.tasks.create("solo", assignee_ids=["ann"], seed=0)
+    for item_id in (1, 2, 3):
+        task.submit(item_id, "ann", "Adult")
+    view = ConsensusView(task)
+    assert "<td>ann</td><td class=\"num\">3</td><td class=\"num\">0</td><td class=\"num\">—</td>" in view.worker_table.value
+    assert "100.0%" not in view.worker_table.value and "100.0%" not in view.items_table.value
+    assert "percent agreement</td><td>—</td>" in view.figures.value
 
 
 def test_consensus_view_updates_when_labels_come_in(dataset: Any) -> None:
     task = consensus_task(dataset)
-    view = ConsensusView(task)
+    view = ConsensusView(task, refresh_budget=60.0)
     assert len(view.consensus) == 0 and "—" in view.figures.value
     for user in ("ann", "bob"):
-        labeler = LabelingWidget(task, user)
-        while labeler.item_id != 1 and labeler.item_id >= 0:
-            labeler.skip()
-        labeler.label("Child")
-    assert view.consensus.loc[1, "status"] == "approved"
-    assert "approved" in view.items_table.value
+        task.submit(1, user, "Child")
+    assert view.counts["approved"] == 1 and view.consensus.loc[1, "label"] == "Child"
+    assert rows_of(view)[0][2:4] == ["approved", "Child"]
+
+
+def nonzero(counts: Any) -> dict[str, int]:
+    return {str(k): int(v) for k, v in counts.items() if v}
+
+
+def test_views_agree_with_the_store_after_every_kind_of_work(dataset: Any) -> None:
+    task = consensus_task(dataset, workers_per_input=2, assignee_ids=["ann", "bob"])
+    view = ConsensusView(task, refresh_budget=60.0)
+    board = TaskBoard(dataset.store)
+    board.refresh_budget = 60.0
+
+    def check(expected: dict[str, int]) -> None:
+        truth = nonzero(task.items_df()["status"].value_counts())
+        assert truth == expected
+        assert nonzero(view.counts) == truth                        # the view refreshed by itself
+        assert nonzero(board.counts[task.id]) == truth
+        for status, n in truth.items():
+            assert (f"{status.replace('_', ' ')} ({n})", status) in view.filter_box.options
+            assert f"{n} {status.replace('_', ' ')}" in board.table.value   # the progress bar's hover text
+        shown = [r[2] for r in rows_of(view)]
+        assert nonzero(pd.Series(shown).str.replace(" ", "_").value_counts()) == truth
+
+    check({"pending": 10})
+    vote(task, 1, {"ann": "Adult", "bob": "Adult"})
+    vote(task, 2, {"ann": "Adult", "bob": "Child"})
+    vote(task, 3, {"ann": "Child", "bob": "Adult"})
+    vote(task, 4, {"ann": "Child", "bob": "Adult"})
+    task.submit(5, "ann", "Child")
+    check({"pending": 5, "awaiting_consensus": 1, "awaiting_review": 3, "approved": 1})      # submit
+    task.retract(5, "ann")
+    check({"pending": 6, "awaiting_review": 3, "approved": 1})                              # retract
+    task.review(2, "rita", approve=True)
+    check({"pending": 6, "awaiting_review": 2, "approved": 2})                              # approve
+    task.review(3, "rita", approve=False)
+    check({"pending": 6, "awaiting_review": 1, "approved": 2, "rejected": 1})               # reject
+    task.reopen(2, "rita")
+    check({"pending": 6, "awaiting_review": 2, "approved": 1, "rejected": 1})               # reopen
+    task.set_status([6], "discard", "ann")
+    check({"pending": 5, "awaiting_review": 2, "approved": 1, "rejected": 1, "discarded": 1})   # set_status
+    # the page shows the store's statuses, not the ones the votes alone would give
+    assert rows_of(view)[2][2:4] == ["rejected", "tie"]
 
 
 # -- TaskBoard -----------------------------------------------------------------------------
@@ -194,15 +310,25 @@ def make_tasks(dataset: Any) -> list[Any]:
 
 
 def test_task_board_lists_tasks_on_one_html_table(dataset: Any) -> None:
-    make_tasks(dataset)
+    a, b, c = make_tasks(dataset)
     board = TaskBoard(dataset.store)
     assert board.frame["task"].tolist() == ["gamma", "beta", "alpha"]
+    assert [label for label, _ in board.open_box.buttons.options] == ["gamma", "beta", "alpha"]  # first column
     html = board.table.value
-    assert html.count("<table") == 1 and html.count("<tr>") == 4
+    assert html.count("<table") == 1 and html.count("<tr") == 4
     assert html.count('class="dlt-overdue"') == 1      # only alpha is late and still open
     assert "faces" in html and "high" in html and "bob, cy" in html
+    assert f'<span class="dlt-id">{c.id[:8]}</span>' in html and c.id not in html     # ids short, muted
     assert board.frame.set_index("task").loc["alpha", "progress"] == 10.0
-    assert "width:10.0%" in html
+    assert "width:10.0%" in html and 'title="9 pending, 1 completed"' in html
+
+
+def test_task_board_abbreviates_assignees_with_the_full_list_on_hover(dataset: Any) -> None:
+    team = [f"{n}@example.com" for n in ("ann", "bob", "cy", "dee", "eve")]
+    dataset.tasks.create("team", assignee_ids=team)
+    html = TaskBoard(dataset.store).table.value
+    assert f'<span title="{", ".join(team)}">ann, bob +3</span>' in html
+    assert "ann@example.com, bob" not in html.replace(f'title="{", ".join(team)}"', "")
 
 
 def test_task_board_is_one_widget_tree_whatever_the_number_of_tasks(dataset: Any) -> None:
@@ -213,7 +339,7 @@ def test_task_board_is_one_widget_tree_whatever_the_number_of_tasks(dataset: Any
         dataset.tasks.create(f"t{i}", assignee_ids=["ann"])
     board = TaskBoard(dataset.store, per_page=25)
     assert count(board) == small
-    assert board.pages == 2 and board.table.value.count("<tr>") == 26
+    assert board.pages == 2 and board.table.value.count("<tr") == 26
 
 
 def test_task_board_filters_by_assignee_and_status_and_pages(dataset: Any) -> None:
@@ -230,20 +356,29 @@ def test_task_board_filters_by_assignee_and_status_and_pages(dataset: Any) -> No
     assert board.frame["task"].tolist() == ["beta"]
 
 
-def test_selecting_a_task_opens_its_partition_and_consensus(dataset: Any) -> None:
+def test_clicking_a_task_opens_its_partition_and_consensus(dataset: Any) -> None:
     a, _, _ = make_tasks(dataset)
     board = TaskBoard(dataset.store)
-    board.open_box.value = a.id
+    board.open_box.buttons.value = a.id                # the click on "alpha" in the first column
+    assert board.selected == a.id
     (tabs,) = board.detail.children
     part, cons = tabs.children
     assert isinstance(part, PartitionView) and isinstance(cons, ConsensusView)
     assert part.task == a and tabs.titles == ("Partition", "Consensus")
     board.status_box.value = "done"                  # alpha is filtered out: it stays open below
-    assert board.open_box.value == "" and board.detail.children == (tabs,)
+    assert board.open_box.buttons.value is None and board.detail.children == (tabs,)
     board.status_box.value = ""
-    assert board.open_box.value == a.id
+    assert board.open_box.buttons.value == a.id      # shown picked again
     board.show_task("")
-    assert board.detail.children == ()
+    assert board.detail.children == () and board.open_box.buttons.value is None
+
+
+def test_task_board_progress_follows_work_done_in_code(dataset: Any) -> None:
+    a, _, _ = make_tasks(dataset)
+    board = TaskBoard(dataset.store)
+    board.refresh_budget = 60.0
+    a.submit(int(a.items_df()["item_id"].iloc[1]), "ann", "Child")
+    assert board.frame.set_index("task").loc["alpha", "progress"] == 20.0
 
 
 def test_dl_widgets_exports_every_widget() -> None:

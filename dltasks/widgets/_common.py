@@ -6,11 +6,14 @@ something a widget can show.
 """
 from __future__ import annotations
 
+import base64
 import datetime as _dt
+import functools
 import html
 import io
+import os
 import time
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import ipywidgets as W
 import pandas as pd
@@ -20,7 +23,8 @@ from matplotlib.figure import Figure
 from dltasks.work_events import work_events
 
 __all__ = ["html_table", "figure_png", "chart", "show_figure", "FieldError", "message", "store_of",
-           "LiveView", "fmt_share", "progress_bar_html", "TABLE_CSS"]
+           "LiveView", "fmt_share", "progress_bar_html", "TABLE_CSS", "short_id", "people_html", "thumbnail_html",
+           "status_order", "RowPicker", "ROW_PX"]
 
 #: One stylesheet for every table dltasks draws (scoped by the ``dlt-table`` class).
 TABLE_CSS = (
@@ -36,8 +40,13 @@ TABLE_CSS = (
     ".dlt-error{color:#b3261e}"
     ".dlt-ok{color:#2e7d32}"
     ".dlt-muted{color:#6b7280}"
+    ".dlt-id{color:#6b7280;font-size:11px;font-family:var(--jp-code-font-family,monospace)}"
+    ".dlt-thumb{width:48px;height:48px;object-fit:contain;vertical-align:middle;background:#f3f5f8}"
     "</style>"
 )
+
+#: Height of a table row that a :class:`RowPicker` sits beside (px).
+ROW_PX = 32
 
 
 def _cell(value: Any) -> str:
@@ -167,6 +176,85 @@ def store_of(dataset: Any) -> Any:
 
 
 
+def short_id(value: Any, n: int = 8) -> str:
+    """An id cut to its first ``n`` characters (how ids are shown: short and secondary).
+
+    >>> short_id("5560e9d1a6f24c0c9b1f3e0a"), short_id(42)
+    ('5560e9d1', '42')
+    """
+    return str(value)[:n]
+
+
+def people_html(ids: Sequence[str], shown: int = 2) -> str:
+    """Assignees abbreviated (``ann, bob +3``: the part before ``@``), the full list on hover.
+
+    >>> people_html(["ann@x.org", "bob@x.org", "cy@x.org"])
+    '<span title="ann@x.org, bob@x.org, cy@x.org">ann, bob +1</span>'
+    >>> people_html([])
+    ''
+    """
+    if not ids:
+        return ""
+    names = [str(u).split("@", 1)[0] or str(u) for u in ids]
+    text = ", ".join(names[:shown]) + (f" +{len(ids) - shown}" if len(ids) > shown else "")
+    return f'<span title="{html.escape(", ".join(map(str, ids)))}">{html.escape(text)}</span>'
+
+
+_THUMB_MIME = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"}
+
+
+@functools.lru_cache(maxsize=512)
+def _thumbnail_bytes(path: str, mtime: float, size: int, px: int) -> bytes:
+    """A JPEG of at most ``px`` x ``px`` pixels of the picture at ``path`` (cached by path, time and size)."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img.draft("RGB", (px, px))  # JPEG: decode at a reduced scale, much faster on big photos
+        img.thumbnail((px, px))
+        out = io.BytesIO()
+        img.convert("RGB").save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def thumbnail_html(path: str | None, mime: str | None, px: int = 48) -> str:
+    """A small ``<img>`` of an image item: a ``data:`` URL made from the local file (shrunk to
+    twice ``px`` for sharp screens), the URL itself for http(s) items, ``''`` otherwise.
+
+    Read only for the rows a page shows; unreadable files give ``''``.
+
+    >>> thumbnail_html("https://example.com/a.png", "image/png")
+    '<img class="dlt-thumb" src="https://example.com/a.png" alt="" loading="lazy">'
+    >>> thumbnail_html("/no/such/file.png", "image/png"), thumbnail_html(None, "text/plain")
+    ('', '')
+    """
+    if not path or (mime or "") not in _THUMB_MIME:
+        return ""
+    if path.startswith(("http://", "https://")):
+        return f'<img class="dlt-thumb" src="{html.escape(path)}" alt="" loading="lazy">'
+    try:
+        stat = os.stat(path)
+        data = _thumbnail_bytes(path, stat.st_mtime, stat.st_size, 2 * px)
+    except Exception:  # noqa: BLE001 - a missing or broken file shows no thumbnail, never an error
+        return ""
+    return f'<img class="dlt-thumb" src="data:image/jpeg;base64,{base64.b64encode(data).decode()}" alt="">'
+
+
+#: The statuses an item passes through, by review strategy, in the order of the work flow.
+_FLOW = {"consensus": ("pending", "awaiting_consensus", "awaiting_review", "approved", "rejected"),
+         "manual": ("pending", "awaiting_review", "approved", "rejected"),
+         "none": ("pending", "completed")}
+
+
+def status_order(review_strategy: str, present: Iterable[str] = ()) -> list[str]:
+    """The item statuses a task's views list: its work flow's (zeros included), then any other found.
+
+    >>> status_order("manual", ["approved", "discarded"])
+    ['pending', 'awaiting_review', 'approved', 'rejected', 'discarded']
+    """
+    flow = list(_FLOW.get(review_strategy, _FLOW["none"]))
+    return flow + sorted({str(s) for s in present} - set(flow))
+
+
 class LiveView(W.VBox):
     """Base of the views of one task: a Refresh button, a status line, refreshes after work.
 
@@ -214,3 +302,82 @@ class LiveView(W.VBox):
 
     def _redraw(self) -> bool:  # pragma: no cover - every view implements it
         raise NotImplementedError
+
+
+
+class RowPicker(W.VBox):
+    """A column of buttons beside an HTML table, one per row, aligned with the rows: clicking
+    one sets :attr:`value` (the row's key).  One widget, whatever the number of rows.
+
+    The table must be drawn with :meth:`table_css` (rows of :data:`ROW_PX` pixels, or ``row_px``).
+    """
+
+    value = T.Any(None, allow_none=True, help="key of the row picked (None: none)")
+
+    def __init__(self, header: str, width: str = "200px", row_px: int = ROW_PX, **kwargs: Any) -> None:
+        self.row_px = row_px
+        self.head = W.HTML(f'<div class="dlt-rowpick-head">{html.escape(header)}</div>', layout=W.Layout(margin="0"))
+        self.buttons = W.ToggleButtons(options=[], value=None, layout=W.Layout(margin="0", width=width),
+                                       style={"button_width": width})
+        self.style_sheet = W.HTML(self._css(width), layout=W.Layout(margin="0", height="0px"))
+        super().__init__([self.style_sheet, self.head, self.buttons], layout=W.Layout(margin="0", flex="0 0 auto"),
+                         **kwargs)
+        self.add_class("dlt-rowpick")
+        self.add_class(f"dlt-rowpick-{row_px}")
+        self._setting = False
+        self.buttons.observe(self._clicked, "value")
+
+    def set_rows(self, rows: Sequence[tuple[str, Any]], tooltips: Sequence[str] = ()) -> None:
+        """Show one button per ``(label, key)``; the picked key stays picked while it is listed."""
+        self._setting = True
+        try:
+            self.buttons.options = list(rows)
+            self.buttons.tooltips = list(tooltips)
+            keys = [k for _, k in rows]
+            self.buttons.value = self.value if self.value in keys else None
+        finally:
+            self._setting = False
+
+    def beside(self, table: W.HTML) -> W.HTML:
+        """Mark ``table`` (an HTML widget drawn with :meth:`table_css`) as the table these buttons sit beside."""
+        table.add_class("dlt-rows")
+        table.add_class(f"dlt-rows-{self.row_px}")
+        return table
+
+    def table_css(self) -> str:
+        """CSS that gives the rows of the table beside this picker its rows' height (scoped by that height)."""
+        h = self.row_px
+        return (f"<style>.dlt-rows-{h} table td,.dlt-rows-{h} table th{{height:{h}px;padding-top:0;"
+                f"padding-bottom:0;box-sizing:border-box;border-bottom:none}}"
+                f".dlt-rows-{h} table tbody tr:nth-child(even) td{{background:#f6f8fa}}</style>")
+
+    def _css(self, width: str) -> str:
+        h = self.row_px
+        p = f".dlt-rowpick-{h}"
+        return ("<style>"
+                f"{p} .widget-toggle-buttons{{margin:0}}"
+                f"{p} .widget-toggle-buttons>div{{display:flex;flex-direction:column}}"
+                f"{p} .widget-toggle-buttons button{{height:{h}px;margin:0;border:none;border-radius:0;"
+                "box-shadow:none;background:transparent;color:#1a5fb4;text-align:left;padding:0 10px;"
+                "overflow:hidden;text-overflow:ellipsis;white-space:nowrap;"
+                "font-size:13px;font-family:var(--jp-ui-font-family,sans-serif)}"
+                f"{p} .widget-toggle-buttons button:nth-child(even){{background:#f6f8fa}}"
+                f"{p} .widget-toggle-buttons button:hover{{text-decoration:underline}}"
+                f"{p} .widget-toggle-buttons button.mod-active{{background:#dce8f5;font-weight:bold}}"
+                f"{p} .dlt-rowpick-head{{height:{h}px;line-height:{h}px;background:#eef2f7;padding:0 10px;"
+                "font-weight:bold;font-size:13px;font-family:var(--jp-ui-font-family,sans-serif);"
+                "box-sizing:border-box}"
+                "</style>")
+
+    def _clicked(self, change: Any) -> None:
+        if not self._setting:
+            self.value = change["new"]
+
+    @T.observe("value")
+    def _value_changed(self, change: Any) -> None:
+        keys = [k for _, k in self.buttons.options]
+        self._setting = True
+        try:
+            self.buttons.value = change["new"] if change["new"] in keys else None
+        finally:
+            self._setting = False

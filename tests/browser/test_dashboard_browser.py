@@ -2,7 +2,8 @@
 
 A demo store is built in a temporary folder, Voilà serves the dashboard over it (127.0.0.1, a
 free port), and the page must show the TaskBoard with the demo's tasks; picking the consensus
-task under *Open* shows its partition and consensus views.  Screenshots:
+task's name (the first column, one button per row beside the table) shows its partition and
+consensus views; clicking an item of the consensus view shows it with its votes.  Screenshots:
 test-artifacts/browser/dashboard*.png (``dashboard-consensus.png`` is the README's
 ``docs/img/consensus.png``: see ``DLTASKS_UPDATE_DOCS_IMG`` in conftest.py).
 """
@@ -48,17 +49,22 @@ def test_dashboard_in_voila(voila: str, page: Any, artifacts: Path) -> None:
     page.goto(voila)
     board = page.locator(".dlt-task-board")
     board.wait_for(timeout=120_000)
-    table = board.locator(".dlt-table").first
+    names = board.locator(".dlt-rowpick button")
     for name in TASKS:
-        expect(table).to_contain_text(name)
+        expect(names.filter(has_text=re.compile(f"^{re.escape(name)}$"))).to_have_count(1)
     expect(board).to_contain_text("(3 tasks)")
+    page.screenshot(path=artifacts / "dashboard.png")
+    assert_rows_aligned(board)
+    width = board.locator(".dlt-rowpick").first.evaluate(
+        "e => e.parentElement.querySelector('table').getBoundingClientRect().right - e.getBoundingClientRect().left")
+    columns = board.locator(".dlt-rows th").evaluate_all("ths => ths.map(t => [t.innerText, t.offsetWidth])")
+    assert width <= 940, f"the board is {width} px wide: it must fit a 1024-px notebook ({columns})"
     expect(page.get_by_text("dltasks · task dashboard")).to_be_visible()         # the markdown cell
     assert page.locator("pre, code", has_text="import dltasks").count() == 0    # an app: no code shown
     page.screenshot(path=artifacts / "dashboard.png")
 
-    # -- pick the consensus task: its split, then its consensus ------------------------------
-    open_box = board.locator(".widget-dropdown", has=page.locator("label", has_text="Open")).locator("select")
-    open_box.select_option(index=option_index(open_box, CONSENSUS_TASK + " ("))
+    # -- click the consensus task: its split, then its consensus -----------------------------
+    names.filter(has_text=re.compile(f"^{re.escape(CONSENSUS_TASK)}$")).click()
     split = board.locator(".dlt-partition-view")
     expect(split).to_be_visible()
     expect(split).to_contain_text(CONSENSUS_TASK)
@@ -78,24 +84,49 @@ def test_dashboard_in_voila(voila: str, page: Any, artifacts: Path) -> None:
     page.screenshot(path=artifacts / "dashboard-consensus-page.png")
 
     # -- only the disputed items: the short table the README shows ---------------------------
-    items = consensus.locator(".dlt-table").last
+    items = consensus.locator(".dlt-rows .dlt-table")
+    expect(items.locator("img.dlt-thumb").first).to_be_visible()               # thumbnails, not ids
     show = consensus.locator(".widget-dropdown", has=page.locator("label", has_text="Show")).locator("select")
     show.select_option(index=option_index(show, "awaiting review"))
     expect(consensus).to_contain_text(re.compile(r"page 1 of 1 \(\d+ items\)"))
     expect(items.locator("tbody tr").first).to_contain_text("awaiting review")
-    statuses = items.locator("tbody td:last-child").all_inner_texts()
+    statuses = items.locator("tbody td:nth-child(3)").all_inner_texts()
     assert statuses and set(statuses) == {"awaiting review"}, statuses
+    assert_rows_aligned(consensus)
     padded_screenshot(page, consensus, artifacts / "dashboard-consensus.png")
+
+    # -- click an item: it is shown with its votes under the table ----------------------------
+    first = consensus.locator(".dlt-rowpick button").first
+    name = first.inner_text().strip()
+    first.click()
+    detail = consensus.locator(".dlt-item-detail")
+    expect(detail).to_be_visible()
+    expect(detail).to_contain_text(name)
+    expect(detail).to_contain_text("awaiting review")
+    expect(detail.locator(".dlt-table")).to_contain_text("@example.com")          # the votes, by worker
+    expect(detail.locator("img")).to_be_visible()
+    page.screenshot(path=artifacts / "dashboard-item.png", full_page=True)
 
     for failure in ("Error displaying widget", "There was an error when executing cell", "Traceback"):
         expect(page.get_by_text(failure)).to_have_count(0)
 
 
+def assert_rows_aligned(view: Any) -> None:
+    """The buttons of the first column sit on the rows of the table beside them (within 2 px)."""
+    buttons = view.locator(".dlt-rowpick button").first.locator("xpath=ancestor::div[contains(@class,'dlt-rowpick')]")
+    picker = buttons.first
+    tops = picker.locator("button").evaluate_all("bs => bs.map(b => b.getBoundingClientRect().top)")
+    rows = picker.evaluate("""p => [...p.parentElement.querySelectorAll('.dlt-rows tbody tr')]
+                                    .map(r => r.getBoundingClientRect().top)""")
+    assert len(tops) == len(rows) and tops, (tops, rows)
+    assert max(abs(a - b) for a, b in zip(tops, rows)) <= 2, list(zip(tops, rows))
+
+
 def wait_for_images(page: Any, view: Any) -> None:
-    """Wait until every chart of ``view`` has loaded (a PNG with a size)."""
+    """Wait until every chart and picture ``view`` shows has loaded (an image with a size)."""
     images = view.locator("img")
     assert images.count() >= 1, "the view has no chart"
-    page.wait_for_function("imgs => imgs.every(i => i.complete && i.naturalWidth > 0)",
+    page.wait_for_function("imgs => imgs.every(i => !i.offsetParent || (i.complete && i.naturalWidth > 0))",
                            arg=images.element_handles())
 
 

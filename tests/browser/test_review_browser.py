@@ -23,7 +23,7 @@ def test_review_and_board_in_jupyterlab(lab: str, page: Any, artifacts: Path) ->
     kernel = open_and_run(page, lab, NOTEBOOK, artifacts)
 
     board = page.locator(".dlt-task-board")
-    expect(board.locator(".dlt-table").first).to_contain_text("shapes: label and review", timeout=180_000)
+    expect(board.locator(".dlt-rowpick").first).to_contain_text("shapes: label and review", timeout=180_000)
     expect(kernel).to_be_visible(timeout=120_000)
 
     # -- review: approve the item shown ------------------------------------------------------
@@ -43,10 +43,10 @@ def test_review_and_board_in_jupyterlab(lab: str, page: Any, artifacts: Path) ->
     board.locator(".widget-dropdown", has=page.locator("label", has_text="Assignee")).locator("select") \
         .select_option(label="quinn@example.com")
     expect(board.locator(".dlt-table tbody tr")).not_to_have_count(rows_before)
-    expect(board.locator(".dlt-table").first).not_to_contain_text("shapes: label and review")
+    expect(board.locator(".dlt-rowpick").first).not_to_contain_text("shapes: label and review")
     board.locator(".widget-dropdown", has=page.locator("label", has_text="Assignee")).locator("select") \
         .select_option(label="everyone")
-    expect(board.locator(".dlt-table").first).to_contain_text("shapes: label and review")
+    expect(board.locator(".dlt-rowpick").first).to_contain_text("shapes: label and review")
     board.locator(".lm-TabBar-tab", has_text="Consensus").click()
     expect(board.locator(".dlt-consensus-view")).to_be_visible()
     expect(kernel).to_be_visible()
