@@ -56,8 +56,8 @@ def test_partition_view_refreshes_after_work_is_submitted_in_a_widget(dataset: A
     view = PartitionView(task, refresh_budget=60.0)  # however slow a loaded machine makes a refresh
     quiet = PartitionView(task, auto_refresh=False)
     labeler = LabelingWidget(task, "ann")
-    labeler.buttons[0].click()
-    labeler.buttons[1].click()
+    labeler.label("Adult")
+    labeler.label("Child")
     assert view.summary.loc["ann", "done"] == 2
     assert quiet.summary.loc["ann", "done"] == 0
 
@@ -98,7 +98,7 @@ def test_a_slow_view_says_it_is_stale_instead_of_refreshing_after_each_label(dat
     task = dataset.tasks.create("split", assignee_ids=["ann"], seed=0)
     view = PartitionView(task)
     view.refresh_budget = 0.0          # as if a refresh took longer than the budget (a huge task)
-    LabelingWidget(task, "ann").buttons[0].click()
+    LabelingWidget(task, "ann").label("Adult")
     assert view.stale and view.summary.loc["ann", "done"] == 0
     assert "press Refresh" in view.status.value
     view.refresh_button.click()
