@@ -79,6 +79,11 @@ def test_quickstart_round_in_jupyterlab(lab: str, page: Any, artifacts: Path) ->
                            arg=split.locator("img").element_handle())
     assert loaded_images(split.locator("img")) == 1
     split.screenshot(path=artifacts / "03-partition-after-create.png")
+    label_as = page.locator(".widget-toggle-buttons", has=page.locator("label", has_text="Label as"))
+    buttons = label_as.locator("button")
+    expect(buttons).to_have_count(len(WORKERS))
+    assert buttons.all_inner_texts() == WORKERS                          # "Label as" shows whole e-mails,
+    assert buttons.evaluate_all("bs => bs.every(b => b.scrollWidth <= b.clientWidth)")   # none cut short
 
     # -- label as two workers ----------------------------------------------------------------
     labeler = page.locator(".dlt-labeling")
