@@ -1,4 +1,9 @@
-"""LabelingWidget, ReviewWidget and ItemView headless: click through the work, assert the store."""
+"""LabelingWidget, ReviewWidget and ItemView headless: send what the browser sends, assert the store.
+
+The browser half (keys, the buffer of items ahead, advancing at once) is tested in JupyterLab in
+``tests/browser/test_labeling_keys_browser.py``; here each message is what ``work_queue.js``
+sends for a key: the action and the id of the item that was on screen.
+"""
 from __future__ import annotations
 
 import html
@@ -48,84 +53,89 @@ def test_item_view_shows_images_text_and_metadata(files: Any) -> None:
     assert view.item_id == -1 and "nothing" in view.title.value
 
 
-# -- LabelingWidget ------------------------------------------------------------------------
-def test_labeling_shows_the_next_pending_item_with_a_button_per_label(files: Any) -> None:
-    task = files.tasks.create("sort", assignee_ids=["ann"])
-    w = LabelingWidget(task, "ann")
-    assert [b.description for b in w.buttons] == ["1 · good", "2 · bad", "3 · ugly"]
-    assert (w.item_id, w.done, w.total) == (1, 0, 3)
-    assert w.view.kind == "image" and "0 / 3 done" in w.counter.value
+# -- the browser's messages -------------------------------------------------------------
+class Browser:
+    """Sends what work_queue.js sends (through the widget's comm handler) and keeps the answers."""
 
+    def __init__(self, widget: Any) -> None:
+        self.widget, self.seq, self.acks = widget, 0, []
+        widget.send = lambda content, buffers=None: self.acks.append(content)
 
-def test_labeling_submits_through_the_task_and_moves_on(files: Any) -> None:
-    task = files.tasks.create("sort", assignee_ids=["ann"])
-    got: list[Any] = []
-    w = LabelingWidget(task, "ann")
-    w.on_submit(lambda *args: got.append(args))
-    w.buttons[1].click()
-    assert labels_of(task, "ann") == {1: "bad"}
-    assert got == [(1, "bad", "completed")]
-    assert (w.item_id, w.done, w.bar.value) == (2, 1, 1) and w.view.kind == "text"
-    w.buttons[0].click()
-    w.buttons[2].click()
-    assert labels_of(task, "ann") == {1: "bad", 2: "good", 3: "ugly"}
-    assert w.item_id == -1 and w.done == 3 and "all done" in w.view.title.value
-    assert all(b.disabled for b in w.buttons)
-    assert task.progress().loc["ann", "percent"] == 100.0
+    def on_screen(self, handled: set[int] = frozenset()) -> int | None:
+        """The item the browser draws: the first of the buffer it has not acted on."""
+        return next((c["id"] for c in self.widget.buffer if c["id"] not in handled), None)
+
+    def key(self, action: str, item_id: int | None, label: str | None = None) -> dict[str, Any]:
+        self.seq += 1
+        self.widget._handle_custom_msg({"seq": self.seq, "action": action, "item_id": item_id, "label": label}, [])
+        return self.acks[-1]
 
 
 def pending_of(task: Any, user: str) -> list[int]:
     return task.assignments_df(user_id=user, status="pending")["item_id"].tolist()
 
 
+# -- LabelingWidget ------------------------------------------------------------------------
+def test_labeling_shows_keys_on_buttons_and_the_first_pending_item(files: Any) -> None:
+    task = files.tasks.create("sort", assignee_ids=["ann"])
+    w = LabelingWidget(task, "ann")
+    assert [(k["key"], k["text"]) for k in w.keys] == [("1", "good"), ("2", "bad"), ("3", "ugly"),
+                                                       ("s", "Skip"), ("u", "Undo")]
+    assert (w.item_id, w.done, w.total) == (1, 0, 3) and w.counter == "0 / 3 done (0%)"
+    first = w.buffer[0]
+    assert first["kind"] == "image" and first["src"].startswith("data:image/png;base64,")
+    assert first["name"] == "a.png" and [b["id"] for b in w.buffer] == [1, 2, 3]
+
+
+def test_each_key_labels_the_item_that_was_on_screen(files: Any) -> None:
+    """The browser runs ahead of the kernel: three keys name items 1, 2, 3 before any answer."""
+    task = files.tasks.create("sort", assignee_ids=["ann"])
+    w = LabelingWidget(task, "ann")
+    browser, handled = Browser(w), set()
+    sent = []
+    for label in ["bad", "good", "ugly"]:
+        iid = browser.on_screen(handled)
+        handled.add(iid)
+        sent.append((iid, label))
+    for iid, label in sent:                        # the kernel answers them in order
+        assert browser.key("label", iid, label)["ok"]
+    assert labels_of(task, "ann") == {1: "bad", 2: "good", 3: "ugly"}
+    assert w.item_id == -1 and w.buffer == [] and w.done == 3
+
+
+def test_a_key_for_an_item_no_longer_in_the_queue_is_ignored(files: Any, unchanged: Any) -> None:
+    task = files.tasks.create("sort", assignee_ids=["ann"])
+    w = LabelingWidget(task, "ann")
+    browser = Browser(w)
+    assert browser.key("label", 1, "good")["ok"]
+    check = unchanged()
+    ack = browser.key("label", 1, "bad")          # a second key for item 1: not on screen any more
+    assert not ack["ok"] and "no longer in your queue" in ack["text"]
+    check()
+    assert labels_of(task, "ann") == {1: "good"}
+
+
 def test_undo_withdraws_the_label_and_shows_the_item_again(files: Any) -> None:
     task = files.tasks.create("sort", assignee_ids=["ann"])
     w = LabelingWidget(task, "ann")
-    w.buttons[0].click()                           # item 1: good
-    assert labels_of(task, "ann") == {1: "good"} and w.item_id == 2 and w.done == 1
-    w.undo_button.click()
-    assert labels_of(task, "ann") == {}                         # gone from the task, not only from the widget
-    assert w.item_id == 1 and w.view.item_id == 1 and w.view.kind == "image"
-    assert "withdrawn" in w.note.value and "0 / 3 done" in w.counter.value and w.bar.value == 0
-    assert pending_of(task, "ann") == [1, 2, 3]
-    assert task.items_df().set_index("item_id").loc[1, "status"] == "pending"
-    assert task.progress().loc["ann", "done"] == 0
-    assert not any(b.disabled for b in w.buttons) and w.undo_button.disabled   # nothing left to undo
-    w.buttons[1].click()                           # label it again: a fresh label, counted once
-    assert labels_of(task, "ann") == {1: "bad"} and w.done == 1 and w.item_id == 2
-
-
-def test_skip_and_undo(files: Any) -> None:
-    task = files.tasks.create("sort", assignee_ids=["ann"])
-    w = LabelingWidget(task, "ann")
-    w.skip_button.click()
-    assert w.queue == [2, 3, 1] and w.item_id == 2
-    w.buttons[0].click()                           # item 2: good
-    w.undo_button.click()                          # withdrawn, item 2 shown again
-    assert w.item_id == 2 and "your label 'good' is withdrawn" in html.unescape(w.note.value)
-    assert labels_of(task, "ann") == {} and w.done == 0
-    w.buttons[1].click()
-    assert labels_of(task, "ann") == {2: "bad"} and w.done == 1
-    w.undo_button.click()
-    assert labels_of(task, "ann") == {} and w.item_id == 2
-    w.undo_button.click()                          # undo the skip: item 1 back in front, nothing written
-    assert w.item_id == 1 and w.queue == [1, 2, 3] and "back to #1" in w.note.value
-    w.undo_button.click()
-    assert "nothing to undo" in w.note.value and labels_of(task, "ann") == {}
+    assert w.press("1").endswith("good (completed)") and w.item_id == 2
+    assert w.can_undo
+    note = w.press("u")
+    assert "your label 'good' is withdrawn" in note and w.item_id == 1 and w.done == 0
+    assert labels_of(task, "ann") == {} and pending_of(task, "ann") == [1, 2, 3]
+    assert not w.can_undo and w.press("u") == "nothing to undo"
+    assert w.press("2").endswith("bad (completed)") and labels_of(task, "ann") == {1: "bad"}
 
 
 def test_undo_after_the_last_item_brings_it_back(files: Any) -> None:
     task = files.tasks.create("sort", assignee_ids=["ann"])
-    got: list[Any] = []
     w = LabelingWidget(task, "ann")
-    w.on_undo(lambda *args: got.append(args))
     for _ in range(3):
-        w.buttons[2].click()
-    assert w.item_id == -1 and "all done" in w.view.title.value and all(b.disabled for b in w.buttons)
-    w.undo_button.click()
-    assert w.item_id == 3 and w.view.item_id == 3 and not any(b.disabled for b in w.buttons)
-    assert labels_of(task, "ann") == {1: "ugly", 2: "ugly"} and "2 / 3 done" in w.counter.value
-    assert got == [(3, "pending")]
+        w.press("3")
+    assert w.item_id == -1 and w.buffer == [] and w.counter == "3 / 3 done (100%)"
+    w.press("u")
+    assert w.item_id == 3 and [c["id"] for c in w.buffer] == [3]
+    assert labels_of(task, "ann") == {1: "ugly", 2: "ugly"} and w.counter == "2 / 3 done (67%)"
     assert LabelingWidget(task, "ann").queue == [3]           # the store agrees: a new widget shows it too
 
 
@@ -138,7 +148,7 @@ def test_undo_of_a_consensus_vote_updates_the_open_views(files: Any) -> None:
     view = ConsensusView(task)
     w = LabelingWidget(task, "ann")
     assert w.label("good") == "awaiting_review" and view.consensus.loc[1, "status"] == "awaiting_review"
-    assert w.undo() == "awaiting_consensus"
+    assert "awaiting consensus" in w.undo()
     assert view.consensus.loc[1, "status"] == "awaiting_consensus" and view.consensus.loc[1, "n_labels"] == 1
     assert labels_of(task, "ann") == {} and labels_of(task, "bob") == {1: "bad"}
 
@@ -146,24 +156,61 @@ def test_undo_of_a_consensus_vote_updates_the_open_views(files: Any) -> None:
 def test_undo_shows_an_error_when_the_label_cannot_be_withdrawn(files: Any) -> None:
     task = files.tasks.create("sort", assignee_ids=["ann"])
     w = LabelingWidget(task, "ann")
-    w.buttons[0].click()
+    w.press("1")
     task.retract(1, "ann")                         # withdrawn elsewhere first
-    w.undo_button.click()
-    assert "could not withdraw" in w.note.value and w.done == 1 and w.item_id == 2
-    assert w.undo_button.disabled
+    assert "could not undo" in w.press("u") and w.item_id == 2
+    assert not w.can_undo
 
 
-def test_number_keys_label_and_letters_skip_and_undo(files: Any) -> None:
+def test_skip_and_undo_skip(files: Any) -> None:
     task = files.tasks.create("sort", assignee_ids=["ann"])
     w = LabelingWidget(task, "ann")
-    w.shortcuts.value = "3"
-    assert labels_of(task, "ann") == {1: "ugly"} and w.shortcuts.value == ""
-    w.shortcuts.value = "s"
-    assert w.item_id == 3
-    w.shortcuts.value = "u"
-    assert w.item_id == 2
-    w.shortcuts.value = "9x"                       # no ninth label, no x: ignored
-    assert w.item_id == 2 and labels_of(task, "ann") == {1: "ugly"}
+    assert w.press("s") == "skipped a.png (#1)" and w.queue == [2, 3, 1] and w.item_id == 2
+    assert w.press("u") == "back to a.png (#1)" and w.queue == [1, 2, 3]
+    assert labels_of(task, "ann") == {}
+    assert "does nothing" in w.press("x") and "does nothing" in w.press("9")
+
+
+def test_the_queue_is_live_and_nothing_is_overwritten(files: Any, tmp_path: Path) -> None:
+    """A label written elsewhere (another connection: another kernel) takes the item out of the
+    queue; if its key comes first, the store refuses it and the widget moves on, saying so."""
+    task = files.tasks.create("sort", assignee_ids=["ann"])
+    w = LabelingWidget(task, "ann")
+    w.REFRESH_SECONDS = 3600.0                     # no refresh yet: the queue is stale
+    task.submit(1, "ann", "ugly")                  # written in code, outside the widget
+    ack = Browser(w).key("label", 1, "good")       # the key for item 1, still on screen
+    assert not ack["ok"] and "moved on" in ack["text"] and "already" in ack["text"]
+    assert labels_of(task, "ann") == {1: "ugly"} and w.item_id == 2
+    task.submit(2, "ann", "bad")                   # and again, but now the widget reads the queue
+    w.REFRESH_SECONDS = 0.0
+    w.press("s")                                   # any action reads the queue again
+    assert w.queue == [3] and w.item_id == 3 and (w.done, w.total) == (2, 3)
+    assert labels_of(task, "ann") == {1: "ugly", 2: "bad"}
+
+
+def test_an_approved_item_leaves_the_queue(files: Any) -> None:
+    task = files.tasks.create("vote", assignee_ids=["ann", "bob", "cy"], workers_per_input=3,
+                              review_strategy="consensus", approval_threshold=2, reviewer_ids=["rita"])
+    w = LabelingWidget(task, "ann")
+    w.REFRESH_SECONDS = 3600.0
+    task.submit(1, "bob", "good")
+    task.submit(1, "cy", "good")                   # approved by consensus while item 1 is on ann's screen
+    ack = Browser(w).key("label", 1, "bad")
+    assert not ack["ok"] and "approved" in ack["text"] and "moved on" in ack["text"]
+    assert labels_of(task, "ann") == {} and w.item_id == 2
+    w.REFRESH_SECONDS = 0.0
+    w.press("s")
+    assert 1 not in w.queue                        # not shown again
+
+
+def test_workers_see_only_the_metadata_the_task_shows(files: Any) -> None:
+    files.items.import_df(pd.DataFrame({"name": ["d"], "user.text": ["to label"], "user.truth": ["good"],
+                                        "user.source": ["web"]}))
+    hidden = files.tasks.create("default", assignee_ids=["ann"], items=[4])
+    card = LabelingWidget(hidden, "ann").buffer[0]
+    assert card["text"] == "to label" and card["details"] == [["Metadata", [["source", "web"]]]]
+    shown = files.tasks.create("explicit", assignee_ids=["ann"], items=[4], show_metadata=["truth"])
+    assert LabelingWidget(shown, "ann").buffer[0]["details"] == [["Metadata", [["truth", "good"]]]]
 
 
 def test_labeling_only_the_users_items_and_errors_are_shown(files: Any) -> None:
@@ -172,20 +219,20 @@ def test_labeling_only_the_users_items_and_errors_are_shown(files: Any) -> None:
     w = LabelingWidget(task, "bob")
     assert w.queue == mine and w.total == len(mine)
     stranger = LabelingWidget(task, "zed")
-    assert stranger.item_id == -1 and stranger.total == 0
+    assert stranger.item_id == -1 and stranger.total == 0 and stranger.buffer == []
     task.delete()
-    w.buttons[0].click()
-    assert "not in task" in w.note.value or "no task" in w.note.value
+    w.press("1")
+    assert "no task" in w.note or "not in task" in w.note
 
 
 def test_labeling_a_pool_task_claims_items(files: Any) -> None:
     task = files.tasks.create("pool", workers_per_input=2)
     w = LabelingWidget(task, "walk-in")
     assert w.queue == [1, 2, 3]
-    w.buttons[0].click()
+    w.press("1")
     assert labels_of(task, "walk-in") == {1: "good"}
     assert LabelingWidget(task, "walk-in").queue == [2, 3]
-    w.undo_button.click()                          # the claim stays, the label goes
+    w.press("u")                                   # the claim stays, the label goes
     assert labels_of(task, "walk-in") == {} and w.item_id == 1
     assert LabelingWidget(task, "walk-in").queue == [1, 2, 3]
 
@@ -194,48 +241,65 @@ def test_the_queue_is_the_users_pending_work_read_from_the_store(files: Any) -> 
     task = files.tasks.create("sort", assignee_ids=["ann", "bob"], workers_per_input=2)
     task.submit(2, "ann", "good")                  # done outside the widget
     w = LabelingWidget(task, "ann")
-    assert w.queue == [1, 3] and (w.done, w.total) == (1, 3) and "1 / 3 done" in w.counter.value
+    assert w.queue == [1, 3] and (w.done, w.total) == (1, 3) and w.counter == "1 / 3 done (33%)"
     assert w.queue == pending_of(task, "ann")
 
 
 # -- ReviewWidget --------------------------------------------------------------------------
 def review_task(files: Any) -> Any:
-    task = files.tasks.create("check", assignee_ids=["ann", "bob"], workers_per_input=2,
-                              review_strategy="consensus", approval_threshold=2, reviewer_ids=["rita"])
-    for item_id, (a, b) in {1: ("good", "bad"), 2: ("ugly", "good"), 3: ("good", "good")}.items():
-        task.submit(item_id, "ann", a)
-        task.submit(item_id, "bob", b)
+    task = files.tasks.create("check", assignee_ids=["ann", "bob", "cy"], workers_per_input=3,
+                              review_strategy="consensus", approval_threshold=3, reviewer_ids=["rita"])
+    votes = {1: ("good", "bad", "good"), 2: ("ugly", "good", "bad"), 3: ("good", "good", "good")}
+    for item_id, labels in votes.items():
+        for worker, label in zip(["ann", "bob", "cy"], labels):
+            task.submit(item_id, worker, label)
     return task
 
 
-def test_review_queue_shows_the_workers_labels_side_by_side(files: Any) -> None:
+def test_review_shows_the_workers_labels_and_what_approve_gives(files: Any) -> None:
     task = review_task(files)
     w = ReviewWidget(task, "rita")
-    assert w.queue == [1, 2] and w.item_id == 1
-    assert "<td>ann</td><td>good</td>" in w.item_labels.value and "<td>bob</td><td>bad</td>" in w.item_labels.value
-    table = w.queue_table.value
-    assert "<th>ann</th><th>bob</th>" in table and "<td>2</td><td>ugly</td><td>good</td>" in table
-    assert "2 awaiting review" in w.counter.value
+    assert w.queue == [1, 2] and w.item_id == 1 and w.counter == "2 awaiting review · 0 reviewed here"
+    details = dict((caption, rows) for caption, rows in w.buffer[0]["details"])
+    assert details["Approve (a) gives"] == [["label", "good: 2 of 3 workers"]]
+    assert details["Labels given"] == [["ann", "good"], ["bob", "bad"], ["cy", "good"]]
+    assert [k["key"] for k in w.keys] == ["a", "1", "2", "3", "r", "u"]
 
 
-def test_approve_and_reject_go_through_task_review(files: Any) -> None:
+def test_review_keys_approve_correct_reject_and_undo(files: Any) -> None:
     task = review_task(files)
-    got: list[Any] = []
     w = ReviewWidget(task, "rita")
-    w.on_submit(lambda *args: got.append(args))
-    w.approve_button.click()
-    w.reject_button.click()
-    statuses = task.items_df().set_index("item_id")["status"]
-    assert statuses[1] == "approved" and statuses[2] == "rejected"
-    assert got == [(1, True, "approved"), (2, False, "rejected")]
-    assert w.item_id == -1 and w.reviewed == 2 and "No items awaiting review" in w.view.title.value
+    assert w.press("a") == "a.png (#1): approved as good"
+    assert "choose the label" in w.press("a")      # item 2 is a three-way tie: nothing written
+    assert task.items_df().set_index("item_id").loc[2, "status"] == "awaiting_review"
+    assert w.press("3") == "b.txt (#2): approved as ugly (a correction: the workers said no one label)"
+    items = task.items_df().set_index("item_id")
+    assert items.loc[1, ["status", "label"]].tolist() == ["approved", "good"]
+    assert items.loc[2, ["status", "label"]].tolist() == ["approved", "ugly"]
+    assert "taken back" in w.press("u") and w.item_id == 2
+    assert task.items_df().set_index("item_id").loc[2, "status"] == "awaiting_review"
+    assert w.press("r") == "b.txt (#2): rejected (back to its workers)"
+    assert task.items_df().set_index("item_id").loc[2, "status"] == "rejected"
+    assert w.item_id == -1 and w.reviewed == 2
+    assert "taken back (awaiting review)" in w.press("u") and w.item_id == 2   # a mis-clicked reject
+    assert task.items_df().set_index("item_id").loc[2, "status"] == "awaiting_review"
+    assert len(labels_of(task, "bob")) == 3                                     # the labels stayed
+
+
+def test_a_review_key_names_its_item(files: Any) -> None:
+    task = review_task(files)
+    w = ReviewWidget(task, "rita")
+    browser = Browser(w)
+    assert browser.key("approve", 1)["ok"] and browser.key("correct", 2, "bad")["ok"]
+    assert not browser.key("reject", 1)["ok"]     # item 1 was decided: the key is ignored
+    assert task.items_df().set_index("item_id").loc[[1, 2], "status"].tolist() == ["approved", "approved"]
 
 
 def test_a_non_reviewer_is_told_and_nothing_is_written(files: Any, unchanged: Any) -> None:
     task = review_task(files)
     w = ReviewWidget(task, "mallory")
-    assert "not a reviewer" in w.note.value
+    assert "not a reviewer" in w.note
     check = unchanged()
-    w.approve_button.click()
-    assert "not a reviewer" in w.note.value and w.queue == [1, 2]
+    w.press("a")
+    assert "not a reviewer" in w.note and w.queue == [1, 2]
     check()

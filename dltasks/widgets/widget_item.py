@@ -11,29 +11,9 @@ import traitlets as T
 
 from dltasks.errors import DltasksError
 from dltasks.widgets._common import TABLE_CSS, html_table
+from dltasks.widgets.item_card import IMAGE_FORMATS, MAX_TEXT_CHARS, flatten, is_url
 
 __all__ = ["ItemView"]
-
-#: Text items longer than this are cut (with a note) so a huge file cannot freeze the page.
-MAX_TEXT_CHARS = 20_000
-_IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif", "image/webp": "webp",
-                  "image/svg+xml": "svg+xml", "image/bmp": "bmp"}
-
-
-def _flatten(meta: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in meta.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(_flatten(value, path + "."))
-        else:
-            out[path] = value
-    return out
-
-
-def _is_url(path: str | None) -> bool:
-    return bool(path) and str(path).startswith(("http://", "https://"))
-
 
 class ItemView(W.VBox):
     """Shows an :class:`~dltasks.Item`: the picture for image items, the text for text items,
@@ -76,8 +56,8 @@ class ItemView(W.VBox):
         user = dict(item.metadata.get("user") or {})
         self.picture.layout.display = "none"
         self.text.value = ""
-        if mime in _IMAGE_FORMATS and item.path and (os.path.isfile(item.path) or _is_url(item.path)):
-            self._show_image(item.path, _IMAGE_FORMATS[mime])
+        if mime in IMAGE_FORMATS and item.path and (os.path.isfile(item.path) or is_url(item.path)):
+            self._show_image(item.path, IMAGE_FORMATS[mime])
         elif mime.startswith("text/") and item.path and os.path.isfile(item.path):
             with open(item.path, encoding="utf-8", errors="replace") as fh:
                 self._show_text(fh.read(MAX_TEXT_CHARS + 1))
@@ -88,7 +68,7 @@ class ItemView(W.VBox):
             where = item.path or "no file"
             what = html.escape(mime or "unknown type")
             self.text.value = f"<span class='dlt-muted'>{what}: {html.escape(where)}</span>"
-        flat = _flatten(user)
+        flat = flatten(user)
         if self.kind == "text":
             flat.pop("text", None)  # already shown above
         if flat:
@@ -100,7 +80,7 @@ class ItemView(W.VBox):
 
     def _show_image(self, path: str, fmt: str) -> None:
         self.kind = "image"
-        if _is_url(path):
+        if is_url(path):
             self.picture.format, self.picture.value = "url", path.encode()
         else:
             with open(path, "rb") as fh:

@@ -1,192 +1,116 @@
-"""LabelingWidget: one person works through their pending items of a task."""
+"""LabelingWidget: one person works through their pending items of a task, with the keyboard."""
 from __future__ import annotations
 
 import html
-from typing import Any, Callable
+from typing import Any
 
-import ipywidgets as W
-import traitlets as T
-
-from dltasks.errors import DltasksError
-from dltasks.widgets._common import message
-from dltasks.widgets.widget_item import ItemView
+from dltasks.widgets.work_queue import Binding, Done, WorkQueueWidget
 
 __all__ = ["LabelingWidget"]
 
 
-class LabelingWidget(W.VBox):
-    """Label ``user_id``'s pending items of ``task`` one at a time.
+class LabelingWidget(WorkQueueWidget):
+    """Label ``user_id``'s pending items of ``task`` one at a time, at the speed of the keyboard.
 
-    Shows the next pending item (picture, text and metadata), a button per label of the
-    task, *Skip* (the item goes to the end of the queue), *Undo* and the user's progress.
-    Each label is one ``task.submit(item_id, user_id, label)``.  *Undo* takes back the last
-    step: a label is withdrawn with one ``task.retract(item_id, user_id)`` (the label is gone
-    from the task, the assignment is pending again and the item is shown again, first in
-    the queue); a skip just brings the skipped item back to the front.  With the keyboard:
-    click the shortcut box, then press 1-9 for the labels, ``s`` to skip and ``u`` to undo.
+    Shows the item (a fixed-size picture or its text), a button per label with its key (1-9),
+    *Skip* (``s``: the item goes to the end of the queue) and *Undo* (``u``), then the
+    item's metadata that the task shows its workers (:meth:`Task.visible_metadata
+    <dltasks.tasks.Task.visible_metadata>`: never ``truth``, ``gold``… unless asked).
+    Keys work when the widget has the focus or the pointer: no box to click first.
 
-    The queue is read with one ``task.assignments_df(user_id=user_id, role="worker")``: the user's pending
-    worker assignments, in item order (on a task without assignees, the open items the user
-    has not finished).
+    Each label is one ``task.submit(item_id, user_id, label)`` for the item that was on
+    screen when the key was pressed; the browser shows the next item at once.  Nothing is
+    overwritten: an item that already has this worker's label (written in another kernel,
+    say) is refused by the store, and the widget moves on and says so.  The queue is read
+    again while you work, so items finished elsewhere leave it.  *Undo* withdraws the last
+    label (``task.retract``) and shows that item again, or brings a skipped item back.
 
-    ``on_submit(callback)`` calls ``callback(item_id, label, status)`` after each label;
-    ``on_undo(callback)`` calls ``callback(item_id, status)`` after each label withdrawn.
+    >>> import dltasks as dl, pandas as pd
+    >>> store = dl.connect("sqlite://")
+    >>> ds = store.datasets.create("notes", labels=["good", "bad"])
+    >>> _ = ds.items.import_df(pd.DataFrame({"name": ["a.txt", "b.txt"], "user.text": ["fine", "awful"]}))
+    >>> task = ds.tasks.create("triage", assignee_ids=["ann"])
+    >>> w = LabelingWidget(task, "ann")
+    >>> w.item_id, w.press("2"), w.item_id
+    (1, 'a.txt (#1): bad (completed)', 2)
+    >>> task.labels_df()[["item_id", "worker", "label"]].values.tolist()
+    [[1, 'ann', 'bad']]
     """
 
-    item_id = T.Int(-1, help="the item shown (-1 when the queue is empty)")
-    done = T.Int(0, help="the user's items labelled (or otherwise finished) in the task")
-    total = T.Int(0, help="the user's items in the task")
-
     def __init__(self, task: Any, user_id: str, **kwargs: Any) -> None:
-        self.task, self.user_id = task, user_id
-        self.dataset = task.dataset
-        self.queue: list[int] = []
-        #: Steps Undo takes back, last first: ("label", item_id, label) or ("skip", item_id, "").
-        self.history: list[tuple[str, int, str]] = []
-        self._callbacks = W.CallbackDispatcher()
-        self._undo_callbacks = W.CallbackDispatcher()
-        self.view = ItemView()
-        self.buttons = [W.Button(description=f"{i + 1} · {label}" if i < 9 else label, tooltip=label,
-                                 layout=W.Layout(width="auto", min_width="90px"))
-                        for i, label in enumerate(task.labels)]
-        for button, label in zip(self.buttons, task.labels):
-            button.on_click(lambda _b, label=label: self.label(label))
-        self.skip_button = W.Button(description="Skip", icon="forward", layout=W.Layout(width="90px"))
-        self.undo_button = W.Button(description="Undo", icon="undo", tooltip="withdraw your last label (or skip)",
-                                    layout=W.Layout(width="90px"))
-        self.skip_button.on_click(lambda _b: self.skip())
-        self.undo_button.on_click(lambda _b: self.undo())
-        self.shortcuts = W.Text(placeholder="click here, then press 1-9 to label, s to skip, u to undo",
-                                continuous_update=True, layout=W.Layout(width="420px"))
-        self.shortcuts.observe(self._key, "value")
-        self.bar = W.IntProgress(min=0, max=1, layout=W.Layout(width="240px"))
-        self.counter = W.HTML()
-        self.note = W.HTML()
-        head = W.HTML(f"<b>{html.escape(task.name)}</b> <span class='dlt-muted'>— labelling as "
-                      f"{html.escape(user_id)}</span>")
-        super().__init__([head, W.HBox([self.bar, self.counter]), self.view,
-                          W.HBox([*self.buttons, self.skip_button, self.undo_button]), self.shortcuts, self.note],
+        #: The status the last label left its item in (None before any).
+        self.last_status: str | None = None
+        super().__init__(task, user_id, heading=task.name, subheading=f"labelling as {user_id}",
+                         css_class="dlt-labeling", empty_text=f"No pending items for {user_id}: all done.",
                          **kwargs)
-        self.add_class("dlt-labeling")
-        self.reload()
 
-    # -- public ---------------------------------------------------------------------------
-    def on_submit(self, callback: Callable[[int, str, str], Any], remove: bool = False) -> None:
-        """Call ``callback(item_id, label, status)`` after each label is submitted."""
-        self._callbacks.register_callback(callback, remove=remove)
-
-    def on_undo(self, callback: Callable[[int, str], Any], remove: bool = False) -> None:
-        """Call ``callback(item_id, status)`` after Undo withdraws a label."""
-        self._undo_callbacks.register_callback(callback, remove=remove)
-
-    def reload(self) -> None:
-        """Read the user's queue from the task again (pending items, in item order)."""
-        try:
-            if not self.task.assignee_ids:  # a pool task: anyone may claim an item
-                self._load_pool()
-            else:
-                mine = self.task.assignments_df(user_id=self.user_id, role="worker")
-                self.queue = mine.loc[mine["status"] == "pending", "item_id"].astype(int).tolist()
-                self.total = len(mine)
-                self.done = self.total - len(self.queue)
-        except DltasksError as err:
-            self.note.value = message("error", str(err))
-            return
-        self.history.clear()
-        self._show_next()
+    # -- the keys ---------------------------------------------------------------------------
+    def bindings(self) -> list[Binding]:
+        """1-9 for the task's labels (a tenth label gets a button without a key), s, u."""
+        labels = [Binding(str(i + 1) if i < 9 else "", "label", label, label)
+                  for i, label in enumerate(self.task.labels)]
+        return [*labels, Binding("s", "skip", None, "Skip"),
+                Binding("u", "undo", None, "Undo", on_item=False)]
 
     def label(self, label: str) -> str | None:
-        """Submit ``label`` for the item shown; return the item's new status (None on error)."""
-        iid = self.item_id
-        if iid < 0:
-            return None
-        try:
-            status = self.task.submit(iid, self.user_id, label)
-        except DltasksError as err:
-            self.note.value = message("error", str(err))
-            return None
-        self.done += 1
-        self.queue.remove(iid)
-        self.history.append(("label", iid, label))
-        self.note.value = message("ok", f"#{iid}: {label} ({status.replace('_', ' ')})")
-        self._show_next()
-        self._callbacks(iid, label, status)
-        return status
+        """Submit ``label`` for the item on screen; return the item's new status (None if refused)."""
+        self.last_status = None
+        self.act("label", self.item_id, label)
+        return self.last_status
 
-    def skip(self) -> None:
-        """Put the item shown at the end of the queue."""
-        iid = self.item_id
-        if iid < 0 or len(self.queue) < 2:
-            self.note.value = message("muted", "nothing else to go to")
-            return
-        self.queue.remove(iid)
-        self.queue.append(iid)
-        self.history.append(("skip", iid, ""))
-        self.note.value = message("muted", f"skipped #{iid}")
-        self._show_next()
+    def skip(self) -> str:
+        """Put the item on screen at the end of the queue; return the note shown."""
+        return self.act("skip", self.item_id)
 
-    def undo(self) -> str | None:
-        """Take back the last label (withdrawn from the task) or skip; show that item again.
+    def undo(self) -> str:
+        """Take back the last label (withdrawn from the task) or skip; return the note shown."""
+        return self.act("undo")
 
-        Returns the item's status after a label is withdrawn, None otherwise.
-        """
-        if not self.history:
-            self.note.value = message("muted", "nothing to undo")
-            return None
-        action, iid, label = self.history.pop()
-        status = None
-        if action == "label":
-            try:
-                status = self.task.retract(iid, self.user_id)
-            except DltasksError as err:
-                self.note.value = message("error", f"could not withdraw your label on #{iid}: {err}")
-                self._show_next()
-                return None
-            self.done -= 1
-        if iid in self.queue:
-            self.queue.remove(iid)
-        self.queue.insert(0, iid)
-        self._show_next()
-        if status is None:
-            self.note.value = message("muted", f"back to #{iid}")
-            return None
-        self.note.value = message("muted", f"#{iid}: your label {label!r} is withdrawn "
-                                           f"({status.replace('_', ' ')}); label it again, or Skip")
-        self._undo_callbacks(iid, status)
-        return status
-
-    # -- internals ------------------------------------------------------------------------
-    def _load_pool(self) -> None:
-        items = self.task.items_df()
+    # -- the store ----------------------------------------------------------------------------
+    def read_queue(self) -> tuple[list[int], int, int]:
+        """The worker's pending items in item order (on a pool task: open items not yet done)."""
         mine = self.task.assignments_df(user_id=self.user_id, role="worker")
-        finished = set(mine.loc[mine["status"] != "pending", "item_id"].astype(int))
-        open_ = items[items["status"].isin(["pending", "awaiting_consensus"])]["item_id"].astype(int)
-        self.queue = [i for i in open_.tolist() if i not in finished]
-        self.total, self.done = len(items), len(finished)
+        pending_mine = mine["status"] == "pending"
+        if self.task.assignee_ids:
+            pending = mine.loc[pending_mine, "item_id"].astype(int).tolist()
+            return pending, int((~pending_mine).sum()), len(mine)
+        items = self.task.items_df()  # a pool task: anyone may claim an open item
+        finished = set(mine.loc[~pending_mine, "item_id"].astype(int))
+        open_ = items.loc[items["status"].isin(["pending", "awaiting_consensus"]), "item_id"].astype(int)
+        return [i for i in open_.tolist() if i not in finished], len(finished), len(items)
 
-    def _show_next(self) -> None:
-        self.bar.max, self.bar.value = max(self.total, 1), self.done
-        pct = 100 * self.done / self.total if self.total else 0
-        self.counter.value = f"<span style='padding-left:8px'>{self.done} / {self.total} done ({pct:.0f}%)</span>"
-        if not self.queue:
-            self.item_id = -1
-            self.view.clear(f"No pending items for {self.user_id}: all done.")
-        else:
-            self.item_id = self.queue[0]
-            self.view.show_item(self.dataset, self.item_id)
-        for button in [*self.buttons, self.skip_button]:
-            button.disabled = self.item_id < 0
-        self.undo_button.disabled = not self.history
+    def read_window(self, limit: int) -> tuple[list[int], bool] | None:
+        """The head of the worker's pending queue, read from the index (None on a pool task)."""
+        if not self.task.assignee_ids:
+            return None
+        head = self.task.assignments_df(user_id=self.user_id, status="pending", role="worker", limit=limit)
+        return head["item_id"].astype(int).tolist(), len(head) < limit
 
-    def _key(self, change: Any) -> None:
-        keys = change["new"]
-        if not keys:
-            return
-        self.shortcuts.value = ""
-        for key in keys:
-            if key.isdigit() and 1 <= int(key) <= min(9, len(self.task.labels)):
-                self.label(self.task.labels[int(key) - 1])
-            elif key.lower() == "s":
-                self.skip()
-            elif key.lower() == "u":
-                self.undo()
+    def details(self, item: Any) -> list[tuple[str, dict[str, Any]]]:
+        """The item's metadata the task shows its workers."""
+        return [("Metadata", dict(self.task.visible_metadata(item)))]
+
+    def perform(self, action: str, item_id: int, label: str | None) -> str:
+        """A label is one ``task.submit`` (never a replacement); a skip moves the item to the end."""
+        name = self._name(item_id)
+        if action == "skip":
+            if len(self.queue) < 2:
+                return "nothing else to go to"
+            self.queue.remove(item_id)
+            self.queue.append(item_id)
+            self.history.append(("skip", item_id, None))
+            return f"skipped {name}"
+        assert label is not None
+        status = self.task.submit(item_id, self.user_id, label)
+        self.last_status = status
+        raise Done(f"{name}: {label} ({status.replace('_', ' ')})", undo=label)
+
+    def take_back(self, action: str, item_id: int, what: Any) -> str:
+        """Withdraw a label (``task.retract``), or bring a skipped item back to the front."""
+        name = self._name(item_id) if item_id in self._cards else f"#{item_id}"
+        if action == "skip":
+            return f"back to {name}"
+        status = self.task.retract(item_id, self.user_id)
+        self.done -= 1
+        return (f"{name}: your label {html.unescape(str(what))!r} is withdrawn ({status.replace('_', ' ')}); "
+                f"label it again, or skip")

@@ -1,122 +1,130 @@
-"""ReviewWidget: a reviewer's queue of items awaiting review, workers' labels side by side."""
+"""ReviewWidget: a reviewer's queue of items awaiting review, with the workers' labels, by keyboard."""
 from __future__ import annotations
 
-import html
-from typing import Any, Callable
+from collections import Counter
+from typing import Any
 
-import ipywidgets as W
-import pandas as pd
-import traitlets as T
+from dltasks.widgets.work_queue import Binding, Done, WorkQueueWidget
 
-from dltasks.errors import DltasksError
-from dltasks.widgets._common import TABLE_CSS, html_table, message
-from dltasks.widgets.widget_item import ItemView
-
-__all__ = ["ReviewWidget"]
+__all__ = ["ReviewWidget", "proposal"]
 
 
-class ReviewWidget(W.VBox):
+def proposal(labels: list[str]) -> tuple[str | None, str]:
+    """The label most workers gave (None on a tie or without labels) and a sentence saying so.
+
+    >>> proposal(["cat", "cat", "dog"])
+    ('cat', 'cat: 2 of 3 workers')
+    >>> proposal(["cat", "dog"])
+    (None, 'a tie (cat, dog): choose the label with its key')
+    >>> proposal([])
+    (None, 'no labels yet')
+    """
+    if not labels:
+        return None, "no labels yet"
+    counts = Counter(labels).most_common()
+    top = [label for label, n in counts if n == counts[0][1]]
+    if len(top) > 1:
+        return None, f"a tie ({', '.join(sorted(top))}): choose the label with its key"
+    return top[0], f"{top[0]}: {counts[0][1]} of {len(labels)} workers"
+
+
+class ReviewWidget(WorkQueueWidget):
     """Approve or reject the items of ``task`` awaiting review, as reviewer ``user_id``.
 
-    Shows the item under review with each worker's label, and the next items of the queue
-    as one table (a column per worker).  *Approve* / *Reject* are one
-    ``task.review(item_id, user_id, approve)`` each; a rejected item goes back to its
-    workers.  ``on_submit(callback)`` calls ``callback(item_id, approved, status)``.
+    Shows the item at the labeller's size with each worker's label and the label most of them
+    gave.  Keys (shown on the buttons): ``a`` approves that label; ``1``-``9`` approve with
+    that label instead (a correction, recorded as such: ``task.review(..., label=…)``);
+    ``r`` rejects (the item goes back to its workers); ``u`` undoes the last decision
+    (``task.reopen``: the item awaits review again).  Each decision concerns the item that
+    was on screen when the key was pressed.
+
+    >>> import dltasks as dl, pandas as pd
+    >>> store = dl.connect("sqlite://")
+    >>> ds = store.datasets.create("notes", labels=["good", "bad"])
+    >>> _ = ds.items.import_df(pd.DataFrame({"name": ["a.txt"], "user.text": ["meh"]}))
+    >>> task = ds.tasks.create("triage", assignee_ids=["ann"], review_strategy="manual",
+    ...                        reviewer_ids=["rita"])
+    >>> _ = task.submit(1, "ann", "good")
+    >>> w = ReviewWidget(task, "rita")
+    >>> w.press("2")
+    'a.txt (#1): approved as bad (a correction: the workers said good)'
+    >>> task.items_df()["label"].tolist()
+    ['bad']
     """
 
-    item_id = T.Int(-1, help="the item under review (-1 when the queue is empty)")
-    reviewed = T.Int(0, help="items reviewed in this widget")
+    def __init__(self, task: Any, user_id: str, **kwargs: Any) -> None:
+        #: Items decided in this widget.
+        self.reviewed = 0
+        self._proposals: dict[int, str | None] = {}
+        super().__init__(task, user_id, heading=f"Review — {task.name}", subheading=f"as {user_id}",
+                         css_class="dlt-review", empty_text="No items awaiting review.", **kwargs)
+        if user_id not in task.reviewer_ids:
+            self._note("error", f"{user_id} is not a reviewer of this task")
 
-    def __init__(self, task: Any, user_id: str, page_size: int = 10, **kwargs: Any) -> None:
-        self.task, self.user_id, self.page_size = task, user_id, page_size
-        self.dataset = task.dataset
-        self.queue: list[int] = []
-        self.votes = pd.DataFrame(columns=["item_id", "worker", "label"])
-        self._callbacks = W.CallbackDispatcher()
-        self.view = ItemView()
-        self.item_labels = W.HTML()
-        self.approve_button = W.Button(description="Approve", icon="check", button_style="success",
-                                       layout=W.Layout(width="110px"))
-        self.reject_button = W.Button(description="Reject", icon="times", button_style="danger",
-                                      layout=W.Layout(width="110px"))
-        self.approve_button.on_click(lambda _b: self.approve())
-        self.reject_button.on_click(lambda _b: self.reject())
-        self.reload_button = W.Button(description="Reload queue", icon="refresh", layout=W.Layout(width="130px"))
-        self.reload_button.on_click(lambda _b: self.reload())
-        self.counter = W.HTML()
-        self.note = W.HTML()
-        self.queue_table = W.HTML()
-        head = W.HTML(f"<b>Review — {html.escape(task.name)}</b> <span class='dlt-muted'>as "
-                      f"{html.escape(user_id)}</span>")
-        super().__init__([W.HBox([head, self.reload_button, self.counter]), W.HBox([self.view, self.item_labels]),
-                          W.HBox([self.approve_button, self.reject_button, self.note]),
-                          W.HTML("<b>Queue</b>"), self.queue_table], **kwargs)
-        self.add_class("dlt-review")
-        self.reload()
+    def bindings(self) -> list[Binding]:
+        """a (approve), 1-9 (approve as that label), r (reject), u (undo)."""
+        corrections = [Binding(str(i + 1) if i < 9 else "", "correct", label, label)
+                       for i, label in enumerate(self.task.labels)]
+        return [Binding("a", "approve", None, "Approve", style="approve"), *corrections,
+                Binding("r", "reject", None, "Reject", style="reject"),
+                Binding("u", "undo", None, "Undo", on_item=False)]
 
-    # -- public ---------------------------------------------------------------------------
-    def on_submit(self, callback: Callable[[int, bool, str], Any], remove: bool = False) -> None:
-        """Call ``callback(item_id, approved, status)`` after each review."""
-        self._callbacks.register_callback(callback, remove=remove)
+    def approve(self) -> str:
+        """Approve the item on screen as the workers labelled it; return the note shown."""
+        return self.act("approve", self.item_id)
 
-    def reload(self) -> None:
-        """Read the items awaiting review and their labels again."""
-        try:
-            items = self.task.items_df()
-            self.votes = self.task.labels_df()
-        except DltasksError as err:
-            self.note.value = message("error", str(err))
-            return
-        self.queue = items.loc[items["status"] == "awaiting_review", "item_id"].astype(int).tolist()
-        if self.user_id not in self.task.reviewer_ids:
-            self.note.value = message("error", f"{self.user_id} is not a reviewer of this task")
-        self._show_next()
+    def reject(self) -> str:
+        """Reject the item on screen (it goes back to its workers); return the note shown."""
+        return self.act("reject", self.item_id)
 
-    def approve(self) -> str | None:
-        """Approve the item shown."""
-        return self._review(True)
+    def correct(self, label: str) -> str:
+        """Approve the item on screen with ``label``; return the note shown."""
+        return self.act("correct", self.item_id, label)
 
-    def reject(self) -> str | None:
-        """Reject the item shown (it goes back to its workers)."""
-        return self._review(False)
+    def undo(self) -> str:
+        """Take back the last decision made here; return the note shown."""
+        return self.act("undo")
 
-    # -- internals ------------------------------------------------------------------------
-    def _review(self, approve: bool) -> str | None:
-        iid = self.item_id
-        if iid < 0:
-            return None
-        try:
-            status = self.task.review(iid, self.user_id, approve=approve)
-        except DltasksError as err:
-            self.note.value = message("error", str(err))
-            return None
-        self.queue.remove(iid)
-        self.reviewed += 1
-        self.note.value = message("ok", f"#{iid} {'approved' if approve else 'rejected'}")
-        self._show_next()
-        self._callbacks(iid, approve, status)
-        return status
+    # -- the store ------------------------------------------------------------------------------
+    def read_queue(self) -> tuple[list[int], int, int]:
+        """The items awaiting review, in item order."""
+        items = self.task.items_df()
+        waiting = items.loc[items["status"] == "awaiting_review", "item_id"].astype(int).tolist()
+        return waiting, self.reviewed, len(waiting) + self.reviewed
 
-    def _side_by_side(self, item_ids: list[int]) -> pd.DataFrame:
-        v = self.votes[self.votes["item_id"].isin(item_ids)]
-        table = v.pivot_table(index="item_id", columns="worker", values="label", aggfunc="first")
-        table = table.reindex(item_ids)
-        table.columns.name = None
-        return table
+    def details(self, item: Any) -> list[tuple[str, dict[str, Any]]]:
+        """The workers' labels, the proposal, and the metadata the task shows."""
+        votes = {a.author: a.label for a in self.dataset.annotations.of_item(int(item.id))
+                 if a.task_id == self.task.id}
+        label, sentence = proposal(list(votes.values()))
+        self._proposals[int(item.id)] = label
+        return [("Approve (a) gives", {"label": sentence}), ("Labels given", votes),
+                ("Metadata", dict(self.task.visible_metadata(item)))]
 
-    def _show_next(self) -> None:
-        n = len(self.queue)
-        self.counter.value = (f"<span style='padding-left:8px'>{n:,} awaiting review · {self.reviewed} reviewed "
-                              f"here</span>")
-        if not n:
-            self.item_id = -1
-            self.view.clear("No items awaiting review.")
-            self.item_labels.value = ""
+    def perform(self, action: str, item_id: int, label: str | None) -> str:
+        """One ``task.review``: approve, approve with a label (a correction), or reject."""
+        name = self._name(item_id)
+        proposed = self._proposals.get(item_id)
+        if action == "approve" and proposed is None:
+            return f"{name}: the workers do not agree; choose the label with its key (1-9)"
+        if action == "reject":
+            self.task.review(item_id, self.user_id, approve=False)
+            note = f"{name}: rejected (back to its workers)"
+        elif action == "correct" and label != proposed:
+            self.task.review(item_id, self.user_id, approve=True, label=label)
+            note = f"{name}: approved as {label} (a correction: the workers said {proposed or 'no one label'})"
         else:
-            self.item_id = self.queue[0]
-            self.view.show_item(self.dataset, self.item_id)
-            mine = self.votes[self.votes["item_id"] == self.item_id].set_index("worker")[["label"]]
-            self.item_labels.value = TABLE_CSS + "<b>Labels given</b>" + html_table(mine, empty="no labels")
-        self.approve_button.disabled = self.reject_button.disabled = self.item_id < 0
-        page = self.queue[1:1 + self.page_size]
-        self.queue_table.value = TABLE_CSS + html_table(self._side_by_side(page), empty="nothing else queued")
+            self.task.review(item_id, self.user_id, approve=True)
+            note = f"{name}: approved as {proposed}"
+        self.reviewed += 1
+        raise Done(note, undo=action)
+
+    def take_back(self, action: str, item_id: int, what: Any) -> str:
+        """A decision is taken back with ``task.reopen``: the item awaits review again."""
+        status = self.task.reopen(item_id, self.user_id)
+        self.reviewed -= 1
+        return f"#{item_id}: your decision is taken back ({status.replace('_', ' ')})"
+
+    def counter_text(self) -> str:
+        """How many items wait, and how many were reviewed here."""
+        return f"{len(self.queue):,} awaiting review · {self.reviewed} reviewed here"
