@@ -194,3 +194,141 @@ def _api(lab: str, method: str, route: str) -> Any:
     with urllib.request.urlopen(request, timeout=30) as response:
         body = response.read()
     return json.loads(body) if body else None
+
+
+# -- generated notebooks and the keyboard work widgets (LabelingWidget, ReviewWidget) ----------
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """Write a notebook of code cells (no outputs) to ``path``; return it (for :func:`open_notebook`)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+def cell_kinds(page: Any) -> list[str]:
+    """The kind of every cell of the open notebook, in order: ``code``, ``markdown`` or ``raw``."""
+    return list(page.evaluate(
+        """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map(c =>
+               c.classList.contains('jp-CodeCell') ? 'code' :
+               c.classList.contains('jp-MarkdownCell') ? 'markdown' : 'raw')"""))
+
+
+def distinct_pngs(folder: Path, n: int, size: int = 200) -> list[Path]:
+    """``n`` small PNG files, each different: a circle, square or triangle (in turn), its own
+    colour, its number in the corner (``img-000.png``…)."""
+    from PIL import Image, ImageDraw
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(n):
+        image = Image.new("RGB", (size, size), (246, 247, 250))
+        draw = ImageDraw.Draw(image)
+        colour = ((37 * i + 40) % 200, (91 * i + 60) % 200, (53 * i + 120) % 200)
+        box = (size // 5, size // 5, size * 4 // 5, size * 4 // 5)
+        if i % 3 == 0:
+            draw.ellipse(box, fill=colour)
+        elif i % 3 == 1:
+            draw.rectangle(box, fill=colour)
+        else:
+            draw.polygon([(size // 2, size // 5), (size // 5, size * 4 // 5), (size * 4 // 5, size * 4 // 5)],
+                         fill=colour)
+        draw.text((6, 6), str(i), fill=(40, 40, 40))
+        out.append(folder / f"img-{i:03d}.png")
+        image.save(out[-1])
+    return out
+
+
+#: In-page: log every keydown that reaches a work widget, with the item the widget showed then.
+#: Installed on ``window`` in the capture phase, so it runs before the widget's own listener.
+_KEY_LOG_JS = """() => {
+    if (window.__dltKeys) return;
+    window.__dltKeys = [];
+    window.addEventListener('keydown', (e) => {
+        const root = e.target && e.target.closest ? e.target.closest('.dlt-work') : null;
+        const title = root ? root.querySelector('.dlt-card-title') : null;
+        window.__dltKeys.push({key: e.key, t: performance.now(), in_widget: !!root,
+                               item_id: root ? root.getAttribute('data-item-id') : null,
+                               title: title ? title.textContent : ''});
+    }, true);
+}"""
+
+
+def start_key_log(page: Any) -> None:
+    """Start logging the keys that reach a work widget (see :func:`key_log`)."""
+    page.evaluate(_KEY_LOG_JS)
+
+
+def key_log(page: Any) -> list[dict[str, Any]]:
+    """The keys logged since :func:`start_key_log` (and empty the log): ``key``, ``t`` (ms),
+    ``in_widget``, ``item_id`` (the widget's ``data-item-id`` at keydown) and the card ``title``."""
+    return list(page.evaluate("() => window.__dltKeys.splice(0)"))
+
+
+def press_keys(page: Any, keys: str, interval_ms: float) -> None:
+    """Press each key of ``keys`` (real key events), one every ``interval_ms`` (a fixed schedule)."""
+    start = time.perf_counter()
+    for i, key in enumerate(keys):
+        delay = start + i * interval_ms / 1000 - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        page.keyboard.press(key)
+
+
+def wait_answered(widget: Any, timeout_ms: float = 30_000) -> None:
+    """Wait until the work widget ``widget`` (a locator of its ``.dlt-work`` root) has every action
+    it sent answered by the kernel."""
+    from playwright.sync_api import expect
+
+    expect(widget).to_have_attribute("data-unanswered", "0", timeout=timeout_ms)
+
+
+def widget_notebook(folder: Path, store_path: Path, task_ids: list[str], widget: str = "LabelingWidget",
+                    user: str = "ann", more: tuple[str, ...] = ()) -> Path:
+    """A notebook: open the store, then one cell per task showing ``widget(task, user)`` (as
+    ``task`` and ``w``), then the cells ``more``."""
+    cells = [f"import dltasks as dl\nstore = dl.connect({str(store_path)!r})"]
+    cells += [f"task = store.tasks.get({tid!r})\nw = dl.widgets.{widget}(task, {user!r})\nw" for tid in task_ids]
+    return write_notebook(folder / "work.ipynb", cells + list(more))
+
+
+def open_widgets(page: Any, lab: str, notebook: Path, folder: Path, css: str, n: int) -> Any:
+    """Open and run ``notebook``; wait for its ``n`` widgets (``css``) to show an item; return them."""
+    from playwright.sync_api import expect
+
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console.append(str(e)))
+    open_notebook(page, lab, notebook, folder)
+    run_all_cells(page)
+    wait_for_run(page, 180_000)
+    assert error_outputs(page) == []
+    broken = page.locator(".jp-OutputArea-output", has_text="Click to show javascript error")
+    if broken.count():
+        raise AssertionError(f"a widget failed in the browser: {console}")
+    widgets = page.locator(css)
+    expect(widgets).to_have_count(n, timeout=60_000)
+    for i in range(n):
+        expect(widgets.nth(i)).not_to_have_attribute("data-item-id", "", timeout=30_000)
+    start_key_log(page)
+    return widgets
+
+
+def type_round(page: Any, widget: Any, keys: str, pace_ms: float) -> list[dict[str, Any]]:
+    """Hover ``widget``, press ``keys`` ``pace_ms`` apart, wait for every answer; return the key log."""
+    from playwright.sync_api import expect
+
+    widget.locator(".dlt-work-head").hover()
+    expect(widget).to_be_focused()
+    key_log(page)
+    press_keys(page, keys, pace_ms)
+    wait_answered(widget)
+    log = key_log(page)
+    assert [e["key"] for e in log] == list(keys), "every key reached the widget, once"
+    for e in log:
+        assert e["in_widget"] and e["item_id"], f"key {e['key']!r} pressed with no item on screen: {log}"
+        assert e["title"].endswith(f"#{e['item_id']}"), f"data-item-id is not the card drawn: {e}"
+    return log

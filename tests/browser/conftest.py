@@ -8,7 +8,8 @@ The README's screenshots (``docs/img/``) are some of those: a run with
 ``DLTASKS_UPDATE_DOCS_IMG=1`` in which every test passed copies them there (:data:`DOCS_IMAGES`)::
 
     DLTASKS_UPDATE_DOCS_IMG=1 .venv/bin/python -m pytest tests/browser/test_quickstart_browser.py \
-        tests/browser/test_dashboard_browser.py
+        tests/browser/test_dashboard_browser.py tests/browser/test_labeling_keys_browser.py \
+        tests/browser/test_review_keys_browser.py
 """
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 #: README screenshot in docs/img/ -> the screenshot of test-artifacts/browser/ it is copied from.
 DOCS_IMAGES = {"taskform.png": "02-form-filled-with-preview.png",     # test_quickstart_browser
-               "consensus.png": "dashboard-consensus.png"}            # test_dashboard_browser
+               "consensus.png": "dashboard-consensus.png",            # test_dashboard_browser
+               "labeling.png": "labeling-keys.png",                   # test_labeling_keys_browser
+               "review.png": "review-keys.png"}                       # test_review_keys_browser
 DOCS_IMAGE_MAX_BYTES = 300_000
 #: JupyterLab settings for the test server: render every cell (no windowing), no news pop-ups.
 LAB_SETTINGS = {
