@@ -309,7 +309,14 @@ class RowPicker(W.VBox):
     """A column of buttons beside an HTML table, one per row, aligned with the rows: clicking
     one sets :attr:`value` (the row's key).  One widget, whatever the number of rows.
 
-    The table must be drawn with :meth:`table_css` (rows of :data:`ROW_PX` pixels, or ``row_px``).
+    The table must be drawn with :meth:`table_css` (rows of :data:`ROW_PX` pixels, or ``row_px``)
+    into an HTML widget marked by :meth:`beside`.
+
+    >>> picker = RowPicker("task")
+    >>> picker.set_rows([("alpha", "t1"), ("beta", "t2")])
+    >>> picker.buttons.value = "t2"          # what a click on "beta" does
+    >>> picker.value
+    't2'
     """
 
     value = T.Any(None, allow_none=True, help="key of the row picked (None: none)")

@@ -1,7 +1,7 @@
 """notebooks/05_label_and_review.ipynb in a real JupyterLab: the review queue and the task board.
 
-Run all cells, approve an item in the ReviewWidget, filter the TaskBoard by assignee and open
-the task's consensus tab.  Screenshots: test-artifacts/browser/1*-*.png.
+Run all cells, filter the TaskBoard by assignee and open the task's consensus tab (the board
+first: it does not depend on the review), then approve an item in the ReviewWidget.  Screenshots: test-artifacts/browser/1*-*.png.
 """
 from __future__ import annotations
 
@@ -26,18 +26,6 @@ def test_review_and_board_in_jupyterlab(lab: str, page: Any, artifacts: Path) ->
     expect(board.locator(".dlt-rowpick").first).to_contain_text("shapes: label and review", timeout=180_000)
     expect(kernel).to_be_visible(timeout=120_000)
 
-    # -- review: approve the item shown ------------------------------------------------------
-    review = page.locator(".dlt-review")
-    counter = review.locator(".widget-html", has_text="awaiting review").first
-    waiting = int(re.search(r"(\d+) awaiting review", counter.inner_text()).group(1))
-    assert waiting >= 1, "the notebook should leave items for the reviewer"
-    expect(review.locator("img").first).to_be_visible()
-    expect(review).to_contain_text("Labels given")
-    review.screenshot(path=artifacts / "10-review-queue.png")
-    review.locator("button", has_text="Approve").click()
-    expect(review).to_contain_text(f"{waiting - 1} awaiting review")
-    expect(review.locator(".dlt-ok")).to_contain_text("approved")
-
     # -- the board: filter by assignee, open the task's consensus ----------------------------
     rows_before = board.locator(".dlt-table tbody tr").count()
     board.locator(".widget-dropdown", has=page.locator("label", has_text="Assignee")).locator("select") \
@@ -51,3 +39,15 @@ def test_review_and_board_in_jupyterlab(lab: str, page: Any, artifacts: Path) ->
     expect(board.locator(".dlt-consensus-view")).to_be_visible()
     expect(kernel).to_be_visible()
     board.screenshot(path=artifacts / "11-task-board.png")
+
+    # -- review: approve the item shown ------------------------------------------------------
+    review = page.locator(".dlt-review")
+    counter = review.locator(".widget-html", has_text="awaiting review").first
+    waiting = int(re.search(r"(\d+) awaiting review", counter.inner_text()).group(1))
+    assert waiting >= 1, "the notebook should leave items for the reviewer"
+    expect(review.locator("img").first).to_be_visible()
+    expect(review).to_contain_text("Labels given")
+    review.screenshot(path=artifacts / "10-review-queue.png")
+    review.locator("button", has_text="Approve").click()
+    expect(review).to_contain_text(f"{waiting - 1} awaiting review")
+    expect(review.locator(".dlt-ok")).to_contain_text("approved")
