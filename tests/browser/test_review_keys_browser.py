@@ -4,13 +4,15 @@ A SQLite store (in the test's temporary folder) holds a manual-review task whose
 labelled every item (from this process).  In a notebook made here rita reviews with the keys:
 ``a`` approves ann's label, ``1``-``3`` approve with that label (a correction), ``r`` rejects,
 ``u`` takes the last decision back (the item awaits review again).  The store is read from this
-process after every round.  A second test shows a ConsensusView of the same task beside the
-ReviewWidget and checks that its status counts are the store's after approve, reject and undo.
+process after every round.  A second test shows a ConsensusView of the same task and a TaskBoard
+beside the ReviewWidget and checks that the status counts they show are the store's
+(``task.status_counts()``) after approve, reject and undo.
 Screenshots: test-artifacts/browser/review-keys.png, review-consensus.png.
 """
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -112,17 +114,26 @@ def view_counts(view: Any) -> dict[str, int]:
     return out
 
 
+def board_counts(board: Any) -> dict[str, int]:
+    """The item counts the TaskBoard shows for its one task (its progress bar's hover text:
+    ``37 awaiting review, 2 approved, 1 rejected``)."""
+    text = board.locator(".dlt-table div[title]", has_text="%").first.get_attribute("title")
+    return {name.replace(" ", "_"): int(n.replace(",", ""))
+            for n, name in re.findall(r"([\d,]+) ([a-z ]+?)(?:,|$)", text)}
+
+
 @pytest.mark.browser
 @pytest.mark.timeout(240)
-def test_consensus_view_counts_are_the_stores_after_approve_reject_and_undo(
+def test_views_show_the_stores_counts_after_approve_reject_and_undo(
         lab: str, page: Any, artifacts: Path, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     store_path, task_id, _given = review_store(tmp_path)
     notebook = widget_notebook(tmp_path, store_path, [task_id], widget="ReviewWidget", user="rita",
-                               more=("view = dl.widgets.ConsensusView(task)\nview",))
+                               more=("view = dl.widgets.ConsensusView(task)\nview",
+                                     "board = dl.widgets.TaskBoard(store)\nboard"))
     widget = open_widgets(page, lab, notebook, artifacts / "review-views", ".dlt-review", 1).first
-    view = page.locator(".dlt-consensus-view")
+    view, board = page.locator(".dlt-consensus-view"), page.locator(".dlt-task-board")
     expect(view.locator("select").first.locator("option").first).to_contain_text(f"all ({N_ITEMS})")
 
     def store_counts() -> dict[str, int]:
@@ -146,6 +157,10 @@ def test_consensus_view_counts_are_the_stores_after_approve_reject_and_undo(
             page.wait_for_function(shows, arg=[".dlt-consensus-view", want], timeout=20_000)
         shown = {s: n for s, n in view_counts(view).items() if n}
         assert shown == want, f"after {step}: the view shows {shown}, the store has {want}"
+        deadline = time.monotonic() + 10                     # the board redraws itself after work
+        while board_counts(board) != want and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert board_counts(board) == want, f"after {step}: the board shows {board_counts(board)}, the store {want}"
 
     agree("nothing")
     for step, keys in (("approve, approve as square, reject", "a2r"), ("undo (an approve)", "au"),
@@ -153,3 +168,4 @@ def test_consensus_view_counts_are_the_stores_after_approve_reject_and_undo(
         type_round(page, widget, keys, 250)
         agree(step)
     view.screenshot(path=artifacts / "review-consensus.png")
+    board.screenshot(path=artifacts / "review-board.png")
