@@ -345,6 +345,11 @@ class RowPicker(W.VBox):
         finally:
             self._setting = False
 
+    @property
+    def options(self) -> list[tuple[str, Any]]:
+        """The rows listed, as ``(label, key)`` pairs."""
+        return list(self.buttons.options)
+
     def beside(self, table: W.HTML) -> W.HTML:
         """Mark ``table`` (an HTML widget drawn with :meth:`table_css`) as the table these buttons sit beside."""
         table.add_class("dlt-rows")
