@@ -79,12 +79,14 @@ def pending_of(task: Any, user: str) -> list[int]:
 def test_labeling_shows_keys_on_buttons_and_the_first_pending_item(files: Any) -> None:
     task = files.tasks.create("sort", assignee_ids=["ann"])
     w = LabelingWidget(task, "ann")
-    assert [(k["key"], k["text"]) for k in w.keys] == [("1", "good"), ("2", "bad"), ("3", "ugly"),
+    assert [(k["key"], k["text"]) for k in w.key_bindings] == [("1", "good"), ("2", "bad"), ("3", "ugly"),
                                                        ("s", "Skip"), ("u", "Undo")]
     assert (w.item_id, w.done, w.total) == (1, 0, 3) and w.counter == "0 / 3 done (0%)"
     first = w.buffer[0]
     assert first["kind"] == "image" and first["src"].startswith("data:image/png;base64,")
     assert first["name"] == "a.png" and [b["id"] for b in w.buffer] == [1, 2, 3]
+    state = w.get_state()                          # what the browser receives when the widget opens
+    assert state["_model_module"] == "anywidget" and state["buffer"][0]["id"] == 1
 
 
 def test_each_key_labels_the_item_that_was_on_screen(files: Any) -> None:
@@ -263,7 +265,7 @@ def test_review_shows_the_workers_labels_and_what_approve_gives(files: Any) -> N
     details = dict((caption, rows) for caption, rows in w.buffer[0]["details"])
     assert details["Approve (a) gives"] == [["label", "good: 2 of 3 workers"]]
     assert details["Labels given"] == [["ann", "good"], ["bob", "bad"], ["cy", "good"]]
-    assert [k["key"] for k in w.keys] == ["a", "1", "2", "3", "r", "u"]
+    assert [k["key"] for k in w.key_bindings] == ["a", "1", "2", "3", "r", "u"]
 
 
 def test_review_keys_approve_correct_reject_and_undo(files: Any) -> None:

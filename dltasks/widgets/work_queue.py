@@ -78,7 +78,7 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
     subheading = T.Unicode("").tag(sync=True)
     css_class = T.Unicode("").tag(sync=True)
     empty_text = T.Unicode("").tag(sync=True)
-    keys = T.List(T.Dict()).tag(sync=True)
+    key_bindings = T.List(T.Dict(), help="the keys and their buttons, as the browser reads them").tag(sync=True)
     buffer = T.List(T.Dict()).tag(sync=True)
     notes = T.List(T.Dict()).tag(sync=True)
     counter = T.Unicode("").tag(sync=True)
@@ -99,7 +99,7 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
         self._read_at = 0.0
         self._listeners: list[Callable[..., Any]] = []
         super().__init__(**kwargs)
-        self.keys = [b.as_dict() for b in self.bindings()]
+        self.key_bindings = [b.as_dict() for b in self.bindings()]
         self.on_msg(self._on_browser)
         self.reload()
 

@@ -102,7 +102,7 @@ def test_quickstart_round_in_jupyterlab(lab: str, page: Any, artifacts: Path) ->
             expect(page.locator(".dlt-labeling")).to_contain_text(f"labelling as {WORKERS[user_index]}")
         labeler = page.locator(".dlt-labeling")
         for done in range(1, 4):
-            labeler.locator("button", has_text=f"· {label}").click()
+            labeler.locator("button.dlt-button", has_text=label).click()
             given += 1
             expect(labeler).to_contain_text(f"{done} / ")
             expect(labels_figure).to_have_text(str(given))

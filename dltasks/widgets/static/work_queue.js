@@ -100,7 +100,7 @@ function render({ model, el }) {
   function onKey(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
-    const binding = (model.get("keys") || []).find((b) => b.key === key);
+    const binding = (model.get("key_bindings") || []).find((b) => b.key === key);
     if (!binding) return;
     event.preventDefault();
     event.stopPropagation();
@@ -145,7 +145,7 @@ function render({ model, el }) {
 
     const buttons = document.createElement("div");
     buttons.className = "dlt-buttons";
-    for (const b of model.get("keys") || []) {
+    for (const b of model.get("key_bindings") || []) {
       const button = document.createElement("button");
       button.className = "dlt-button jupyter-button" + (b.style ? " dlt-" + b.style : "");
       button.type = "button";
@@ -179,7 +179,7 @@ function render({ model, el }) {
     if (msg.item_id !== null && msg.item_id !== undefined) handled.delete(msg.item_id);
     draw();
   });
-  for (const name of ["buffer", "keys", "notes", "done", "total", "counter", "can_undo", "heading", "subheading"]) {
+  for (const name of ["buffer", "key_bindings", "notes", "done", "total", "counter", "can_undo", "heading", "subheading"]) {
     model.on("change:" + name, draw);
   }
   root.addEventListener("keydown", onKey);
