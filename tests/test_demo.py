@@ -263,7 +263,7 @@ def test_binder_installs_the_package_and_builds_the_demo():
     root = Path(__file__).resolve().parents[1]
     extras = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     lines = [ln.strip() for ln in (root / "binder" / "requirements.txt").read_text().splitlines()]
-    assert [ln for ln in lines if ln and not ln.startswith("#")] == [".[jupyter]"]
+    assert [ln for ln in lines if ln and not ln.startswith("#")] == [".[demo]"]   # tutorial 06 serves
     assert {"jupyterlab", "ipykernel", "voila"} <= {r.split(">")[0].split("=")[0] for r in extras["jupyter"]}
     assert (root / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
     for script in ("postBuild", "start"):
