@@ -94,3 +94,11 @@ def unchanged(store: dl.Store) -> Callable[[], Any]:
 
         return check
     return take
+
+
+def drop_column(path: Any, table: str, column: str) -> None:
+    """Make the SQLite store at ``path`` look as it did before ``table.column`` existed."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+    engine.dispose()

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 import dltasks as dl
-from conftest import sql_db
+from conftest import drop_column, sql_db
 from dltasks.backends.sql import schema as S
 from server_fixtures import live_server  # noqa: F401  (fixture)
 
@@ -108,10 +108,7 @@ def test_an_older_store_gets_the_label_column_when_opened(tmp_path):
     task = ds.tasks.create("t", assignee_ids=["w"], review_strategy="manual", reviewer_ids=["r"], seed=1)
     task.submit(1, "w", "cat")
     s.close()
-    engine = sa.create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:  # what a store written before the column looks like
-        conn.exec_driver_sql("ALTER TABLE task_items DROP COLUMN label")
-    engine.dispose()
+    drop_column(path, "task_items", "label")  # what a store written before the column looks like
     s = dl.connect(path)
     task = s.tasks.get(task.id)
     assert task.items_df()["reviewer_label"].isna().all()

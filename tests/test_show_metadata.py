@@ -6,9 +6,9 @@ import dataclasses
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 import dltasks as dl
+from conftest import drop_column
 from dltasks.domain.visibility import HIDDEN_METADATA, MAX_SHOWN_KEYS
 
 
@@ -87,10 +87,7 @@ def test_an_older_store_gets_the_show_metadata_column_when_opened(tmp_path):
     s = dl.connect(path)
     task = s.datasets.create("d", labels=["cat"]).tasks.create("t")
     s.close()
-    engine = sa.create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:  # what a store written before the column looks like
-        conn.exec_driver_sql("ALTER TABLE tasks DROP COLUMN show_metadata")
-    engine.dispose()
+    drop_column(path, "tasks", "show_metadata")  # what a store written before the column looks like
     s = dl.connect(path)
     old = s.tasks.get(task.id)
     assert old.show_metadata is None
