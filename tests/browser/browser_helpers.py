@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import re
 import shutil
 import socket
@@ -332,3 +333,84 @@ def type_round(page: Any, widget: Any, keys: str, pace_ms: float) -> list[dict[s
         assert e["in_widget"] and e["item_id"], f"key {e['key']!r} pressed with no item on screen: {log}"
         assert e["title"].endswith(f"#{e['item_id']}"), f"data-item-id is not the card drawn: {e}"
     return log
+
+
+# -- the same widgets in Jupyter Notebook 7 and in Voilà ------------------------------------------
+def watch_console(page: Any) -> list[str]:
+    """Collect the page's console errors and uncaught exceptions from now on (the list fills as
+    they come): what to read when a widget does not show."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def wait_kernel_idle(server: str, notebook: Path, timeout: float = 120.0) -> None:
+    """Wait until the server has a session for ``notebook`` (a path under the repository) whose
+    kernel is idle (asked of the server's REST API: Notebook 7 has no status bar)."""
+    path = notebook.relative_to(REPO).as_posix()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = [s["kernel"].get("execution_state") for s in _api(server, "GET", "api/sessions")
+                  if s.get("path") == path and s.get("kernel")]
+        if "idle" in states:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no idle kernel for {path} in {timeout:.0f} s")
+
+
+def wait_cells_ran(page: Any, timeout_ms: float = 180_000) -> list[str]:
+    """Wait until every code cell has an execution count (none running or queued); return the
+    prompts.  For Notebook 7, where :func:`wait_for_run`'s status bar is missing."""
+    page.wait_for_function(
+        """() => {
+            const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent);
+            return ps.length > 0 && ps.every(p => /\\d/.test(p));
+        }""", timeout=timeout_ms)
+    return prompts(page)
+
+
+def widgets_shown(page: Any, css: str, n: int, console: list[str], timeout_ms: float = 120_000) -> Any:
+    """Wait for ``n`` work widgets (``css``) each showing an item; start the key log; return them.
+
+    A widget that failed to render raises with the page's ``console`` errors."""
+    from playwright.sync_api import expect
+
+    widgets = page.locator(css)
+    try:
+        expect(widgets).to_have_count(n, timeout=timeout_ms)
+        for i in range(n):
+            expect(widgets.nth(i)).not_to_have_attribute("data-item-id", "", timeout=30_000)
+    except AssertionError as e:
+        raise AssertionError(f"{e}\nconsole errors: {console}") from None
+    start_key_log(page)
+    return widgets
+
+
+def open_widgets_notebook7(page: Any, server: str, notebook: Path, folder: Path, css: str, n: int) -> Any:
+    """Open a copy of ``notebook`` in Notebook 7 (``server``), run all its cells through the menu,
+    wait for its ``n`` widgets (``css``) to show an item; return them."""
+    console = watch_console(page)
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / notebook.name
+    shutil.copy(notebook, copy)
+    page.goto(f"{server}notebooks/{copy.relative_to(REPO).as_posix()}")
+    page.locator(".jp-Notebook .jp-CodeCell").first.wait_for(timeout=120_000)
+    wait_kernel_idle(server, copy)
+    run_all_cells(page)
+    ran = wait_cells_ran(page)
+    assert error_outputs(page) == [], f"prompts {ran}"
+    return widgets_shown(page, css, n, console)
+
+
+@contextlib.contextmanager
+def lab_folder(name: str) -> Iterator[Path]:
+    """A fresh folder for notebook copies, inside the repository (JupyterLab's root) but outside
+    ``test-artifacts/browser/``, which another test session empties when it starts; removed on exit."""
+    folder = REPO / "test-artifacts" / f"{name}-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

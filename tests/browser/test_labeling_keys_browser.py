@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
-from browser_helpers import (cell_kinds, distinct_pngs, open_widgets, press_keys, type_round, wait_answered,
-                             widget_notebook)
+from browser_helpers import (cell_kinds, distinct_pngs, lab_folder, open_widgets, press_keys, type_round,
+                             wait_answered, widget_notebook)
 
 import dltasks as dl
 
@@ -69,16 +69,24 @@ def expected_steps(log: list[dict[str, Any]]) -> list[tuple[str, int, str | None
     return steps
 
 
+
+@pytest.fixture
+def work() -> Iterator[Path]:
+    """Where the test's notebook is opened (a folder of its own, removed after)."""
+    with lab_folder("keys-work") as folder:
+        yield folder
+
+
 @pytest.mark.browser
 @pytest.mark.timeout(300)
 def test_label_keys_at_every_pace_are_one_label_each_on_the_item_on_screen(
-        lab: str, page: Any, artifacts: Path, tmp_path: Path) -> None:
+        lab: str, work: Path, page: Any, artifacts: Path, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     names = [f"keys every {p} ms" for p in PACES_MS] + ["skip and undo"]
     store_path, task_ids = make_store(tmp_path, names)
     notebook = widget_notebook(tmp_path, store_path, task_ids)
-    widgets = open_widgets(page, lab, notebook, artifacts / "labeling-keys", ".dlt-labeling", len(names))
+    widgets = open_widgets(page, lab, notebook, work, ".dlt-labeling", len(names))
     cells_before = cell_kinds(page)
     assert cells_before == ["code"] * (len(names) + 1)
     buttons = widgets.first.locator("button").all_inner_texts()
@@ -127,14 +135,14 @@ def test_label_keys_at_every_pace_are_one_label_each_on_the_item_on_screen(
 @pytest.mark.browser
 @pytest.mark.timeout(240)
 def test_labels_written_elsewhere_are_refused_on_screen_and_leave_the_queue(
-        lab: str, page: Any, artifacts: Path, tmp_path: Path) -> None:
+        lab: str, work: Path, page: Any, artifacts: Path, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     from dltasks.widgets.work_queue import WorkQueueWidget
 
     store_path, (task_id,) = make_store(tmp_path, ["stale queue"])
     notebook = widget_notebook(tmp_path, store_path, [task_id])
-    widget = open_widgets(page, lab, notebook, artifacts / "labeling-stale", ".dlt-labeling", 1).first
+    widget = open_widgets(page, lab, notebook, work, ".dlt-labeling", 1).first
     other = dl.connect(store_path).tasks.get(task_id)         # another process's connection
     queue = sorted(other.assignments_df(user_id="ann", status="pending")["item_id"].astype(int))
     assert widget.get_attribute("data-item-id") == str(queue[0])

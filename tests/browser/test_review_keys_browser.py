@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
-from browser_helpers import distinct_pngs, open_widgets, press_keys, type_round, wait_answered, widget_notebook
+from browser_helpers import (distinct_pngs, lab_folder, open_widgets, press_keys, type_round, wait_answered,
+                             widget_notebook)
 
 import dltasks as dl
 
@@ -64,15 +65,23 @@ def items_of(store_path: Path, task_id: str) -> dict[int, tuple[str, str, str | 
             for r in df.itertuples(index=False)}
 
 
+
+@pytest.fixture
+def work() -> Iterator[Path]:
+    """Where the test's notebook is opened (a folder of its own, removed after)."""
+    with lab_folder("keys-work") as folder:
+        yield folder
+
+
 @pytest.mark.browser
 @pytest.mark.timeout(240)
 def test_review_keys_are_one_decision_each_on_the_item_on_screen(
-        lab: str, page: Any, artifacts: Path, tmp_path: Path) -> None:
+        lab: str, work: Path, page: Any, artifacts: Path, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     store_path, task_id, given = review_store(tmp_path)
     notebook = widget_notebook(tmp_path, store_path, [task_id], widget="ReviewWidget", user="rita")
-    widget = open_widgets(page, lab, notebook, artifacts / "review-keys", ".dlt-review", 1).first
+    widget = open_widgets(page, lab, notebook, work, ".dlt-review", 1).first
     buttons = [re.sub(r"\s+", " ", b).strip() for b in widget.locator("button").all_inner_texts()]
     assert buttons == ["a Approve", "1 circle", "2 square", "3 triangle", "r Reject", "u Undo"]
     expect(widget).to_contain_text("Labels given")
@@ -125,14 +134,14 @@ def board_counts(board: Any) -> dict[str, int]:
 @pytest.mark.browser
 @pytest.mark.timeout(240)
 def test_views_show_the_stores_counts_after_approve_reject_and_undo(
-        lab: str, page: Any, artifacts: Path, tmp_path: Path) -> None:
+        lab: str, work: Path, page: Any, artifacts: Path, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     store_path, task_id, _given = review_store(tmp_path)
     notebook = widget_notebook(tmp_path, store_path, [task_id], widget="ReviewWidget", user="rita",
                                more=("view = dl.widgets.ConsensusView(task)\nview",
                                      "board = dl.widgets.TaskBoard(store)\nboard"))
-    widget = open_widgets(page, lab, notebook, artifacts / "review-views", ".dlt-review", 1).first
+    widget = open_widgets(page, lab, notebook, work, ".dlt-review", 1).first
     view, board = page.locator(".dlt-consensus-view"), page.locator(".dlt-task-board")
     expect(view.locator("select").first.locator("option").first).to_contain_text(f"all ({N_ITEMS})")
 
