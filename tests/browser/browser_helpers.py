@@ -20,6 +20,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 #: The status bar text of a connected, idle kernel ("Python 3 (ipykernel) | Idle").
 KERNEL_IDLE = re.compile(r"^Python 3.*\| Idle$")
@@ -414,3 +416,10 @@ def lab_folder(name: str) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def work() -> Iterator[Path]:
+    """A test's folder for its notebook (:func:`lab_folder`), removed after; import it into a test module."""
+    with lab_folder("keys-work") as folder:
+        yield folder

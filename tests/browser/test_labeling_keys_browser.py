@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from browser_helpers import (cell_kinds, distinct_pngs, lab_folder, open_widgets, press_keys, type_round,
-                             wait_answered, widget_notebook)
+from browser_helpers import (cell_kinds, distinct_pngs, open_widgets, press_keys, type_round,
+                             wait_answered, widget_notebook, work)
 
 import dltasks as dl
 
@@ -68,13 +68,6 @@ def expected_steps(log: list[dict[str, Any]]) -> list[tuple[str, int, str | None
             steps.append(("label", int(e["item_id"]), LABELS[int(e["key"]) - 1]))
     return steps
 
-
-
-@pytest.fixture
-def work() -> Iterator[Path]:
-    """Where the test's notebook is opened (a folder of its own, removed after)."""
-    with lab_folder("keys-work") as folder:
-        yield folder
 
 
 @pytest.mark.browser

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from browser_helpers import (distinct_pngs, lab_folder, open_widgets, press_keys, type_round, wait_answered,
-                             widget_notebook)
+from browser_helpers import (distinct_pngs, open_widgets, press_keys, type_round, wait_answered,
+                             widget_notebook, work)
 
 import dltasks as dl
 
@@ -64,13 +64,6 @@ def items_of(store_path: Path, task_id: str) -> dict[int, tuple[str, str, str | 
     return {int(r.item_id): (r.status, r.label, r.reviewer_label if isinstance(r.reviewer_label, str) else None)
             for r in df.itertuples(index=False)}
 
-
-
-@pytest.fixture
-def work() -> Iterator[Path]:
-    """Where the test's notebook is opened (a folder of its own, removed after)."""
-    with lab_folder("keys-work") as folder:
-        yield folder
 
 
 @pytest.mark.browser
