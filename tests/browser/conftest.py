@@ -13,13 +13,14 @@ The README's screenshots (``docs/img/``) are some of those: a run with
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 from browser_helpers import LabServer, free_port, serve
@@ -159,3 +160,59 @@ def page(artifacts: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
         finally:
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
+
+
+def _server_env(home: Path) -> dict[str, str]:
+    """The environment of a test Jupyter server: its own runtime and workspace folders under
+    ``home``, no DLTASKS_STORE, no quickstart autofill, matplotlib without a display."""
+    env = {k: v for k, v in os.environ.items() if k != "DLTASKS_STORE"}
+    env.update(JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               DLTASKS_QUICKSTART_AUTOFILL="0", MPLBACKEND="agg")
+    return env
+
+
+@pytest.fixture(scope="module")
+def notebook7(artifacts: Path) -> Iterator[LabServer]:
+    """A Jupyter Notebook 7 server rooted at the repository (127.0.0.1, free port, no token).
+
+    Open a notebook at ``{url}notebooks/<path under the repository>``.
+    """
+    pytest.importorskip("notebook", minversion="7", reason="Notebook 7 (the test extra) is not installed")
+    home = Path(tempfile.mkdtemp(prefix="dltasks-nb7-"))
+    port = free_port()
+    cmd = [sys.executable, "-m", "jupyter", "notebook", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={REPO}",
+           "--ServerApp.port_retries=0"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with serve(cmd, url + "api/status", artifacts / "notebook7.log", _server_env(home), "Notebook 7") as proc:
+            yield LabServer(url, proc)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def voila_app(artifacts: Path) -> Iterator[Callable[[Path], str]]:
+    """Start Voilà on a notebook: ``voila_app(path)`` returns the app's URL (127.0.0.1, a free port).
+
+    Every Voilà started is stopped at the end of the module.  The app runs the notebook on every
+    visit of its URL, with the notebook's folder as the kernel's working directory.
+    """
+    pytest.importorskip("voila", reason="Voilà (the jupyter extra) is not installed")
+    home = Path(tempfile.mkdtemp(prefix="dltasks-voila-"))
+    with contextlib.ExitStack() as running:
+        running.callback(shutil.rmtree, home, ignore_errors=True)
+
+        def start(notebook: Path) -> str:
+            port = free_port()
+            cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+                   "--Voila.port_retries=0", "--show_tracebacks=True", str(notebook)]
+            url = f"http://127.0.0.1:{port}/"
+            log = artifacts / f"voila-{notebook.stem}.log"
+            # the app runs the notebook on every visit: probe a static file instead
+            running.enter_context(serve(cmd, url + "voila/static/extension.js", log, _server_env(home), "Voilà"))
+            return url
+
+        yield start
