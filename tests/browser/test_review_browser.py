@@ -42,12 +42,16 @@ def test_review_and_board_in_jupyterlab(lab: str, page: Any, artifacts: Path) ->
 
     # -- review: approve the item shown ------------------------------------------------------
     review = page.locator(".dlt-review")
-    counter = review.locator(".widget-html", has_text="awaiting review").first
+    counter = review.locator(".dlt-count")
+    expect(counter).to_contain_text("awaiting review")
     waiting = int(re.search(r"(\d+) awaiting review", counter.inner_text()).group(1))
     assert waiting >= 1, "the notebook should leave items for the reviewer"
     expect(review.locator("img").first).to_be_visible()
     expect(review).to_contain_text("Labels given")
+    expect(review).to_contain_text("Approve (a) gives")
     review.screenshot(path=artifacts / "10-review-queue.png")
-    review.locator("button", has_text="Approve").click()
-    expect(review).to_contain_text(f"{waiting - 1} awaiting review")
-    expect(review.locator(".dlt-ok")).to_contain_text("approved")
+    shown = review.get_attribute("data-item-id")
+    review.locator("button.dlt-button", has_text="Approve").click()
+    expect(counter).to_contain_text(f"{waiting - 1:,} awaiting review")
+    expect(review.locator(".dlt-notes > div").last).to_contain_text(f"(#{shown}): approved")
+    expect(review).to_have_attribute("data-unanswered", "0")
