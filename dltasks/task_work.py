@@ -113,7 +113,7 @@ class TaskWork:
         (``reviewer_label``, from ``review(..., label=…)``) where there is one, else the label most
         workers gave (ties to the smallest label; NaN before any label).
         """
-        items = self._bound().ops.task_items_frame(self.id)
+        items = self.statuses_df()
         reviewed = items.pop("label") if "label" in items else pd.Series(None, index=items.index, dtype=object)
         labels = self.labels_df()
         out = items.set_index("item_id")
@@ -131,6 +131,14 @@ class TaskWork:
         out["label"] = reviewed.where(reviewed.notna(), out["label"])
         out["reviewer_label"] = reviewed
         return out.reset_index()
+
+    def statuses_df(self, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
+        """Each item's stored status, in item order: item_id, status, label (a reviewer's, else None).
+
+        One read of the task's items, without the votes (:meth:`items_df` adds them); ``offset`` /
+        ``limit`` read one page.  Every view of item statuses reads this, so they agree.
+        """
+        return self._bound().ops.task_items_frame(self.id, offset, limit)
 
     def history_df(self, item_id: int | None = None) -> pd.DataFrame:
         """The task's work actions, oldest first (one item's, if given): item_id, user_id, action, before, after, at.

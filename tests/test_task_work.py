@@ -182,3 +182,18 @@ def test_a_stale_task_handle_obeys_the_tasks_current_options(dataset, unchanged)
     check()
     assert stale.submit(iid, "u1", "a") == "completed"  # the stored review is "none" now, not the handle's "manual"
     assert status(stale, iid) == "completed"
+
+
+def test_statuses_df_is_the_stored_status_page_by_page(dataset):
+    task = dataset.tasks.create("s", assignee_ids=["w"], review_strategy="manual", reviewer_ids=["r"], seed=1)
+    ids = task.items_df()["item_id"].tolist()
+    task.submit(ids[0], "w", "Adult")
+    task.submit(ids[1], "w", "Adult")
+    task.review(ids[1], "r", label="Child")
+    whole = task.statuses_df()
+    assert list(whole.columns) == ["item_id", "status", "label"] and whole["item_id"].tolist() == ids
+    assert whole.set_index("item_id").loc[ids[:3]].values.tolist() == [
+        ["awaiting_review", None], ["approved", "Child"], ["pending", None]]
+    assert task.statuses_df(offset=1, limit=2)["item_id"].tolist() == ids[1:3]
+    assert whole["status"].tolist() == task.items_df()["status"].tolist()
+    assert whole["status"].value_counts().sort_index().to_dict() == task.status_counts().to_dict()

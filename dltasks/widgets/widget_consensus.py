@@ -199,8 +199,8 @@ class ConsensusView(LiveView):
 
     # -- internals ------------------------------------------------------------------------
     def _task_items(self, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
-        """The store's status of the task's items (the read ``task.items_df()`` makes), by item."""
-        frame = self.task._bound().ops.task_items_frame(self.task.id, offset, limit)
+        """The store's status of the task's items (``task.statuses_df()``, which ``items_df()`` reads), by item."""
+        frame = self.task.statuses_df(offset, limit)
         return frame.set_index("item_id")
 
     def _all_statuses(self) -> pd.DataFrame:

@@ -74,7 +74,7 @@ class LabelingWidget(WorkQueueWidget):
         if self.task.assignee_ids:
             pending = mine.loc[pending_mine, "item_id"].astype(int).tolist()
             return pending, int((~pending_mine).sum()), len(mine)
-        items = self.task.items_df()  # a pool task: anyone may claim an open item
+        items = self.task.statuses_df()  # a pool task: anyone may claim an open item
         finished = set(mine.loc[~pending_mine, "item_id"].astype(int))
         open_ = items.loc[items["status"].isin(["pending", "awaiting_consensus"]), "item_id"].astype(int)
         return [i for i in open_.tolist() if i not in finished], len(finished), len(items)

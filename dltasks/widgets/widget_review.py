@@ -88,7 +88,7 @@ class ReviewWidget(WorkQueueWidget):
     # -- the store ------------------------------------------------------------------------------
     def read_queue(self) -> tuple[list[int], int, int]:
         """The items awaiting review, in item order."""
-        items = self.task.items_df()
+        items = self.task.statuses_df()
         waiting = items.loc[items["status"] == "awaiting_review", "item_id"].astype(int).tolist()
         return waiting, self.reviewed, len(waiting) + self.reviewed
 
