@@ -305,3 +305,21 @@ def test_a_non_reviewer_is_told_and_nothing_is_written(files: Any, unchanged: An
     w.press("a")
     assert "not a reviewer" in w.note and w.queue == [1, 2]
     check()
+
+
+def test_the_browser_always_gets_an_answer_and_notes_name_what_was_seen(files: Any) -> None:
+    """A failure that is not a refusal (a bug) is still answered, so the browser never waits for ever."""
+    class Broken(LabelingWidget):
+        def perform(self, action: str, item_id: int, label: str | None) -> str:
+            raise RuntimeError("disk on fire")
+
+    task = files.tasks.create("sort", assignee_ids=["ann"])
+    w = Broken(task, "ann")
+    ack = Browser(w).key("label", 1, "good")
+    assert not ack["ok"] and ack["text"] == "a.png (#1): could not finish (RuntimeError('disk on fire'))"
+    assert labels_of(task, "ann") == {}
+    ok = LabelingWidget(task, "ann")
+    browser = Browser(ok)
+    assert browser.key("label", 1, "good")["ok"]
+    assert browser.key("label", 1, "bad")["text"].startswith("a.png (#1): no longer in your queue")
+

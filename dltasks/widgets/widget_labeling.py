@@ -107,7 +107,7 @@ class LabelingWidget(WorkQueueWidget):
 
     def take_back(self, action: str, item_id: int, what: Any) -> str:
         """Withdraw a label (``task.retract``), or bring a skipped item back to the front."""
-        name = self._name(item_id) if item_id in self._cards else f"#{item_id}"
+        name = self._name(item_id)
         if action == "skip":
             return f"back to {name}"
         status = self.task.retract(item_id, self.user_id)

@@ -123,7 +123,7 @@ class ReviewWidget(WorkQueueWidget):
         """A decision is taken back with ``task.reopen``: the item awaits review again."""
         status = self.task.reopen(item_id, self.user_id)
         self.reviewed -= 1
-        return f"#{item_id}: your decision is taken back ({status.replace('_', ' ')})"
+        return f"{self._name(item_id)}: your decision is taken back ({status.replace('_', ' ')})"
 
     def counter_text(self) -> str:
         """How many items wait, and how many were reviewed here."""

@@ -11,6 +11,7 @@ what one action does (:meth:`perform`) and how Undo takes one back (:meth:`take_
 """
 from __future__ import annotations
 
+import logging
 import pathlib
 import time
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from dltasks.widgets.item_card import item_card
 __all__ = ["WorkQueueWidget", "Binding", "Done", "Moved"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
         #: Steps Undo takes back, last first: (action, item_id, what to undo).
         self.history: list[tuple[str, int, Any]] = []
         self._cards: dict[int, dict[str, Any]] = {}
+        #: Names of items shown before (the notes about them name what the person saw).
+        self._names: dict[int, str] = {}
         #: Items the store refused as already decided: the live queue leaves them out.
         self._refused: set[int] = set()
         self._read_at = 0.0
@@ -201,13 +205,18 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
 
     # -- internals ------------------------------------------------------------------------
     def _on_browser(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
+        """One message from the browser: act on it and always answer (the browser waits for it)."""
         item_id = content.get("item_id")
         label = content.get("label")
-        note = self.act(str(content.get("action")), int(item_id) if isinstance(item_id, int) else None,
-                        label if isinstance(label, str) else None)
-        last = self.notes[-1] if self.notes else {}
-        self.send({"kind": "ack", "seq": content.get("seq"), "item_id": item_id,
-                   "ok": bool(last.get("ok")), "text": note})
+        try:
+            note = self.act(str(content.get("action")), int(item_id) if isinstance(item_id, int) else None,
+                            label if isinstance(label, str) else None)
+            ok = bool(self.notes[-1].get("ok")) if self.notes else False
+        except Exception as err:  # a bug, not a refusal: say so on screen and in the log, still answer
+            _log.exception("work widget: %s on item %s failed", content.get("action"), item_id)
+            note, ok = self._note("error", f"{self._name(item_id)}: could not finish ({err!r})", item_id,
+                                  ok=False), False
+        self.send({"kind": "ack", "seq": content.get("seq"), "item_id": item_id, "ok": ok, "text": note})
 
     def _undo(self) -> str:
         if not self.history:
@@ -224,7 +233,8 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
         return self._note("muted", text, iid)
 
     def _leave(self, item_id: int) -> None:
-        self.queue.remove(item_id)
+        if item_id in self.queue:
+            self.queue.remove(item_id)
         self.done += 1
 
     def _refresh(self, force: bool = False) -> None:
@@ -274,6 +284,11 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
 
     def _publish(self) -> None:
         ahead = self.queue[:self.BUFFER]
+        for iid, card in self._cards.items():  # notes about items already shown still use their names
+            if iid not in ahead:
+                self._names[iid] = card["name"]
+        if len(self._names) > 10 * self.BUFFER:
+            self._names = dict(list(self._names.items())[-self.BUFFER:])
         self._cards = {i: c for i, c in self._cards.items() if i in set(ahead)}
         self.buffer = [self._card(i) for i in ahead]
         self.item_id = ahead[0] if ahead else -1
@@ -284,7 +299,8 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
         if item_id is None:
             return "no item"
         card = self._cards.get(item_id)
-        return f"{card['name']} (#{item_id})" if card else f"item #{item_id}"
+        name = card["name"] if card else self._names.get(item_id)
+        return f"{name} (#{item_id})" if name else f"item #{item_id}"
 
     def _note(self, kind: str, text: str, item_id: int | None = None, ok: bool = True) -> str:
         """Show a note; ``ok``: the action it reports was carried out (the browser's answer says so)."""
