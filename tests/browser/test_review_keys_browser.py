@@ -97,7 +97,7 @@ def test_review_keys_are_one_decision_each_on_the_item_on_screen(
     want[last] = ("awaiting_review", given[last], None)
     assert items_of(store_path, task_id) == want
     expect(widget).to_have_attribute("data-item-id", str(last))
-    expect(widget.locator(".dlt-notes")).to_contain_text(f"#{last}: your decision is taken back")
+    expect(widget.locator(".dlt-notes")).to_contain_text(f"(#{last}): your decision is taken back")
     # a reject taken back: the item awaits review again too (and is on screen)
     log = type_round(page, widget, "ru", 250)
     assert int(log[0]["item_id"]) == last and int(log[1]["item_id"]) != last
