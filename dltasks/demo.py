@@ -490,16 +490,17 @@ def _store_folder(store: str) -> str:
 def _run(args: argparse.Namespace) -> int:
     import dltasks as dl
 
-    if args.lab:  # checked before anything is built
+    def build() -> None:
+        with dl.connect(args.store) as store:
+            outcome = ensure_demo(store, n_items=args.items, seed=args.seed, force=args.force)
+            print(_one_line(store, args.store, outcome) if args.lab else _report(store, args, outcome), flush=True)
+
+    if args.lab:  # checked before anything is built; the store is built while JupyterLab starts
         from dltasks.demo_lab import check_port, run_lab
 
         check_port(args.port)
-        folder = _store_folder(args.store)
-    with dl.connect(args.store) as store:
-        outcome = ensure_demo(store, n_items=args.items, seed=args.seed, force=args.force)
-        print(_one_line(store, args.store, outcome) if args.lab else _report(store, args, outcome))
-    if args.lab:
-        return run_lab(folder, args.notebooks, args.store, port=args.port)
+        return run_lab(_store_folder(args.store), args.notebooks, args.store, port=args.port, while_starting=build)
+    build()
     return 0
 
 

@@ -43,7 +43,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import IO, Any, Mapping, Sequence
+from typing import IO, Any, Callable, Mapping, Sequence
 
 from dltasks.errors import DltasksError, ValidationError
 
@@ -195,13 +195,16 @@ def _log_tail(path: Path, lines: int = 15) -> str:
 
 
 def run_lab(demo_dir: str | os.PathLike[str], notebooks: str | os.PathLike[str], store: str, port: int = 8888,
-            out: IO[str] | None = None, timeout: float = _STARTUP_TIMEOUT) -> int:
+            out: IO[str] | None = None, timeout: float = _STARTUP_TIMEOUT,
+            while_starting: Callable[[], Any] | None = None) -> int:
     """Start JupyterLab on working copies of ``notebooks`` in ``demo_dir/notebooks``; print one link.
 
     Blocks until JupyterLab stops (Ctrl-C stops it) and returns its exit code (0 after Ctrl-C).
-    The store path is given to the notebooks in ``DLTASKS_STORE``.  Raises a DltasksError if
-    the port is taken or JupyterLab is not installed; if JupyterLab stops before it answers,
-    prints the end of its log and returns 1.
+    The store path is given to the notebooks in ``DLTASKS_STORE``.  ``while_starting`` (building
+    the demo store, say) runs while JupyterLab starts, and the link is printed once both are done;
+    if it raises, JupyterLab is stopped.  Raises a DltasksError if the port is taken or
+    JupyterLab is not installed; if JupyterLab stops before it answers, prints the end of its
+    log and returns 1.
     """
     stream = out if out is not None else sys.stdout
     port = check_port(port)
@@ -222,6 +225,12 @@ def run_lab(demo_dir: str | os.PathLike[str], notebooks: str | os.PathLike[str],
         process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    env=env, cwd=work)
     try:
+        if while_starting is not None:
+            try:
+                while_starting()
+            except BaseException:
+                _stop(process, stream, quiet=True)
+                raise
         return _serve(process, port, token, log_path, stream, timeout)
     except KeyboardInterrupt:
         return _stop(process, stream)

@@ -335,6 +335,33 @@ def test_lab_refuses_a_busy_port_before_building(tmp_path, capsys):
     assert not (tmp_path / "d.db").exists()
 
 
+def _processes_with(text: str) -> list[str]:
+    """Command lines of running processes that contain ``text`` (read from /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in line:
+            found.append(line)
+    return found
+
+
+def test_a_store_that_cannot_be_built_stops_the_starting_lab(tmp_path):
+    """The store is built while JupyterLab starts; if building fails, no JupyterLab is left running."""
+    port = _free_port()
+
+    def fail() -> None:
+        raise ConflictError("the store is not a demo store")
+
+    with pytest.raises(ConflictError):
+        demo_lab.run_lab(tmp_path / "demo", REPO / "notebooks", str(tmp_path / "demo" / "d.db"), port=port,
+                         while_starting=fail)
+    assert not _processes_with(f"--ServerApp.port={port}") and demo_lab.port_is_free(port)   # its JupyterLab is gone
+    assert (tmp_path / "demo" / "notebooks" / "01_quickstart.ipynb").exists()
+
+
 @pytest.mark.slow
 def test_lab_prints_one_link_and_keeps_the_repository_clean(tmp_path):
     import urllib.request
