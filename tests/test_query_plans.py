@@ -48,3 +48,12 @@ def test_a_store_without_statistics_gets_them_when_opened(tmp_path: Path) -> Non
     assert "task_id=? AND item_id=?" in plan(tmp_path / "s.db")
     with reopened.backend.db.read() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'assignments'")).scalar() >= 1
+
+
+def test_status_counts_read_the_status_index_alone(tmp_path: Path) -> None:
+    store = dl.connect(tmp_path / "s.db")
+    big_task(store)
+    with contextlib.closing(sqlite3.connect(tmp_path / "s.db")) as conn:
+        plan = conn.execute("EXPLAIN QUERY PLAN SELECT status, count(*) FROM task_items WHERE task_id = 'x' "
+                            "GROUP BY status").fetchall()
+    assert "COVERING INDEX ix_task_items_status" in plan[0][-1] and len(plan) == 1   # no table rows, no sort
