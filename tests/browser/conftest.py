@@ -34,7 +34,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 DOCS_IMAGES = {"taskform.png": "02-form-filled-with-preview.png",     # test_quickstart_browser
                "consensus.png": "dashboard-consensus.png",            # test_dashboard_browser
                "labeling.png": "labeling-keys.png",                   # test_labeling_keys_browser
-               "review.png": "review-keys.png"}                       # test_review_keys_browser
+               "review.png": "review-keys.png",                       # test_review_keys_browser
+               "board.png": "dashboard-board.png"}                    # test_dashboard_browser
 DOCS_IMAGE_MAX_BYTES = 300_000
 #: JupyterLab settings for the test server: render every cell (no windowing), no news pop-ups.
 LAB_SETTINGS = {

@@ -62,6 +62,7 @@ def test_dashboard_in_voila(voila: str, page: Any, artifacts: Path) -> None:
     expect(page.get_by_text("dltasks · task dashboard")).to_be_visible()         # the markdown cell
     assert page.locator("pre, code", has_text="import dltasks").count() == 0    # an app: no code shown
     page.screenshot(path=artifacts / "dashboard.png")
+    padded_screenshot(page, board, artifacts / "dashboard-board.png")            # docs/img/board.png
 
     # -- click the consensus task: its split, then its consensus -----------------------------
     names.filter(has_text=re.compile(f"^{re.escape(CONSENSUS_TASK)}$")).click()
