@@ -26,7 +26,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -41,8 +40,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "browser")]  # run from a checkout
 import dltasks as dl  # noqa: E402
-from browser_helpers import free_port, open_notebook, run_all_cells, serve, wait_for_run, write_notebook  # noqa: E402
-from conftest import CHROMIUM, CHROMIUM_ARGS, LAB_SETTINGS  # noqa: E402
+from browser_helpers import open_notebook, run_all_cells, serve, wait_for_run, write_notebook  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, lab_command  # noqa: E402
 
 LABELS = ["circle", "square", "triangle"]
 #: (case, target p50 ms, target p95 ms, reference range ms from the issue)
@@ -134,24 +133,6 @@ def measure(page: Any, widget: Any, case: str, count: int, pace_ms: float) -> tu
     return [float(v) for v in painted], [float(v) for v in saved]
 
 
-def lab_server(home: Path) -> tuple[list[str], dict[str, str], str]:
-    """The command, environment and URL of a JupyterLab like the browser tests' (no token)."""
-    for name, values in LAB_SETTINGS.items():
-        plugin, file = name.rsplit("/", 1)
-        (home / "settings" / plugin).mkdir(parents=True, exist_ok=True)
-        (home / "settings" / plugin / file).write_text(json.dumps(values))
-    env = {k: v for k, v in os.environ.items() if k != "DLTASKS_STORE"}
-    env.update(JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "ws"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"), DLTASKS_QUICKSTART_AUTOFILL="0", MPLBACKEND="agg")
-    port = free_port()
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={REPO}",
-           "--ServerApp.port_retries=0", "--LabApp.news_url=None"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
-    return cmd, env, f"http://127.0.0.1:{port}/"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=100_000)
@@ -171,7 +152,7 @@ def main() -> None:
         notebook = write_notebook(home / "bench_keys.ipynb", [
             f"import dltasks as dl\ntask = dl.connect({str(store_path)!r}).tasks.get({task_id!r})",
             "w = dl.widgets.LabelingWidget(task, 'ann')\nw"])
-        cmd, env, url = lab_server(home)
+        cmd, env, url = lab_command(home)
         with serve(cmd, url + "api/status", home / "jupyterlab.log", env, "JupyterLab"), sync_playwright() as p:
             context = p.chromium.launch_persistent_context(
                 str(home / "chromium"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,

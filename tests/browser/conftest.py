@@ -107,10 +107,9 @@ def save_docs_image(source: Path, target: Path) -> None:
             image.convert("RGB").quantize(256, dither=Image.Dither.NONE).save(target, optimize=True)
 
 
-@pytest.fixture(scope="session")
-def lab_server(artifacts: Path) -> Iterator[LabServer]:
-    """A JupyterLab server rooted at the repository (no token, no DLTASKS_STORE)."""
-    home = Path(tempfile.mkdtemp(prefix="dltasks-lab-"))
+def lab_command(home: Path) -> tuple[list[str], dict[str, str], str]:
+    """The command, environment and URL of the test JupyterLab (settings and state under ``home``;
+    no token, no DLTASKS_STORE, a free port).  ``bench/bench_keys_browser.py`` starts the same one."""
     settings = home / "settings"
     for name, values in LAB_SETTINGS.items():
         plugin, file = name.rsplit("/", 1)
@@ -125,7 +124,14 @@ def lab_server(artifacts: Path) -> Iterator[LabServer]:
            "--ServerApp.port_retries=0", "--LabApp.news_url=None"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
-    url = f"http://127.0.0.1:{port}/"
+    return cmd, env, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="session")
+def lab_server(artifacts: Path) -> Iterator[LabServer]:
+    """A JupyterLab server rooted at the repository (no token, no DLTASKS_STORE)."""
+    home = Path(tempfile.mkdtemp(prefix="dltasks-lab-"))
+    cmd, env, url = lab_command(home)
     try:
         with serve(cmd, url + "api/status", artifacts / "jupyterlab.log", env, "JupyterLab") as proc:
             yield LabServer(url, proc)
