@@ -23,7 +23,7 @@ import traitlets as T
 from dltasks.errors import ConflictError, DltasksError
 from dltasks.widgets.item_card import item_card
 
-__all__ = ["WorkQueueWidget", "Binding", "Done", "Moved"]
+__all__ = ["WorkQueueWidget", "Binding", "Done"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 _log = logging.getLogger(__name__)
@@ -54,19 +54,24 @@ class Binding:
 
 
 class Done(Exception):
-    """:meth:`WorkQueueWidget.perform` finished the item: it leaves the queue (``note`` says how)."""
+    """:meth:`WorkQueueWidget.perform` finished the item: it leaves the queue (``note`` says how).
+
+    >>> Done("a.png (#1): cat (completed)", undo="cat").undo
+    'cat'
+    """
 
     def __init__(self, note: str, undo: Any = None) -> None:
         super().__init__(note)
         self.note, self.undo = note, undo
 
 
-class Moved(Exception):
-    """The item could not be done here (the store refused it as already decided): it leaves the queue."""
-
-
 class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
-    """Base of :class:`~dltasks.widgets.LabelingWidget` and :class:`~dltasks.widgets.ReviewWidget`."""
+    """Base of :class:`~dltasks.widgets.LabelingWidget` and :class:`~dltasks.widgets.ReviewWidget`.
+
+    >>> from dltasks.widgets import LabelingWidget, ReviewWidget
+    >>> issubclass(LabelingWidget, WorkQueueWidget) and issubclass(ReviewWidget, WorkQueueWidget)
+    True
+    """
 
     _esm = _STATIC / "work_queue.js"
     _css = _STATIC / "work_queue.css"
@@ -179,11 +184,12 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
                 for listener in self._listeners:
                     listener(action, item_id, label)
                 return self._note("ok", done.note, item_id)
-            except (Moved, ConflictError) as moved:
-                self.queue.remove(item_id)
+            except ConflictError as refused:  # decided, or labelled elsewhere: the store's rule, not ours
+                if item_id in self.queue:
+                    self.queue.remove(item_id)
                 self._refused.add(item_id)
                 self._read_at = 0.0  # read the queue now: what else changed?
-                return self._note("error", f"{self._name(item_id)}: {moved} — moved on", item_id, ok=False)
+                return self._note("error", f"{self._name(item_id)}: {refused} — moved on", item_id, ok=False)
             except DltasksError as err:
                 return self._note("error", f"{self._name(item_id)}: {err}", item_id, ok=False)
             return self._note("muted", text, item_id)
