@@ -20,6 +20,7 @@ import pandas as pd
 import traitlets as T
 from matplotlib.figure import Figure
 
+from dltasks.widgets.item_card import IMAGE_FORMATS, is_url
 from dltasks.work_events import work_events
 
 __all__ = ["html_table", "figure_png", "chart", "show_figure", "FieldError", "message", "store_of",
@@ -200,7 +201,8 @@ def people_html(ids: Sequence[str], shown: int = 2) -> str:
     return f'<span title="{html.escape(", ".join(map(str, ids)))}">{html.escape(text)}</span>'
 
 
-_THUMB_MIME = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"}
+#: Image items PIL can shrink to a thumbnail: the work widgets' image types but SVG.
+_THUMB_MIME = set(IMAGE_FORMATS) - {"image/svg+xml"}
 
 
 @functools.lru_cache(maxsize=512)
@@ -229,7 +231,7 @@ def thumbnail_html(path: str | None, mime: str | None, px: int = 48) -> str:
     """
     if not path or (mime or "") not in _THUMB_MIME:
         return ""
-    if path.startswith(("http://", "https://")):
+    if is_url(path):
         return f'<img class="dlt-thumb" src="{html.escape(path)}" alt="" loading="lazy">'
     try:
         stat = os.stat(path)
