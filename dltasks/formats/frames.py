@@ -1,0 +1,339 @@
+"""What every format shares: the long answers frame checked, items' file names, matching files to items.
+
+The answers frame (the contract of issue 14) has one row per label, shape or text a worker gave:
+``item_id, worker, kind, label, left, top, right, bottom, geo, text``.  :func:`answers_table`
+accepts it as ``task.labels_df()`` or ``dataset.annotations.to_df()`` give it (``author`` for
+``worker``; a class task's frame without ``kind``) and checks every row.
+
+Examples
+--------
+>>> import pandas as pd
+>>> table = answers_table(pd.DataFrame({"item_id": [1], "author": ["ann"], "kind": ["box"], "label": ["cat"],
+...                                     "left": [1.0], "top": [2.0], "right": [3.0], "bottom": [4.0]}))
+>>> table[["item_id", "worker", "kind", "label", "left", "bottom", "geo"]].values.tolist()
+[[1, 'ann', 'box', 'cat', 1.0, 4.0, None]]
+>>> items = items_table(pd.DataFrame({"id": [1, 2], "name": ["a.jpg", "a.jpg"], "dir": ["/x", "/y"]}))
+>>> match_files(["y/a.jpg"], items)
+{'y/a.jpg': 2}
+>>> match_files(["/data/a.jpg"], items)
+Traceback (most recent call last):
+...
+dltasks.errors.ValidationError: file_name: 2 items have this base name: give the folder too, as in the dataset ('/x/a.jpg', '/y/a.jpg') (got '/data/a.jpg')
+"""
+from __future__ import annotations
+
+import json
+import math
+import posixpath
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import numpy as np
+import pandas as pd
+
+from dltasks.errors import ValidationError
+
+__all__ = ["ANSWER_COLUMNS", "KINDS", "answers_frame", "answers_table", "items_table", "check_labels",
+           "check_items", "only_kinds", "match_files", "file_key", "polygon_area", "image_size"]
+
+#: The columns of the long answers frame, in order.
+ANSWER_COLUMNS = ["item_id", "worker", "kind", "label", "left", "top", "right", "bottom", "geo", "text"]
+#: What a row can be: a label, a box, a polygon, a free text, or a worker's empty answer.
+KINDS = ("class", "box", "polygon", "text", "none")
+_COORDS = ("left", "top", "right", "bottom")
+
+
+def answers_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """A long answers frame from row dicts (missing keys are None / NaN), with the contract's dtypes.
+
+    >>> answers_frame([{"item_id": 7, "worker": "ann", "kind": "text", "text": "a cat"}]).to_dict("records")
+    [{'item_id': 7, 'worker': 'ann', 'kind': 'text', 'label': None, 'left': nan, 'top': nan, 'right': nan, 'bottom': nan, 'geo': None, 'text': 'a cat'}]
+    """
+    records = [[row.get(col) for col in ANSWER_COLUMNS] for row in rows]
+    frame = pd.DataFrame(records, columns=ANSWER_COLUMNS, dtype=object)
+    for col in _COORDS:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    if len(frame) and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in frame["item_id"]):
+        frame["item_id"] = frame["item_id"].astype("int64")
+    return frame
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and math.isfinite(float(value))
+
+
+def _geo(value: Any, row: int) -> list[list[float]]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValidationError(f"row {row}: a polygon's geo must be a list of [x, y] points", "geo", value) from None
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError(f"row {row}: a polygon's geo must be a list of [x, y] points", "geo", value)
+    points: list[list[float]] = []
+    for point in value:
+        if (not isinstance(point, (list, tuple, np.ndarray)) or len(point) != 2
+                or not all(_finite(v) for v in point)):
+            raise ValidationError(f"row {row}: every polygon point must be [x, y] with finite numbers", "geo", value)
+        points.append([float(point[0]), float(point[1])])
+    if len({(x, y) for x, y in points}) < 3:
+        raise ValidationError(f"row {row}: a polygon needs at least 3 distinct points", "geo", value)
+    return points
+
+
+def _check_row(i: int, row: dict[str, Any]) -> dict[str, Any]:
+    kind = row["kind"]
+    if kind not in KINDS:
+        raise ValidationError(f"row {i}: kind must be one of {', '.join(KINDS)}", "kind", kind)
+    worker = row["worker"]
+    if not isinstance(worker, str) or not worker.strip():
+        raise ValidationError(f"row {i}: every row needs a worker (a non-empty string)", "worker", worker)
+    if _missing(row["item_id"]):
+        raise ValidationError(f"row {i}: every row needs an item_id", "item_id", row["item_id"])
+    out = {"item_id": row["item_id"], "worker": worker, "kind": kind, "label": None, "geo": None, "text": None}
+    if kind in ("class", "box", "polygon"):
+        label = row.get("label")
+        if not isinstance(label, str) or not label.strip():
+            raise ValidationError(f"row {i}: a {kind} needs a label", "label", label)
+        out["label"] = label
+    if kind == "box":
+        coords: list[Any] = [row.get(c) for c in _COORDS]
+        if not all(_finite(v) for v in coords):
+            raise ValidationError(f"row {i}: a box needs finite left, top, right, bottom", "left, top, right, bottom",
+                                  coords)
+        left, top, right, bottom = (float(v) for v in coords)
+        if not (left < right and top < bottom):
+            raise ValidationError(f"row {i}: a box needs left < right and top < bottom", "left, top, right, bottom",
+                                  [left, top, right, bottom])
+        out.update(left=left, top=top, right=right, bottom=bottom)
+    if kind == "polygon":
+        out["geo"] = _geo(row.get("geo"), i)
+    if kind == "text":
+        text = row.get("text")
+        if not isinstance(text, str):
+            raise ValidationError(f"row {i}: a text answer needs its text", "text", text)
+        out["text"] = text
+    return out
+
+
+def answers_table(answers: Any, field: str = "answers") -> pd.DataFrame:
+    """The long answers frame checked row by row, with exactly :data:`ANSWER_COLUMNS`.
+
+    ``author`` stands for ``worker`` (``dataset.annotations.to_df()``); a frame without ``kind``
+    is a class task's (``item_id, worker, label``: every row a label).  Missing coordinate,
+    ``geo`` or ``text`` columns are empty.  Bad rows raise ``ValidationError`` naming the row:
+
+    >>> answers_table(pd.DataFrame({"item_id": [1], "worker": ["ann"], "label": ["cat"]})).kind.tolist()
+    ['class']
+    >>> answers_table(pd.DataFrame({"item_id": [1], "worker": ["ann"], "kind": ["polygon"], "label": ["cat"],
+    ...                             "geo": [[[0, 0], [1, 1]]]}))
+    Traceback (most recent call last):
+    ...
+    dltasks.errors.ValidationError: geo: row 0: a polygon needs at least 3 distinct points (got [[0, 0], [1, 1]])
+    """
+    if not isinstance(answers, pd.DataFrame):
+        raise ValidationError("must be a pandas DataFrame", field, type(answers).__name__)
+    frame = answers
+    if "worker" not in frame.columns and "author" in frame.columns:
+        frame = frame.rename(columns={"author": "worker"})
+    for col in ("item_id", "worker"):
+        if col not in frame.columns:
+            raise ValidationError(f"the frame needs an '{col}' column", field, list(answers.columns))
+    if "kind" not in frame.columns:
+        if "label" not in frame.columns:
+            raise ValidationError("the frame needs a 'kind' column (or a class task's 'label')", field,
+                                  list(answers.columns))
+        frame = frame.assign(kind="class")
+    wanted = [c for c in ANSWER_COLUMNS if c in frame.columns]
+    records = frame[wanted].to_dict("records")
+    return answers_frame(_check_row(i, row) for i, row in enumerate(records))
+
+
+def check_labels(answers: pd.DataFrame, labels: Sequence[str], field: str = "labels") -> list[str]:
+    """The label list as given, checked: distinct strings that hold every label of ``answers``.
+
+    >>> check_labels(answers_frame([{"item_id": 1, "worker": "a", "kind": "class", "label": "cow"}]), ["cat"])
+    Traceback (most recent call last):
+    ...
+    dltasks.errors.ValidationError: label: not one of the labels ['cat'] (got 'cow')
+    """
+    if isinstance(labels, str) or not all(isinstance(v, str) and v for v in labels):
+        raise ValidationError("must be a list of non-empty strings", field, labels)
+    labels = list(labels)
+    if len(set(labels)) != len(labels):
+        raise ValidationError("labels must be distinct", field, labels)
+    known = set(labels)
+    for label in answers["label"]:
+        if label is not None and label not in known:
+            raise ValidationError(f"not one of the labels {labels}", "label", label)
+    return labels
+
+
+def check_items(answers: pd.DataFrame, items: pd.DataFrame) -> None:
+    """Refuse answers on an item that ``items`` (from :func:`items_table`) does not hold.
+
+    >>> check_items(answers_frame([{"item_id": 9, "worker": "a", "kind": "none"}]),
+    ...             items_table(pd.DataFrame({"id": [1], "name": ["a.jpg"]})))
+    Traceback (most recent call last):
+    ...
+    dltasks.errors.ValidationError: item_id: not one of the items given (got 9)
+    """
+    unknown = ~answers["item_id"].isin(items["item_id"])
+    if unknown.any():
+        raise ValidationError("not one of the items given", "item_id", answers["item_id"][unknown].tolist()[0])
+
+
+def only_kinds(answers: pd.DataFrame, kinds: Sequence[str], fmt: str, instead: str) -> pd.DataFrame:
+    """The rows of ``kinds``; "none" rows dropped (the format has no place for an empty answer),
+    any other kind refused by name.
+
+    >>> only_kinds(answers_frame([{"item_id": 1, "worker": "a", "kind": "text", "text": "hi"}]),
+    ...            ["box"], "YOLO", "csv")
+    Traceback (most recent call last):
+    ...
+    dltasks.errors.ValidationError: kind: YOLO holds box answers only: export text answers as csv (got 'text')
+    """
+    other = answers[~answers["kind"].isin([*kinds, "none"])]
+    if len(other):
+        kind = other["kind"].iloc[0]
+        raise ValidationError(f"{fmt} holds {' and '.join(kinds)} answers only: export {kind} answers as {instead}",
+                              "kind", kind)
+    return answers[answers["kind"].isin(kinds)]
+
+
+def _size(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return number if math.isfinite(number) and number > 0 else math.nan
+
+
+def items_table(items: Any, field: str = "items") -> pd.DataFrame:
+    """Items as the formats use them: ``item_id, name, file_name, path, width, height``.
+
+    Accepts ``dataset.items.to_df()`` (``id``, ``name``, ``filename``, ``path``) or a frame of
+    ``item_id, name`` with optional ``dir`` / ``filename`` / ``path`` / ``width`` / ``height``.
+    ``file_name`` is the item's path inside the dataset without the leading slash
+    (``train/a.jpg``); an unknown or non-positive size is NaN.
+
+    >>> t = items_table(pd.DataFrame({"item_id": [4], "name": ["a.jpg"], "dir": ["/train"], "width": [640]}))
+    >>> t.to_dict("records")
+    [{'item_id': 4, 'name': 'a.jpg', 'file_name': 'train/a.jpg', 'path': None, 'width': 640.0, 'height': nan}]
+    """
+    if not isinstance(items, pd.DataFrame):
+        raise ValidationError("must be a pandas DataFrame", field, type(items).__name__)
+    ids = items["item_id"] if "item_id" in items.columns else items.get("id")
+    if ids is None:
+        raise ValidationError("the items frame needs an 'item_id' (or 'id') column", field, list(items.columns))
+    if "filename" in items.columns:
+        file_names = [str(f).lstrip("/") for f in items["filename"]]
+    elif "name" in items.columns:
+        dirs = items["dir"] if "dir" in items.columns else pd.Series(["/"] * len(items), index=items.index)
+        file_names = [posixpath.join(str(d), str(n)).lstrip("/") for d, n in zip(dirs, items["name"])]
+    else:
+        raise ValidationError("the items frame needs a 'name' (or 'filename') column", field, list(items.columns))
+    names = items["name"].astype(str).tolist() if "name" in items.columns else [posixpath.basename(f)
+                                                                                  for f in file_names]
+    paths = [None if _missing(p) else str(p) for p in items["path"]] if "path" in items.columns else [None] * len(items)
+    sizes = {dim: [_size(v) for v in items[dim]] if dim in items.columns else [math.nan] * len(items)
+             for dim in ("width", "height")}
+    table = pd.DataFrame({"item_id": ids.tolist(), "name": names, "file_name": file_names, "path": paths,
+                          "width": sizes["width"], "height": sizes["height"]})
+    table["path"] = table["path"].astype(object).where(table["path"].notna(), None)
+    if table["item_id"].duplicated().any():
+        raise ValidationError("item ids must be distinct", "item_id",
+                              table["item_id"][table["item_id"].duplicated()].tolist()[0])
+    return table
+
+
+def image_size(item: Any, purpose: str) -> tuple[float, float]:
+    """An item row's ``(width, height)``; ``ValidationError`` naming the item when it is not known.
+
+    >>> image_size(pd.Series({"item_id": 3, "file_name": "a.jpg", "width": float("nan"), "height": 2.0}), "YOLO")
+    Traceback (most recent call last):
+    ...
+    dltasks.errors.ValidationError: width, height: YOLO needs the image size of item 3 ('a.jpg'): set metadata['system']['width'] and ['height'] (got [nan, 2.0])
+    """
+    width, height = float(item["width"]), float(item["height"])
+    if not (math.isfinite(width) and math.isfinite(height)):
+        raise ValidationError(f"{purpose} needs the image size of item {item['item_id']} ({item['file_name']!r}): "
+                              "set metadata['system']['width'] and ['height']", "width, height", [width, height])
+    return width, height
+
+
+def file_key(reference: str) -> str:
+    """A file reference as a path: a URL's path (or its ``?d=`` local-files path), ``\\`` as ``/``,
+    no leading ``./`` or ``/``.
+
+    >>> file_key("http://host/data/local-files/?d=photos/a%20b.jpg"), file_key("./train\\\\a.jpg")
+    ('photos/a b.jpg', 'train/a.jpg')
+    """
+    text = str(reference).strip()
+    parsed = urlparse(text)
+    if parsed.scheme in ("http", "https", "s3", "gs", "file"):
+        local = parse_qs(parsed.query).get("d")
+        text = local[0] if local else unquote(parsed.path)
+    text = text.replace("\\", "/")
+    while text.startswith("./"):
+        text = text[2:]
+    return text.lstrip("/")
+
+
+def match_files(references: Iterable[str], items: pd.DataFrame) -> dict[str, Any]:
+    """Map each file reference to the one item it names (``items`` from :func:`items_table`).
+
+    The rule, first that matches: the item's ``path`` equals the reference; the item's path
+    inside the dataset (``dir/name``) equals the reference's path (:func:`file_key`) or the
+    longest end of it (``data/train/a.jpg`` finds ``/train/a.jpg``); the item's name equals
+    the reference's base name.  A reference that names no item, or names
+    several items under the rule that matched, raises ``ValidationError`` naming it.
+
+    >>> items = items_table(pd.DataFrame({"id": [1, 2], "name": ["a.jpg", "a.jpg"], "dir": ["/", "/b"]}))
+    >>> match_files(["a.jpg", "/b/a.jpg", "http://x/img/b/a.jpg"], items)
+    {'a.jpg': 1, '/b/a.jpg': 2, 'http://x/img/b/a.jpg': 2}
+    """
+    by_path: dict[str, list[Any]] = {}
+    by_file: dict[str, list[Any]] = {}
+    by_name: dict[str, list[Any]] = {}
+    for item_id, name, file_name, path in items[["item_id", "name", "file_name", "path"]].itertuples(index=False):
+        if path is not None:
+            by_path.setdefault(path, []).append(item_id)
+        by_file.setdefault(file_name, []).append(item_id)
+        by_name.setdefault(name, []).append(item_id)
+    file_of = dict(zip(items["item_id"], items["file_name"]))
+    out: dict[str, Any] = {}
+    for ref in references:
+        if ref in out:
+            continue
+        key = file_key(ref)
+        # the longest suffix of the reference that is an item's dir/name ('data/train/a.jpg' -> 'train/a.jpg')
+        parts = key.split("/")
+        suffix = next((by_file["/".join(parts[i:])] for i in range(len(parts)) if "/".join(parts[i:]) in by_file), None)
+        found = by_path.get(str(ref)) or suffix or by_name.get(posixpath.basename(key))
+        if not found:
+            raise ValidationError("no item has this file name", "file_name", ref)
+        if len(found) > 1:
+            shown = ", ".join(repr("/" + file_of[i]) for i in found[:5])
+            raise ValidationError(f"{len(found)} items have this base name: give the folder too, as in the dataset "
+                                  f"({shown})", "file_name", ref)
+        out[ref] = found[0]
+    return out
+
+
+def polygon_area(points: Sequence[Sequence[float]]) -> float:
+    """The area of a simple polygon (shoelace formula), whichever way its points turn.
+
+    >>> polygon_area([[0, 0], [4, 0], [4, 3]])
+    6.0
+    """
+    xy = np.asarray(points, dtype=float)
+    x, y = xy[:, 0], xy[:, 1]
+    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
