@@ -310,7 +310,7 @@ def test_a_non_reviewer_is_told_and_nothing_is_written(files: Any, unchanged: An
 def test_the_browser_always_gets_an_answer_and_notes_name_what_was_seen(files: Any) -> None:
     """A failure that is not a refusal (a bug) is still answered, so the browser never waits for ever."""
     class Broken(LabelingWidget):
-        def perform(self, action: str, item_id: int, label: str | None) -> str:
+        def perform(self, action: str, item_id: int, label: str | None, annotations: Any = None) -> str:
             raise RuntimeError("disk on fire")
 
     task = files.tasks.create("sort", assignee_ids=["ann"])

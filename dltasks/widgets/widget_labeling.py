@@ -1,9 +1,12 @@
-"""LabelingWidget: one person works through their pending items of a task, with the keyboard."""
+"""LabelingWidget: one person works through their pending items of a task, with the keyboard
+(and, on box and polygon tasks, the mouse)."""
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, Sequence
 
+from dltasks.domain.shapes import Definition
+from dltasks.widgets.answer_tools import answer_from_browser, describe_answer, labelling_bindings, tool_of
 from dltasks.widgets.work_queue import Binding, Done, WorkQueueWidget
 
 __all__ = ["LabelingWidget"]
@@ -25,6 +28,25 @@ class LabelingWidget(WorkQueueWidget):
     again while you work, so items finished elsewhere leave it.  *Undo* withdraws the last
     label (``task.retract``) and shows that item again, or brings a skipped item back.
 
+    The task's ``annotation_type`` picks the tool on the card (the keys are on the buttons):
+
+    * ``multi_class``: 1-9 toggle labels (shown pressed), Enter submits the set; none
+      pressed is the answer "no label applies";
+    * ``text``: type in the box (the widget's keys do not fire there), Enter submits
+      (Shift+Enter: a new line), Escape leaves the box;
+    * ``box``: drag on the picture to draw a box, drag a box to move it, its corners and
+      edges to resize it; click a box to select it, Delete (or Backspace) deletes it;
+      1-9 set the label of the selected box and of the next one drawn; Enter submits the
+      item's boxes (none: "nothing here");
+    * ``polygon``: click out the points, Enter (or a click on the first point) closes the
+      polygon, Escape cancels it; then as for boxes.
+
+    Shapes are sent in image pixels (the picture's natural size, whatever its size on
+    screen).  Each answer is one ``task.submit(item_id, user_id, annotations=[...])``, which
+    checks it: a refused answer (a box outside the image, say) is shown on the card, nothing
+    is written and the item stays on screen with its shapes.  *Undo* withdraws the last
+    answer and shows its item again with that answer to change.  In code: :meth:`answer`.
+
     >>> import dltasks as dl, pandas as pd
     >>> store = dl.connect("sqlite://")
     >>> ds = store.datasets.create("notes", labels=["good", "bad"])
@@ -35,27 +57,44 @@ class LabelingWidget(WorkQueueWidget):
     (1, 'a.txt (#1): bad (completed)', 2)
     >>> task.labels_df()[["item_id", "worker", "label"]].values.tolist()
     [[1, 'ann', 'bad']]
+    >>> boxes = ds.tasks.create("boxes", assignee_ids=["ann"], annotation_type="box")
+    >>> w = LabelingWidget(boxes, "ann")
+    >>> w.tool, w.answer([dl.Box(10, 10, 50, 40, label="good")]), w.answer([])
+    ('box', 'completed', 'completed')
+    >>> boxes.labels_df()[["item_id", "kind", "label", "left", "bottom"]].values.tolist()
+    [[1, 'box', 'good', 10.0, 40.0], [2, 'none', None, nan, nan]]
     """
 
     def __init__(self, task: Any, user_id: str, **kwargs: Any) -> None:
         #: The status the last label left its item in (None before any).
         self.last_status: str | None = None
+        #: The task's annotation type, which picks the tool.
+        self.annotation_type: str = task.annotation_type
+        #: Answers withdrawn by Undo, shown again on their item's card to change: item -> JSON.
+        self._drafts: dict[int, list[dict[str, Any]]] = {}
+        tool = tool_of(self.annotation_type)
         super().__init__(task, user_id, heading=task.name, subheading=f"labelling as {user_id}",
-                         css_class="dlt-labeling", empty_text=f"No pending items for {user_id}: all done.",
-                         **kwargs)
+                         css_class=f"dlt-labeling dlt-tool-{tool}", tool=tool,
+                         empty_text=f"No pending items for {user_id}: all done.", **kwargs)
 
     # -- the keys ---------------------------------------------------------------------------
     def bindings(self) -> list[Binding]:
-        """1-9 for the task's labels (a tenth label gets a button without a key), s, u."""
-        labels = [Binding(str(i + 1) if i < 9 else "", "label", label, label)
-                  for i, label in enumerate(self.task.labels)]
-        return [*labels, Binding("s", "skip", None, "Skip"),
-                Binding("u", "undo", None, "Undo", on_item=False)]
+        """1-9 for the task's labels (a tenth label gets a button without a key), the tool's keys
+        (Enter submits), s, u: :func:`~dltasks.widgets.answer_tools.labelling_bindings`."""
+        return labelling_bindings(self.annotation_type, self.task.labels)
 
     def label(self, label: str) -> str | None:
         """Submit ``label`` for the item on screen; return the item's new status (None if refused)."""
         self.last_status = None
         self.act("label", self.item_id, label)
+        return self.last_status
+
+    def answer(self, annotations: Sequence[Definition | dict[str, Any]]) -> str | None:
+        """Submit a whole answer for the item on screen (what Enter sends from the browser's tool):
+        definitions (``dl.Box`` …) or their JSON; return the item's new status (None if refused).
+        """
+        self.last_status = None
+        self.act("submit", self.item_id, annotations=list(annotations))
         return self.last_status
 
     def skip(self) -> str:
@@ -90,8 +129,14 @@ class LabelingWidget(WorkQueueWidget):
         """The item's metadata the task shows its workers."""
         return [("Metadata", dict(self.task.visible_metadata(item)))]
 
-    def perform(self, action: str, item_id: int, label: str | None) -> str:
-        """A label is one ``task.submit`` (never a replacement); a skip moves the item to the end."""
+    def extras(self, item: Any) -> dict[str, Any]:
+        """An answer Undo withdrew from this item, for the browser's tool to show again."""
+        draft = self._drafts.get(int(item.id))
+        return {} if draft is None else {"draft": draft}
+
+    def perform(self, action: str, item_id: int, label: str | None, annotations: list[Any] | None = None) -> str:
+        """A label or an answer is one ``task.submit`` (never a replacement); a skip moves the item
+        to the end."""
         name = self._name(item_id)
         if action == "skip":
             if len(self.queue) < 2:
@@ -100,6 +145,13 @@ class LabelingWidget(WorkQueueWidget):
             self.queue.append(item_id)
             self.history.append(("skip", item_id, None))
             return f"skipped {name}"
+        if action == "submit":
+            answer = answer_from_browser(annotations if annotations is not None else [])
+            status = self.task.submit(item_id, self.user_id, annotations=answer)
+            self.last_status = status
+            self._drafts.pop(item_id, None)
+            raise Done(f"{name}: {describe_answer(self.annotation_type, answer)} ({status.replace('_', ' ')})",
+                       undo=[d.to_json() for d in answer])
         assert label is not None
         status = self.task.submit(item_id, self.user_id, label)
         self.last_status = status
@@ -112,5 +164,11 @@ class LabelingWidget(WorkQueueWidget):
             return f"back to {name}"
         status = self.task.retract(item_id, self.user_id)
         self.done -= 1
+        if action == "submit":
+            self._drafts[item_id] = what
+            self._cards.pop(item_id, None)  # drawn again with the withdrawn answer
+            said = describe_answer(self.annotation_type, answer_from_browser(what))
+            return (f"{name}: your answer {said} is withdrawn ({status.replace('_', ' ')}); "
+                    f"change it and press Enter, or skip")
         return (f"{name}: your label {html.unescape(str(what))!r} is withdrawn ({status.replace('_', ' ')}); "
                 f"label it again, or skip")

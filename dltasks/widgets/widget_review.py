@@ -1,12 +1,17 @@
 """ReviewWidget: a reviewer's queue of items awaiting review, with the workers' labels, by keyboard."""
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import Any
 
+from dltasks.widgets.answer_tools import (CONSENSUS_COLOUR, answers_by_worker, consensus_of, describe_answer,
+                                          item_answers, overlay)
 from dltasks.widgets.work_queue import Binding, Done, WorkQueueWidget
 
 __all__ = ["ReviewWidget", "proposal"]
+
+_log = logging.getLogger(__name__)
 
 
 def proposal(labels: list[str]) -> tuple[str | None, str]:
@@ -38,6 +43,13 @@ class ReviewWidget(WorkQueueWidget):
     (``task.reopen``: the item awaits review again).  Each decision concerns the item that
     was on screen when the key was pressed.
 
+    On a task that is not a class task there is no correction label: ``a`` approves, ``r``
+    rejects, ``u`` undoes, and the card shows each worker's answer.  On a box or polygon task
+    the picture shows every worker's shapes, one colour per worker (the legend names them),
+    and the consensus shapes dashed in black (``dltasks.agreement.consensus_shapes``: shapes
+    matched by at least the task's ``approval_threshold`` workers at its ``iou_threshold``;
+    a majority of the workers when the task has no threshold).
+
     >>> import dltasks as dl, pandas as pd
     >>> store = dl.connect("sqlite://")
     >>> ds = store.datasets.create("notes", labels=["good", "bad"])
@@ -55,16 +67,19 @@ class ReviewWidget(WorkQueueWidget):
     def __init__(self, task: Any, user_id: str, **kwargs: Any) -> None:
         #: Items decided in this widget.
         self.reviewed = 0
+        #: The task's annotation type (a correction label applies to class tasks only).
+        self.annotation_type: str = task.annotation_type
         self._proposals: dict[int, str | None] = {}
         super().__init__(task, user_id, heading=f"Review — {task.name}", subheading=f"as {user_id}",
-                         css_class="dlt-review", empty_text="No items awaiting review.", **kwargs)
+                         css_class="dlt-review" + (" dlt-shapes" if self.annotation_type in ("box", "polygon") else ""),
+                         empty_text="No items awaiting review.", **kwargs)
         if user_id not in task.reviewer_ids:
             self._note("error", f"{user_id} is not a reviewer of this task")
 
     def bindings(self) -> list[Binding]:
-        """a (approve), 1-9 (approve as that label), r (reject), u (undo)."""
+        """a (approve), 1-9 (approve as that label: class tasks only), r (reject), u (undo)."""
         corrections = [Binding(str(i + 1) if i < 9 else "", "correct", label, label)
-                       for i, label in enumerate(self.task.labels)]
+                       for i, label in enumerate(self.task.labels) if self.annotation_type == "class"]
         return [Binding("a", "approve", None, "Approve", style="approve"), *corrections,
                 Binding("r", "reject", None, "Reject", style="reject"),
                 Binding("u", "undo", None, "Undo", on_item=False)]
@@ -94,6 +109,10 @@ class ReviewWidget(WorkQueueWidget):
 
     def details(self, item: Any) -> list[tuple[str, dict[str, Any]]]:
         """The workers' labels, the proposal, and the metadata the task shows."""
+        if self.annotation_type != "class":
+            by_worker = answers_by_worker(item_answers(self.dataset.annotations.of_item(int(item.id)), self.task.id))
+            answers = {w: describe_answer(self.annotation_type, a) for w, a in by_worker.items()}
+            return [("Answers given", answers), ("Metadata", dict(self.task.visible_metadata(item)))]
         votes = {a.author: a.label for a in self.dataset.annotations.of_item(int(item.id))
                  if a.task_id == self.task.id}
         label, sentence = proposal(list(votes.values()))
@@ -101,10 +120,31 @@ class ReviewWidget(WorkQueueWidget):
         return [("Approve (a) gives", {"label": sentence}), ("Labels given", votes),
                 ("Metadata", dict(self.task.visible_metadata(item)))]
 
-    def perform(self, action: str, item_id: int, label: str | None) -> str:
+    def extras(self, item: Any) -> dict[str, Any]:
+        """On a box or polygon task: every worker's shapes and the consensus, drawn on the picture."""
+        if self.annotation_type not in ("box", "polygon"):
+            return {}
+        answers = item_answers(self.dataset.annotations.of_item(int(item.id)), self.task.id)
+        by_worker = answers_by_worker(answers)
+        threshold = self.task.approval_threshold or len(by_worker) // 2 + 1
+        try:
+            consensus = consensus_of(answers, threshold, self.task.iou_threshold) if by_worker else []
+        except Exception:  # the workers' shapes are still worth seeing: say so, draw them
+            _log.exception("review: the consensus of item %s could not be computed", item.id)
+            consensus = None
+        shapes, legend = overlay(by_worker, consensus, threshold)
+        if consensus is None:
+            legend.append(["consensus", CONSENSUS_COLOUR, "not available"])
+        return {"shapes": shapes, "legend": legend}
+
+    def perform(self, action: str, item_id: int, label: str | None, annotations: list[Any] | None = None) -> str:
         """One ``task.review``: approve, approve with a label (a correction), or reject."""
         name = self._name(item_id)
         proposed = self._proposals.get(item_id)
+        if self.annotation_type != "class" and action != "reject":
+            self.task.review(item_id, self.user_id, approve=True)
+            self.reviewed += 1
+            raise Done(f"{name}: approved", undo=action)
         if action == "approve" and proposed is None:
             return f"{name}: the workers do not agree; choose the label with its key (1-9)"
         if action == "reject":

@@ -8,6 +8,11 @@ items finished elsewhere (another kernel, code, another widget) leave it at the 
 
 Subclasses say which keys exist (:meth:`bindings`), how to read the queue (:meth:`read_queue`),
 what one action does (:meth:`perform`) and how Undo takes one back (:meth:`take_back`).
+
+The browser's ``tool`` (a trait) says how an answer is made on the card: ``keys`` (one key is
+the answer, today's class labels), or a tool that keeps the answer being made for each item
+in the browser (``toggle``: several labels; ``text``; ``box`` and ``polygon``: shapes drawn
+on the picture, ``static/shape_tool.js``) and sends it whole with Enter, as ``annotations``.
 """
 from __future__ import annotations
 
@@ -26,6 +31,8 @@ from dltasks.widgets.item_card import item_card
 __all__ = ["WorkQueueWidget", "Binding", "Done"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
+#: The browser half, in the order it is put together: the tools first, then the widget.
+_SCRIPTS = ("shape_tool.js", "answer_tools.js", "work_queue.js")
 _log = logging.getLogger(__name__)
 
 
@@ -34,7 +41,8 @@ class Binding:
     """One key of a work widget: the key, the action it sends, the label it carries, the button text.
 
     ``on_item``: the action concerns the item on screen (a label, a skip, a review), not the
-    widget (Undo).
+    widget (Undo).  ``local``: the key acts in the browser only, on the answer being made (a
+    label picked for a box, a toggled label); the kernel never sees it.
 
     >>> Binding("1", "label", "cat", "cat").as_dict()["title"]
     'cat (key 1)'
@@ -46,11 +54,18 @@ class Binding:
     text: str
     on_item: bool = True
     style: str = ""
+    local: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The binding as the browser reads it."""
         return {"key": self.key, "action": self.action, "label": self.label, "text": self.text,
-                "on_item": self.on_item, "style": self.style, "title": f"{self.text} (key {self.key})"}
+                "on_item": self.on_item, "style": self.style, "local": self.local,
+                "title": f"{self.text} (key {self.key})" if self.key else self.text}
+
+
+def _script() -> str:
+    """The browser half as one ES module: the tools, then the widget (anywidget loads one module)."""
+    return "\n".join((_STATIC / name).read_text(encoding="utf-8") for name in _SCRIPTS)
 
 
 class Done(Exception):
@@ -73,7 +88,7 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
     ['WorkQueueWidget', 'WorkQueueWidget']
     """
 
-    _esm = _STATIC / "work_queue.js"
+    _esm = _script()
     _css = _STATIC / "work_queue.css"
 
     #: Items the browser holds ahead of the one on screen.
@@ -84,6 +99,7 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
     heading = T.Unicode("").tag(sync=True)
     subheading = T.Unicode("").tag(sync=True)
     css_class = T.Unicode("").tag(sync=True)
+    tool = T.Unicode("keys", help="how the browser makes an answer: keys, toggle, text, box, polygon").tag(sync=True)
     empty_text = T.Unicode("").tag(sync=True)
     key_bindings = T.List(T.Dict(), help="the keys and their buttons, as the browser reads them").tag(sync=True)
     buffer = T.List(T.Dict()).tag(sync=True)
@@ -130,8 +146,13 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
         """The tables shown under the item's buttons (caption, rows)."""
         return []
 
-    def perform(self, action: str, item_id: int, label: str | None) -> str:
-        """Do ``action`` on ``item_id``; raise :class:`Done` when the item leaves the queue."""
+    def extras(self, item: Any) -> dict[str, Any]:
+        """More fields of the item's card for the browser's tool (a draft answer, shapes to draw)."""
+        return {}
+
+    def perform(self, action: str, item_id: int, label: str | None, annotations: list[Any] | None = None) -> str:
+        """Do ``action`` on ``item_id`` (with a label, or a whole answer as ``annotations``);
+        raise :class:`Done` when the item leaves the queue."""
         raise NotImplementedError
 
     def take_back(self, action: str, item_id: int, what: Any) -> str:
@@ -155,29 +176,35 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
     def press(self, key: str) -> str:
         """What a key press in the browser does, on the item on screen; return the note shown.
 
-        Keys without a binding are ignored (the note says so).
+        Keys without a binding are ignored (the note says so), and so are the keys that act in
+        the browser only (on the answer being made there).
         """
-        binding = next((b for b in self.bindings() if b.key == key.lower()), None)
+        binding = next((b for b in self.bindings() if b.key and b.key.lower() == key.lower()), None)
         if binding is None:
             return self._note("muted", f"key {key!r} does nothing here")
+        if binding.local:
+            return self._note("muted", f"key {key!r} works in the browser, on the answer being made there")
         return self.act(binding.action, self.item_id if binding.on_item else None, binding.label)
 
-    def act(self, action: str, item_id: int | None = None, label: str | None = None) -> str:
+    def act(self, action: str, item_id: int | None = None, label: str | None = None,
+            annotations: list[Any] | None = None) -> str:
         """Do ``action`` (a binding's action) on ``item_id``; return the note shown.
 
-        Each action concerns the item it names, never "whatever is first now": an item no
-        longer in the queue is ignored, with a note.
+        ``annotations``: a whole answer (``submit``), as the browser sends it (JSON
+        definitions) or as definitions (``dl.Box`` …).  Each action concerns the item it
+        names, never "whatever is first now": an item no longer in the queue is ignored,
+        with a note.
         """
         try:
             if action == "undo":
                 return self._undo()
-            if action not in {b.action for b in self.bindings()}:
+            if action not in {b.action for b in self.bindings() if not b.local}:
                 return self._note("error", f"unknown action {action!r}", ok=False)
             if item_id is None or item_id not in self.queue:
                 return self._note("muted", f"{self._name(item_id)}: no longer in your queue; "
                                            f"the key was ignored", item_id, ok=False)
             try:
-                text = self.perform(action, item_id, label)
+                text = self.perform(action, item_id, label, annotations)
             except Done as done:
                 self._leave(item_id)
                 self.history.append((action, item_id, done.undo))
@@ -214,9 +241,10 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
         """One message from the browser: act on it and always answer (the browser waits for it)."""
         item_id = content.get("item_id")
         label = content.get("label")
+        annotations = content.get("annotations")
         try:
             note = self.act(str(content.get("action")), int(item_id) if isinstance(item_id, int) else None,
-                            label if isinstance(label, str) else None)
+                            label if isinstance(label, str) else None, annotations)
             ok = bool(self.notes[-1].get("ok")) if self.notes else False
         except Exception as err:  # a bug, not a refusal: say so on screen and in the log, still answer
             _log.exception("work widget: %s on item %s failed", content.get("action"), item_id)
@@ -281,7 +309,7 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
         if card is None:
             try:
                 item = self.dataset.items.get(item_id=item_id)
-                card = item_card(item, self.details(item))
+                card = {**item_card(item, self.details(item)), **self.extras(item)}
             except DltasksError as err:
                 card = {"id": item_id, "name": f"item {item_id}", "kind": "other", "src": "",
                         "text": str(err), "details": []}

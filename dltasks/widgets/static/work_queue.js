@@ -7,31 +7,21 @@
 // text}; a refusal is shown with the item it concerns.  Keys are read when the widget has the
 // focus or the pointer; they never reach JupyterLab's shortcuts.
 //
+// The `tool` (answer_tools.js, shape_tool.js) is how an answer is made: with "keys" one key is
+// the answer; the other tools keep the answer being made for each item (toggled labels, a text,
+// shapes drawn on the picture) and Enter sends it whole as `annotations`.  Each item's card and
+// tool are made once and kept while the item is in the buffer, so a model change never redraws
+// the picture being drawn on; an answer the kernel refuses comes back on screen as it was,
+// with the refusal on its card.
+//
 // Test hooks (read by the browser tests): the root carries data-item-id (the item on screen,
 // "" when none) and data-unanswered (actions sent and not yet answered).
 
-function card(item, labels) {
+// The card of an item: its name, then the tool's stage (or the plain picture), what goes under
+// it, and a line for the store's refusal of an answer.
+function card(item, tool) {
   const box = document.createElement("div");
   box.className = "dlt-card";
-  const stage = document.createElement("div");
-  stage.className = "dlt-stage";
-  if (item.kind === "image") {
-    const img = document.createElement("img");
-    img.src = item.src;
-    img.alt = item.name;
-    img.draggable = false;
-    stage.appendChild(img);
-  } else if (item.kind === "text") {
-    const pre = document.createElement("div");
-    pre.className = "dlt-text";
-    pre.textContent = item.text;
-    stage.appendChild(pre);
-  } else {
-    const none = document.createElement("div");
-    none.className = "dlt-muted dlt-nofile";
-    none.textContent = item.text || "no preview";
-    stage.appendChild(none);
-  }
   const title = document.createElement("div");
   title.className = "dlt-card-title";
   const name = document.createElement("b");
@@ -40,8 +30,13 @@ function card(item, labels) {
   id.className = "dlt-muted";
   id.textContent = " #" + item.id;
   title.append(name, id);
-  box.append(title, stage);
-  return box;
+  const view = tool || (item.shapes ? shapesView(item) : { stage: plainStage(item), below: null });
+  box.append(title, view.stage);
+  if (view.below) box.appendChild(view.below);
+  const refusal = document.createElement("div");
+  refusal.className = "dlt-refusal";
+  box.appendChild(refusal);
+  return { el: box, refusal };
 }
 
 function table(rows, caption) {
@@ -73,49 +68,116 @@ function render({ model, el }) {
   root.className = "dlt-work " + (model.get("css_class") || "");
   root.tabIndex = 0;
   root.setAttribute("data-lm-suppress-shortcuts", "true");
+  const head = document.createElement("div");
+  head.className = "dlt-work-head";
+  const slot = document.createElement("div");
+  const buttons = document.createElement("div");
+  buttons.className = "dlt-buttons";
+  const notes = document.createElement("div");
+  notes.className = "dlt-notes";
+  const details = document.createElement("div");
+  root.append(head, slot, buttons, notes, details);
   el.appendChild(root);
 
   const handled = new Set();       // items acted on here whose answer has not come yet
+  const views = new Map();         // item id -> its card, tool and details, made once
+  const refusals = new Map();      // item id -> the kernel's refusal of the last answer sent for it
   let unanswered = 0;
   let seq = 0;
+  let pick = null;                 // box / polygon: the label of the next shape drawn
   const local = [];                // notes made in the browser (no item on screen, ...)
 
+  const bindings = () => model.get("key_bindings") || [];
+  const ctx = {
+    labels: () => bindings().filter((b) => typeof b.label === "string").map((b) => b.label),
+    pick: () => pick ?? ctx.labels()[0] ?? "",
+    setPick: (label) => { pick = label; },
+    changed: () => draw(),
+    focus: () => root.focus({ preventScroll: true }),
+  };
   const current = () => (model.get("buffer") || []).find((it) => !handled.has(it.id));
 
-  function send(binding) {
+  function viewOf(item) {
+    let view = views.get(item.id);
+    if (!view) {
+      const tool = makeTool(model.get("tool"), item, ctx);
+      const made = card(item, tool);
+      const extra = document.createElement("div");
+      for (const [caption, rows] of item.details || []) extra.appendChild(table(rows, caption));
+      view = { ...made, tool, details: extra };
+      views.set(item.id, view);
+    }
+    return view;
+  }
+
+  function note(kind, text) {
+    local.push({ kind, text });
+    draw();
+  }
+
+  function send(binding, annotations) {
     const item = current();
     if (binding.on_item && !item) {
-      local.push({ kind: "muted", text: "no item on screen: key " + binding.key + " ignored" });
-      draw();
+      note("muted", "no item on screen: key " + binding.key + " ignored");
       return;
     }
     seq += 1;
     unanswered += 1;
     const msg = { seq, action: binding.action, label: binding.label || null, item_id: item ? item.id : null };
-    if (binding.on_item) handled.add(item.id);
+    if (annotations) msg.annotations = annotations;
+    if (binding.on_item) {
+      handled.add(item.id);
+      refusals.delete(item.id);
+    }
     model.send(msg);
     draw();
   }
 
+  // A key or a button: the tool's own keys stay in the browser; Enter sends the tool's answer.
+  function act(binding) {
+    const item = current();
+    const tool = item ? viewOf(item).tool : null;
+    if (binding.local) {
+      if (!tool) return;
+      const said = tool.key(binding);
+      if (said) note("muted", said);
+      else draw();
+      return;
+    }
+    if (binding.action === "submit" && tool) {
+      const made = tool.answer();
+      if (made.error) note("error", made.error);
+      else if (!made.consumed) send(binding, made.annotations);
+      return;
+    }
+    send(binding);
+  }
+
   function onKey(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
-    const binding = (model.get("key_bindings") || []).find((b) => b.key === key);
+    if (event.target && event.target.tagName === "TEXTAREA") {   // typing an answer: letters are text
+      event.stopPropagation();
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        const submit = bindings().find((b) => b.action === "submit");
+        if (submit && !event.repeat) act(submit);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        root.focus({ preventScroll: true });
+      }
+      return;
+    }
+    let key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    if (key === "Backspace") key = "Delete";
+    const binding = bindings().find((b) => b.key === key);
     if (!binding) return;
     event.preventDefault();
     event.stopPropagation();
     if (event.repeat) return;      // a held key is one action
-    send(binding);
+    act(binding);
   }
 
-  function draw() {
-    const item = current();
-    root.setAttribute("data-item-id", item ? String(item.id) : "");
-    root.setAttribute("data-unanswered", String(unanswered));
-    root.replaceChildren();
-
-    const head = document.createElement("div");
-    head.className = "dlt-work-head";
+  function drawHead() {
     const h = document.createElement("b");
     h.textContent = model.get("heading");
     const who = document.createElement("span");
@@ -128,11 +190,24 @@ function render({ model, el }) {
     const count = document.createElement("span");
     count.className = "dlt-count";
     count.textContent = model.get("counter");
-    head.append(h, who, bar, count);
-    root.appendChild(head);
+    head.replaceChildren(h, who, bar, count);
+  }
 
-    if (item) {
-      root.appendChild(card(item));
+  function draw() {
+    const item = current();
+    const view = item ? viewOf(item) : null;
+    root.setAttribute("data-item-id", item ? String(item.id) : "");
+    root.setAttribute("data-unanswered", String(unanswered));
+    drawHead();
+
+    if (view) {
+      view.refusal.textContent = refusals.get(item.id) || "";
+      if (slot.firstChild !== view.el) {       // a new item: never redraw the one being worked on
+        const inside = root.contains(document.activeElement);
+        slot.replaceChildren(view.el);
+        details.replaceChildren(view.details);
+        if (inside && view.tool && view.tool.focus) view.tool.focus();
+      }
     } else {
       const empty = document.createElement("div");
       empty.className = "dlt-card dlt-empty";
@@ -140,53 +215,71 @@ function render({ model, el }) {
       stage.className = "dlt-stage dlt-muted";
       stage.textContent = handled.size ? "saving…" : model.get("empty_text");
       empty.appendChild(stage);
-      root.appendChild(empty);
+      const inside = root.contains(document.activeElement);
+      slot.replaceChildren(empty);
+      details.replaceChildren();
+      if (inside && !root.contains(document.activeElement)) root.focus({ preventScroll: true });
     }
 
-    const buttons = document.createElement("div");
-    buttons.className = "dlt-buttons";
-    for (const b of model.get("key_bindings") || []) {
+    buttons.replaceChildren();
+    for (const b of bindings()) {
       const button = document.createElement("button");
-      button.className = "dlt-button jupyter-button" + (b.style ? " dlt-" + b.style : "");
+      const on = !!(view && view.tool && view.tool.pressed(b));
+      button.className = "dlt-button jupyter-button" + (b.style ? " dlt-" + b.style : "") + (on ? " dlt-on" : "");
       button.type = "button";
       button.title = b.title || b.text;
+      button.setAttribute("aria-pressed", String(on));
       const key = document.createElement("kbd");
       key.textContent = b.key;
-      button.append(key, " " + b.text);
+      if (b.key) button.append(key, " ");
+      button.append(b.text);
       button.disabled = (b.on_item && !item) || (b.action === "undo" && !model.get("can_undo"));
-      button.addEventListener("click", (e) => { e.stopPropagation(); send(b); root.focus({ preventScroll: true }); });
+      button.addEventListener("click", (e) => { e.stopPropagation(); act(b); root.focus({ preventScroll: true }); });
       buttons.appendChild(button);
     }
-    root.appendChild(buttons);
 
-    const notes = document.createElement("div");
-    notes.className = "dlt-notes";
+    const lines = [];
     for (const n of [...(model.get("notes") || []), ...local.slice(-2)].slice(-4)) {
       const line = document.createElement("div");
       line.className = "dlt-" + n.kind;
       line.textContent = n.text;
-      notes.appendChild(line);
+      lines.push(line);
     }
-    root.appendChild(notes);
-    if (item) {
-      for (const [caption, rows] of item.details || []) root.appendChild(table(rows, caption));
-    }
+    notes.replaceChildren(...lines);
   }
 
   model.on("msg:custom", (msg) => {
     if (msg.kind !== "ack") return;
     unanswered = Math.max(0, unanswered - 1);
-    if (msg.item_id !== null && msg.item_id !== undefined) handled.delete(msg.item_id);
+    if (msg.item_id !== null && msg.item_id !== undefined) {
+      handled.delete(msg.item_id);
+      if (!msg.ok) refusals.set(msg.item_id, msg.text);
+    }
     draw();
   });
-  for (const name of ["buffer", "key_bindings", "notes", "done", "total", "counter", "can_undo", "heading", "subheading"]) {
+  model.on("change:buffer", () => {             // forget the items that left (their tools too)
+    const ids = new Set((model.get("buffer") || []).map((it) => it.id));
+    for (const id of [...views.keys()]) {
+      if (!ids.has(id) && !handled.has(id)) {
+        views.delete(id);
+        refusals.delete(id);
+      }
+    }
+    draw();
+  });
+  for (const name of ["key_bindings", "notes", "done", "total", "counter", "can_undo", "heading", "subheading"]) {
     model.on("change:" + name, draw);
   }
   root.addEventListener("keydown", onKey);
   root.addEventListener("mouseenter", () => {
     const active = document.activeElement;
+    if (active && root.contains(active) && active !== root) return;   // already here (in the text box)
     const typing = active && (active.tagName === "INPUT" || active.tagName === "TEXTAREA" || active.isContentEditable);
-    if (!typing) root.focus({ preventScroll: true });
+    if (typing) return;
+    const item = current();
+    const tool = item ? viewOf(item).tool : null;
+    if (tool && tool.focus) tool.focus();
+    else root.focus({ preventScroll: true });
   });
   draw();
   return () => root.removeEventListener("keydown", onKey);
