@@ -11,7 +11,7 @@ import pytest
 from pycocotools.coco import COCO
 
 from dltasks.errors import ValidationError
-from dltasks.formats import answers_frame, from_coco, to_coco
+from dltasks.formats import answers_from_rows, from_coco, to_coco
 from test_formats_frames import LABELS, all_answers, assert_same_answers, sample_items, shape_answers
 
 
@@ -108,7 +108,7 @@ def test_export_refuses_what_coco_cannot_hold() -> None:
 
 
 def test_image_ids_are_positions_when_item_ids_are_not_numbers() -> None:
-    answers = answers_frame([{"item_id": "x9", "worker": "a", "kind": "box", "label": "cat", "left": 1, "top": 1,
+    answers = answers_from_rows([{"item_id": "x9", "worker": "a", "kind": "box", "label": "cat", "left": 1, "top": 1,
                               "right": 2, "bottom": 2}])
     coco = to_coco(answers, pd.DataFrame({"item_id": ["x1", "x9"], "name": ["p.jpg", "q.jpg"]}), ["cat"])
     assert [(i["id"], i["file_name"]) for i in coco["images"]] == [(1, "p.jpg"), (2, "q.jpg")]

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from dltasks.errors import ValidationError
-from dltasks.formats import ANSWER_COLUMNS, answers_frame, answers_table, items_table, match_files
+from dltasks.formats import ANSWER_COLUMNS, answers_from_rows, answers_table, items_table, match_files
 from dltasks.formats.frames import polygon_area
 
 LABELS = ["cat", "dog", "bird"]
@@ -42,12 +42,12 @@ def shape_answers(polygons: bool = True) -> pd.DataFrame:
         {"item_id": 3, "worker": "cy", "kind": "polygon", "label": "bird",
          "geo": [[1.1, 2.2], [333.3, 4.4], [200.05, 470.123]]},
     ]
-    return answers_frame(r for r in rows if polygons or r["kind"] != "polygon")
+    return answers_from_rows(r for r in rows if polygons or r["kind"] != "polygon")
 
 
 def all_answers() -> pd.DataFrame:
     """The shapes plus labels (several from one worker), free texts and empty answers on item 4."""
-    extra = answers_frame([
+    extra = answers_from_rows([
         {"item_id": 4, "worker": "ann", "kind": "class", "label": "cat"},
         {"item_id": 4, "worker": "ann", "kind": "class", "label": "dog"},
         {"item_id": 4, "worker": "bo", "kind": "text", "text": 'a cat, "maybe"\nNA; ünïcode'},

@@ -52,7 +52,8 @@ def test_label_studios_converter_makes_the_same_coco(tmp_path: Path, monkeypatch
     assert {(i["file_name"], i["width"], i["height"]) for i in converted["images"] if i["width"]} == {
         (items.path[0], 100, 80), (items.path[1], 64, 48), (items.path[2], 640, 480)}
     assert all(i["file_name"].endswith("d.jpg") for i in converted["images"] if not i["width"])
-    ours = {a["id"]: a for a in to_coco(answers[answers["kind"].isin(["box", "polygon"])], items, LABELS)["annotations"]}
+    shapes = answers[answers["kind"].isin(["box", "polygon"])]
+    ours = {a["id"]: a for a in to_coco(shapes, items, LABELS)["annotations"]}
     assert len(converted["annotations"]) == len(ours) == 7
     by_worker_box = {(a["annotator"], tuple(round(v, 6) for v in a["bbox"])): a for a in converted["annotations"]}
     for mine in ours.values():

@@ -17,7 +17,7 @@ CSV                :func:`to_csv` (text)                        :func:`from_csv`
 
 >>> import pandas as pd
 >>> import dltasks.formats as fmt
->>> answers = fmt.answers_frame([{"item_id": 1, "worker": "ann", "kind": "box", "label": "cat",
+>>> answers = fmt.answers_from_rows([{"item_id": 1, "worker": "ann", "kind": "box", "label": "cat",
 ...                               "left": 1, "top": 2, "right": 5, "bottom": 6}])
 >>> items = pd.DataFrame({"item_id": [1], "name": ["a.jpg"], "width": [8], "height": [8]})
 >>> all(frame.equals(answers) for frame in [fmt.from_coco(fmt.to_coco(answers, items, ["cat"]), items),
@@ -26,10 +26,10 @@ True
 """
 from dltasks.formats.coco import from_coco, to_coco
 from dltasks.formats.csvfile import from_csv, to_csv
-from dltasks.formats.frames import ANSWER_COLUMNS, answers_frame, answers_table, items_table, match_files
+from dltasks.formats.frames import ANSWER_COLUMNS, answers_from_rows, answers_table, items_table, match_files
 from dltasks.formats.label_studio import from_label_studio, label_studio_config, to_label_studio
 from dltasks.formats.yolo import read_yolo, write_yolo
 
-__all__ = ["ANSWER_COLUMNS", "answers_frame", "answers_table", "items_table", "match_files",
+__all__ = ["ANSWER_COLUMNS", "answers_from_rows", "answers_table", "items_table", "match_files",
            "to_coco", "from_coco", "write_yolo", "read_yolo", "to_label_studio", "from_label_studio",
            "label_studio_config", "to_csv", "from_csv"]

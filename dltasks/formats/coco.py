@@ -9,8 +9,8 @@ formula), ``iscrowd`` 0, and who drew it in ``worker`` (a field COCO tools ignor
 Examples
 --------
 >>> import pandas as pd
->>> from dltasks.formats.frames import answers_frame
->>> answers = answers_frame([{"item_id": 1, "worker": "ann", "kind": "box", "label": "dog",
+>>> from dltasks.formats.frames import answers_from_rows
+>>> answers = answers_from_rows([{"item_id": 1, "worker": "ann", "kind": "box", "label": "dog",
 ...                           "left": 10, "top": 20, "right": 40, "bottom": 60}])
 >>> items = pd.DataFrame({"item_id": [1], "name": ["a.jpg"], "width": [100], "height": [80]})
 >>> coco = to_coco(answers, items, ["cat", "dog"])
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from dltasks.errors import ValidationError
-from dltasks.formats.frames import (answers_frame, answers_table, check_items, check_labels, items_table,
+from dltasks.formats.frames import (answers_from_rows, answers_table, check_items, check_labels, items_table,
                                     match_files, only_kinds, polygon_area)
 
 __all__ = ["to_coco", "from_coco", "coco_image_ids"]
@@ -62,8 +62,8 @@ def to_coco(answers: pd.DataFrame, items: pd.DataFrame, labels: Sequence[str]) -
     order.  Class and text answers are refused (COCO has no place for them).
 
     >>> import pandas as pd
-    >>> from dltasks.formats.frames import answers_frame
-    >>> tri = answers_frame([{"item_id": 3, "worker": "bo", "kind": "polygon", "label": "cat",
+    >>> from dltasks.formats.frames import answers_from_rows
+    >>> tri = answers_from_rows([{"item_id": 3, "worker": "bo", "kind": "polygon", "label": "cat",
     ...                       "geo": [[0, 0], [4, 0], [4, 3]]}])
     >>> coco = to_coco(tri, pd.DataFrame({"id": [3], "name": ["b.png"], "dir": ["/x"]}), ["cat"])
     >>> coco["images"], coco["categories"]
@@ -173,4 +173,4 @@ def from_coco(data: dict[str, Any], items: pd.DataFrame, author: str = "import")
             rows.extend({**base, "kind": "polygon", "geo": points} for points in polygons)
         else:
             rows.append({**base, "kind": "box", **_box(ann.get("bbox"), n)})
-    return answers_table(answers_frame(rows), "data")
+    return answers_table(answers_from_rows(rows), "data")

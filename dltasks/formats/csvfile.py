@@ -7,8 +7,8 @@ points as JSON text) and ``text``.  Numbers are written in full, so a round trip
 Examples
 --------
 >>> import pandas as pd
->>> from dltasks.formats.frames import answers_frame
->>> answers = answers_frame([{"item_id": 1, "worker": "ann", "kind": "polygon", "label": "cat",
+>>> from dltasks.formats.frames import answers_from_rows
+>>> answers = answers_from_rows([{"item_id": 1, "worker": "ann", "kind": "polygon", "label": "cat",
 ...                           "geo": [[0, 0], [4, 0.5], [4, 3]]},
 ...                          {"item_id": 1, "worker": "bo", "kind": "text", "text": "NA, \\"quoted\\" text"}])
 >>> print(to_csv(answers), end="")
@@ -27,7 +27,8 @@ from typing import Any
 import pandas as pd
 
 from dltasks.errors import ValidationError
-from dltasks.formats.frames import ANSWER_COLUMNS, answers_frame, answers_table, check_items, items_table, match_files
+from dltasks.formats.frames import (ANSWER_COLUMNS, answers_from_rows, answers_table, check_items, items_table,
+                                    match_files)
 
 __all__ = ["to_csv", "from_csv"]
 
@@ -38,8 +39,8 @@ def to_csv(answers: pd.DataFrame, items: pd.DataFrame | None = None) -> str:
     """CSV text of the long answers frame; with ``items``, a ``file_name`` column after ``item_id``.
 
     >>> import pandas as pd
-    >>> from dltasks.formats.frames import answers_frame
-    >>> one = answers_frame([{"item_id": 2, "worker": "ann", "kind": "class", "label": "cat"}])
+    >>> from dltasks.formats.frames import answers_from_rows
+    >>> one = answers_from_rows([{"item_id": 2, "worker": "ann", "kind": "class", "label": "cat"}])
     >>> print(to_csv(one, pd.DataFrame({"id": [2], "name": ["b.jpg"], "dir": ["/x"]})), end="")
     item_id,file_name,worker,kind,label,left,top,right,bottom,geo,text
     2,x/b.jpg,ann,class,cat,,,,,,
@@ -101,4 +102,4 @@ def from_csv(text: str, items: pd.DataFrame | None = None, author: str = "import
     columns["text"] = [t if t is not None else ("" if k == "text" else None)
                        for t, k in zip(_strings(frame, "text"), kinds)]
     rows = [dict(zip(ANSWER_COLUMNS, values)) for values in zip(*(columns[c] for c in ANSWER_COLUMNS))]
-    return answers_table(answers_frame(rows), "text")
+    return answers_table(answers_from_rows(rows), "text")

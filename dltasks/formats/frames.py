@@ -34,7 +34,7 @@ import pandas as pd
 
 from dltasks.errors import ValidationError
 
-__all__ = ["ANSWER_COLUMNS", "KINDS", "answers_frame", "answers_table", "items_table", "check_labels",
+__all__ = ["ANSWER_COLUMNS", "KINDS", "answers_from_rows", "answers_table", "items_table", "check_labels",
            "check_items", "only_kinds", "match_files", "file_key", "polygon_area", "image_size"]
 
 #: The columns of the long answers frame, in order.
@@ -44,10 +44,10 @@ KINDS = ("class", "box", "polygon", "text", "none")
 _COORDS = ("left", "top", "right", "bottom")
 
 
-def answers_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+def answers_from_rows(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """A long answers frame from row dicts (missing keys are None / NaN), with the contract's dtypes.
 
-    >>> answers_frame([{"item_id": 7, "worker": "ann", "kind": "text", "text": "a cat"}]).to_dict("records")
+    >>> answers_from_rows([{"item_id": 7, "worker": "ann", "kind": "text", "text": "a cat"}]).to_dict("records")
     [{'item_id': 7, 'worker': 'ann', 'kind': 'text', 'label': None, 'left': nan, 'top': nan, 'right': nan, 'bottom': nan, 'geo': None, 'text': 'a cat'}]
     """
     records = [[row.get(col) for col in ANSWER_COLUMNS] for row in rows]
@@ -153,13 +153,13 @@ def answers_table(answers: Any, field: str = "answers") -> pd.DataFrame:
         frame = frame.assign(kind="class")
     wanted = [c for c in ANSWER_COLUMNS if c in frame.columns]
     records = frame[wanted].to_dict("records")
-    return answers_frame(_check_row(i, row) for i, row in enumerate(records))
+    return answers_from_rows(_check_row(i, row) for i, row in enumerate(records))
 
 
 def check_labels(answers: pd.DataFrame, labels: Sequence[str], field: str = "labels") -> list[str]:
     """The label list as given, checked: distinct strings that hold every label of ``answers``.
 
-    >>> check_labels(answers_frame([{"item_id": 1, "worker": "a", "kind": "class", "label": "cow"}]), ["cat"])
+    >>> check_labels(answers_from_rows([{"item_id": 1, "worker": "a", "kind": "class", "label": "cow"}]), ["cat"])
     Traceback (most recent call last):
     ...
     dltasks.errors.ValidationError: label: not one of the labels ['cat'] (got 'cow')
@@ -179,7 +179,7 @@ def check_labels(answers: pd.DataFrame, labels: Sequence[str], field: str = "lab
 def check_items(answers: pd.DataFrame, items: pd.DataFrame) -> None:
     """Refuse answers on an item that ``items`` (from :func:`items_table`) does not hold.
 
-    >>> check_items(answers_frame([{"item_id": 9, "worker": "a", "kind": "none"}]),
+    >>> check_items(answers_from_rows([{"item_id": 9, "worker": "a", "kind": "none"}]),
     ...             items_table(pd.DataFrame({"id": [1], "name": ["a.jpg"]})))
     Traceback (most recent call last):
     ...
@@ -194,7 +194,7 @@ def only_kinds(answers: pd.DataFrame, kinds: Sequence[str], fmt: str, instead: s
     """The rows of ``kinds``; "none" rows dropped (the format has no place for an empty answer),
     any other kind refused by name.
 
-    >>> only_kinds(answers_frame([{"item_id": 1, "worker": "a", "kind": "text", "text": "hi"}]),
+    >>> only_kinds(answers_from_rows([{"item_id": 1, "worker": "a", "kind": "text", "text": "hi"}]),
     ...            ["box"], "YOLO", "csv")
     Traceback (most recent call last):
     ...

@@ -11,8 +11,8 @@ with nothing.  :func:`label_studio_config` writes the labelling config these res
 Examples
 --------
 >>> import pandas as pd
->>> from dltasks.formats.frames import answers_frame
->>> answers = answers_frame([{"item_id": 1, "worker": "ann", "kind": "box", "label": "dog",
+>>> from dltasks.formats.frames import answers_from_rows
+>>> answers = answers_from_rows([{"item_id": 1, "worker": "ann", "kind": "box", "label": "dog",
 ...                           "left": 10, "top": 20, "right": 40, "bottom": 60}])
 >>> items = pd.DataFrame({"item_id": [1], "name": ["a.jpg"], "width": [100], "height": [80]})
 >>> tasks = to_label_studio(answers, items)
@@ -30,8 +30,8 @@ import pandas as pd
 
 from dltasks.errors import ValidationError
 from dltasks.formats.coco import coco_image_ids
-from dltasks.formats.frames import (answers_frame, answers_table, check_items, check_labels, image_size, items_table,
-                                    match_files)
+from dltasks.formats.frames import (answers_from_rows, answers_table, check_items, check_labels, image_size,
+                                    items_table, match_files)
 
 __all__ = ["to_label_studio", "from_label_studio", "label_studio_config", "CONTROL_NAMES", "IMAGE_NAME"]
 
@@ -58,7 +58,7 @@ def label_studio_config(labels: Sequence[str], kinds: Sequence[str] = ("box", "p
       <TextArea name="text" toName="image"/>
     </View>
     """
-    labels = check_labels(answers_frame([]), labels)
+    labels = check_labels(answers_from_rows([]), labels)
     tags = {"box": "RectangleLabels", "polygon": "PolygonLabels"}
     lines = ["<View>", f'  <Image name="{IMAGE_NAME}" value="${IMAGE_NAME}"/>']
     numbered = False
@@ -123,8 +123,8 @@ def to_label_studio(answers: pd.DataFrame, items: pd.DataFrame,
     ``ValidationError`` names the item.  ``labels``, when given, must hold every label.
 
     >>> import pandas as pd
-    >>> from dltasks.formats.frames import answers_frame
-    >>> answers = answers_frame([{"item_id": 1, "worker": "ann", "kind": "class", "label": "cat"},
+    >>> from dltasks.formats.frames import answers_from_rows
+    >>> answers = answers_from_rows([{"item_id": 1, "worker": "ann", "kind": "class", "label": "cat"},
     ...                          {"item_id": 1, "worker": "bo", "kind": "none"}])
     >>> task = to_label_studio(answers, pd.DataFrame({"id": [1], "name": ["a.jpg"], "path": ["/p/a.jpg"]}))[0]
     >>> task["data"], [(a["completed_by"], a["result"]) for a in task["annotations"]]
@@ -244,7 +244,7 @@ def from_label_studio(tasks: list[dict[str, Any]] | dict[str, Any], items: pd.Da
                      for r in _result_rows(result, item, f"task {n} annotation {k}")]
             base = {"item_id": item["item_id"], "worker": worker}
             rows += [{**base, **r} for r in found] or [{**base, "kind": "none"}]
-    frame = answers_frame(rows)
+    frame = answers_from_rows(rows)
     # a worker with rows on an item did not answer "nothing" there, whatever another annotation says
     # (and several empty annotations of one worker are one "none")
     none = frame["kind"] == "none"

@@ -8,8 +8,8 @@ is written, and boxes read back get one ``author``.
 Examples
 --------
 >>> import pandas as pd, tempfile
->>> from dltasks.formats.frames import answers_frame
->>> boxes = answers_frame([{"item_id": 1, "worker": "import", "kind": "box", "label": "dog",
+>>> from dltasks.formats.frames import answers_from_rows
+>>> boxes = answers_from_rows([{"item_id": 1, "worker": "import", "kind": "box", "label": "dog",
 ...                         "left": 10, "top": 20, "right": 40, "bottom": 60}])
 >>> items = pd.DataFrame({"item_id": [1], "name": ["a.jpg"], "width": [100], "height": [80]})
 >>> folder = tempfile.mkdtemp()
@@ -29,8 +29,8 @@ from typing import Any, Sequence
 import pandas as pd
 
 from dltasks.errors import ValidationError
-from dltasks.formats.frames import (answers_frame, answers_table, check_items, check_labels, image_size, items_table,
-                                    match_files, only_kinds)
+from dltasks.formats.frames import (answers_from_rows, answers_table, check_items, check_labels, image_size,
+                                    items_table, match_files, only_kinds)
 
 __all__ = ["write_yolo", "read_yolo", "CLASSES_FILE"]
 
@@ -57,8 +57,8 @@ def write_yolo(folder: str | Path, answers: pd.DataFrame, items: pd.DataFrame,
     and are refused too.
 
     >>> import pandas as pd, tempfile
-    >>> from dltasks.formats.frames import answers_frame
-    >>> box = answers_frame([{"item_id": 2, "worker": "a", "kind": "box", "label": "cat",
+    >>> from dltasks.formats.frames import answers_from_rows
+    >>> box = answers_from_rows([{"item_id": 2, "worker": "a", "kind": "box", "label": "cat",
     ...                       "left": 1, "top": 1, "right": 2, "bottom": 2}])
     >>> write_yolo(tempfile.mkdtemp(), box, pd.DataFrame({"id": [2], "name": ["b.jpg"]}), ["cat"])
     Traceback (most recent call last):
@@ -153,4 +153,4 @@ def read_yolo(folder: str | Path, items: pd.DataFrame, labels: Sequence[str] | N
             rows.append({"item_id": item_id, "worker": author, "kind": "box", "label": labels[cls],
                          "left": (cx - w / 2) * width, "top": (cy - h / 2) * height,
                          "right": (cx + w / 2) * width, "bottom": (cy + h / 2) * height})
-    return answers_table(answers_frame(rows), "folder")
+    return answers_table(answers_from_rows(rows), "folder")
