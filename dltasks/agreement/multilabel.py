@@ -157,7 +157,7 @@ def _distance(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray, distanc
     if distance == "masi":
         same = (inter == size_a) & (inter == size_b)
         monotone = inter == np.minimum(size_a, size_b)
-        jaccard = jaccard * np.where(same, 1.0, np.where(monotone, 0.67, np.where(inter > 0, 0.33, 0.0)))
+        jaccard = jaccard * np.where(same, 1.0, np.where(monotone, 2 / 3, np.where(inter > 0, 1 / 3, 0.0)))
     return 1.0 - jaccard
 
 
