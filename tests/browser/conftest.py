@@ -9,7 +9,7 @@ The README's screenshots (``docs/img/``) are some of those: a run with
 
     DLTASKS_UPDATE_DOCS_IMG=1 .venv/bin/python -m pytest tests/browser/test_quickstart_browser.py \
         tests/browser/test_dashboard_browser.py tests/browser/test_labeling_keys_browser.py \
-        tests/browser/test_review_keys_browser.py
+        tests/browser/test_review_keys_browser.py tests/browser/test_boxes_browser.py
 """
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ DOCS_IMAGES = {"taskform.png": "02-form-filled-with-preview.png",     # test_qui
                "consensus.png": "dashboard-consensus.png",            # test_dashboard_browser
                "labeling.png": "labeling-keys.png",                   # test_labeling_keys_browser
                "review.png": "review-keys.png",                       # test_review_keys_browser
-               "board.png": "dashboard-board.png"}                    # test_dashboard_browser
+               "board.png": "dashboard-board.png",                    # test_dashboard_browser
+               "boxes.png": "boxes-tool.png"}                         # test_boxes_browser
 DOCS_IMAGE_MAX_BYTES = 300_000
 #: JupyterLab settings for the test server: render every cell (no windowing), no news pop-ups.
 LAB_SETTINGS = {

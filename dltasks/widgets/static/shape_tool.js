@@ -119,8 +119,8 @@ const boxOf = (a, b) => [[round1(Math.min(a.x, b.x)), round1(Math.min(a.y, b.y))
 // A drag in progress: how the pointer's move changes the shapes.
 function dragStep(drag, shapes, layer, p) {
   const shape = shapes[drag.index];
-  const dx0 = p.x - drag.start.x, dy0 = p.y - drag.start.y;
   if (drag.mode === "move") {
+    const dx0 = p.x - drag.start.x, dy0 = p.y - drag.start.y;
     const xs = drag.orig.map((q) => q[0]), ys = drag.orig.map((q) => q[1]);
     const dx = clamp(dx0, -Math.min(...xs), layer.width - Math.max(...xs));
     const dy = clamp(dy0, -Math.min(...ys), layer.height - Math.max(...ys));

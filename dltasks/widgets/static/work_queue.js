@@ -63,6 +63,8 @@ function table(rows, caption) {
   return wrap;
 }
 
+const AHEAD = 2;                   // cards made before they are shown (their pictures decoded)
+
 function render({ model, el }) {
   const root = document.createElement("div");
   root.className = "dlt-work " + (model.get("css_class") || "");
@@ -257,20 +259,26 @@ function render({ model, el }) {
     }
     draw();
   });
-  model.on("change:buffer", () => {             // forget the items that left (their tools too)
-    const ids = new Set((model.get("buffer") || []).map((it) => it.id));
+  // Forget the items that left (their tools too); make the next cards now, so their pictures
+  // are decoded before they are shown.
+  function onBuffer() {
+    const buffer = model.get("buffer") || [];
+    const ids = new Set(buffer.map((it) => it.id));
     for (const id of [...views.keys()]) {
       if (!ids.has(id) && !handled.has(id)) {
         views.delete(id);
         refusals.delete(id);
       }
     }
+    buffer.filter((it) => !handled.has(it.id)).slice(0, AHEAD + 1).forEach(viewOf);
     draw();
-  });
+  }
+  model.on("change:buffer", onBuffer);
   for (const name of ["key_bindings", "notes", "done", "total", "counter", "can_undo", "heading", "subheading"]) {
     model.on("change:" + name, draw);
   }
   root.addEventListener("keydown", onKey);
+  onBuffer();
   root.addEventListener("mouseenter", () => {
     const active = document.activeElement;
     if (active && root.contains(active) && active !== root) return;   // already here (in the text box)
@@ -281,7 +289,6 @@ function render({ model, el }) {
     if (tool && tool.focus) tool.focus();
     else root.focus({ preventScroll: true });
   });
-  draw();
   return () => root.removeEventListener("keydown", onKey);
 }
 
