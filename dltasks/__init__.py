@@ -11,6 +11,7 @@ from __future__ import annotations
 from dltasks.client import Store, connect
 from dltasks.domain.filters import Filters, FiltersMethod, FiltersOperations, FiltersOrderByDirection, FiltersResource
 from dltasks.domain.records import Annotation, Item, User
+from dltasks.domain.shapes import Box, Classification, FreeText, Polygon
 from dltasks.errors import ConflictError, DltasksError, NotFoundError, PermissionDeniedError, ValidationError
 from dltasks.tasks import Task
 from dltasks.version import __version__
@@ -28,6 +29,10 @@ __all__ = [
     "WorkloadUnit",
     "Item",
     "Annotation",
+    "Classification",
+    "Box",
+    "Polygon",
+    "FreeText",
     "User",
     "Task",
     "DltasksError",

@@ -17,12 +17,14 @@ from :meth:`TaskWork.labels_df` with the pure functions of :mod:`dltasks.consens
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import pandas as pd
 
 from dltasks.domain.checks import to_item_id, to_item_ids
+from dltasks.domain.shapes import Definition
 from dltasks.domain.types import OptionalRole
+from dltasks.errors import ValidationError
 from dltasks.work_events import work_events
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,6 +43,9 @@ class TaskWork:
 
     id: str
     labels: list[str]
+    annotation_type: str
+    iou_threshold: float
+    unmatched: str
     review_strategy: str
     approval_threshold: int | None
     workers_per_input: int
@@ -56,15 +61,33 @@ class TaskWork:
         work_events.notify(self.id)
         return result
 
-    def submit(self, item_id: int, user_id: str, label: str, replace: bool = False) -> str:
-        """Record ``user_id``'s label for an item assigned to them; return the item's new status.
+    def submit(self, item_id: int, user_id: str, label: str | None = None, replace: bool = False,
+               annotations: Sequence[Definition] | None = None) -> str:
+        """Record ``user_id``'s answer for an item assigned to them; return the item's new status.
 
-        A worker's second label on an item is refused (``ConflictError``) unless ``replace=True``;
-        the replaced label stays in the task's history.  Once an item is approved its labels
-        cannot change until a reviewer reopens it (:meth:`reopen`).  On a task with no assignees
-        the item is claimed by whoever submits first (up to ``workers_per_input`` workers).
+        A class task takes ``label``; every task type takes ``annotations``, a list of
+        definitions of the task's kind (``dl.Classification``, ``dl.Box``, ``dl.Polygon``,
+        ``dl.FreeText``).  An empty list is an answer too in multi_class, box and polygon tasks
+        (no label applies, nothing to draw).
+
+        A worker's second answer on an item is refused (``ConflictError``) unless
+        ``replace=True``, which replaces their whole answer; the replaced one stays in the task's
+        history.  Once an item is approved its answers cannot change until a reviewer reopens it
+        (:meth:`reopen`).  On a task with no assignees the item is claimed by whoever submits
+        first (up to ``workers_per_input`` workers).
+
+        >>> import dltasks as dl, pandas as pd
+        >>> ds = dl.connect("sqlite://").datasets.create("d", labels=["car", "bus"])
+        >>> _ = ds.items.import_df(pd.DataFrame({"name": ["a.jpg"]}))
+        >>> task = ds.tasks.create("boxes", assignee_ids=["ann"], annotation_type="box")
+        >>> task.submit(1, "ann", annotations=[dl.Box(10, 10, 50, 40, label="car")])
+        'completed'
+        >>> task.labels_df()[["worker", "kind", "label", "left", "bottom"]].values.tolist()
+        [['ann', 'box', 'car', 10.0, 40.0]]
         """
-        return self._written(self._bound().ops.submit(self.id, to_item_id(item_id), user_id, label, replace))
+        answer = None if annotations is None else list(annotations)
+        return self._written(self._bound().ops.submit(self.id, to_item_id(item_id), user_id, label, replace,
+                                                      answer))
 
     def set_status(self, item_ids: int | Iterable[int], status: str, user_id: str) -> int:
         """Mark items with an action (``completed``, ``discard``, ``approved`` in QA, or a custom one)."""
@@ -114,6 +137,8 @@ class TaskWork:
         workers gave (ties to the smallest label; NaN before any label).
         """
         items = self.statuses_df()
+        if self.annotation_type != "class":
+            return self._answered_items(items)
         reviewed = items.pop("label") if "label" in items else pd.Series(None, index=items.index, dtype=object)
         labels = self.labels_df()
         out = items.set_index("item_id")
@@ -130,6 +155,14 @@ class TaskWork:
             out["n_labels"] = top["n_labels"].reindex(out.index).fillna(0).astype(int)
         out["label"] = reviewed.where(reviewed.notna(), out["label"])
         out["reviewer_label"] = reviewed
+        return out.reset_index()
+
+    def _answered_items(self, items: pd.DataFrame) -> pd.DataFrame:
+        """``items_df`` of a task that is not a class task: item_id, status, n_workers, agreement."""
+        out = items.drop(columns=["label"]).set_index("item_id")
+        decided = self.consensus()
+        out["n_workers"] = decided["n_workers"].reindex(out.index).fillna(0).astype(int)
+        out["agreement"] = decided["agreement"].reindex(out.index)
         return out.reset_index()
 
     def statuses_df(self, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
@@ -169,23 +202,77 @@ class TaskWork:
 
         Tasks without a consensus threshold use a strict majority of ``workers_per_input``.
         Pass ``labels`` (from :meth:`labels_df`, or ``dltasks.consensus.encode_votes`` of it) to
-        reuse one read, and one encoding, for several analyses.
+        reuse one read, and one encoding, for several analyses.  A task that is not a class task
+        gets :func:`dltasks.agreement.decide`: status, agreement (boxes and polygons: the mean IoU
+        of matched shapes), n_workers per item, by its ``iou_threshold`` and ``unmatched`` rule.
         """
+        k = max(1, self.workers_per_input)
+        t = self._threshold()
+        if self.annotation_type != "class":
+            from dltasks.agreement import decide
+
+            return decide(self.labels_df() if labels is None else labels, self.annotation_type, t, k,
+                          self.iou_threshold, self.unmatched)
         from dltasks.consensus import threshold_consensus
 
-        k = max(1, self.workers_per_input)
-        t = self.approval_threshold or (k // 2 + 1)
         return threshold_consensus(self.labels_df() if labels is None else labels, approval_threshold=t,
                                    workers_per_input=k, tie_policy=tie_policy)
 
+    def _threshold(self) -> int:
+        """The approval threshold, or a strict majority of ``workers_per_input`` without one."""
+        return self.approval_threshold or (max(1, self.workers_per_input) // 2 + 1)
+
+    def consensus_shapes(self, labels: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The shapes of a box or polygon task that enough workers agree on (one per cluster of matched
+        shapes): item_id, label, kind, left, top, right, bottom (the per-coordinate median) or geo,
+        n_workers, mean_iou (see :func:`dltasks.agreement.consensus_shapes`)."""
+        from dltasks.agreement import consensus_shapes
+
+        self._require_shapes("consensus_shapes")
+        return consensus_shapes(self.labels_df() if labels is None else labels, self._threshold(),
+                                self.iou_threshold)
+
+    def _require_shapes(self, what: str) -> None:
+        if self.annotation_type not in ("box", "polygon"):
+            raise ValidationError(f"{what} needs a box or polygon task", "annotation_type", self.annotation_type)
+
     def agreement(self, labels: pd.DataFrame | Votes | None = None) -> pd.Series:
-        """Percent agreement, Fleiss' kappa, Krippendorff's alpha and counts for this task."""
+        """Percent agreement, Fleiss' kappa, Krippendorff's alpha and counts for this task.
+
+        A task that is not a class task: items, workers, the mean item agreement (boxes and
+        polygons: mean IoU of matched shapes; multi_class: mean Jaccard between workers' label
+        sets; text: the share of answers equal to the most common one) and, for multi_class,
+        Krippendorff's alpha with the Jaccard and MASI distances.
+        """
+        if self.annotation_type != "class":
+            return self._answers_agreement(self.labels_df() if labels is None else labels)
         from dltasks.consensus import agreement_summary
 
         return agreement_summary(self.labels_df() if labels is None else labels)
 
+    def _answers_agreement(self, labels: pd.DataFrame) -> pd.Series:
+        decided = self.consensus(labels=labels)
+        out = {"items": float(len(decided)), "workers": float(labels["worker"].nunique()),
+               "mean_agreement": float(decided["agreement"].mean()) if len(decided) else float("nan"),
+               "agreed_share": float((decided["status"] == "approved").mean()) if len(decided) else float("nan")}
+        if self.annotation_type == "multi_class" and len(decided):
+            from dltasks.agreement import set_alpha
+
+            out["alpha_jaccard"] = set_alpha(labels, "jaccard")
+            out["alpha_masi"] = set_alpha(labels, "masi")
+        return pd.Series(out, name="agreement")
+
     def worker_quality(self, labels: pd.DataFrame | Votes | None = None, skill: bool = True) -> pd.DataFrame:
-        """Per worker: labels given, agreement with the consensus, and (``skill``) Dawid–Skene skill."""
+        """Per worker: labels given, agreement with the consensus, and (``skill``) Dawid–Skene skill.
+
+        A box or polygon task: shapes, precision, recall and mean IoU against the consensus shapes
+        (:func:`dltasks.agreement.shape_worker_quality`).
+        """
+        if self.annotation_type in ("box", "polygon"):
+            from dltasks.agreement import shape_worker_quality
+
+            return shape_worker_quality(self.labels_df() if labels is None else labels, self._threshold(),
+                                        self.iou_threshold)
         from dltasks.consensus import DawidSkene, worker_agreement
 
         labels = self.labels_df() if labels is None else labels

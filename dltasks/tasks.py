@@ -211,8 +211,17 @@ class DatasetTasks:
                approval_threshold: int | None = None, labels: Sequence[str] | None = None,
                available_actions: Any = None, priority: str = "medium", metadata: dict[str, Any] | None = None,
                task_type: str = "annotation", seed: int | None = None,
-               show_metadata: Sequence[str] | None = None) -> Task:
+               show_metadata: Sequence[str] | None = None, annotation_type: str = "class",
+               iou_threshold: float = 0.5, unmatched: str = "outvoted") -> Task:
         """Create a task over the dataset's items (or the ``filters``/``items`` subset).
+
+        ``annotation_type`` is what each worker gives an item: ``"class"`` (one label, the
+        default), ``"multi_class"`` (any number of labels), ``"text"``, ``"box"`` or
+        ``"polygon"`` (any number of shapes, each with a label).  Box and polygon shapes of
+        different workers match when their IoU is at least ``iou_threshold``; ``unmatched``
+        says what a shape (or multi_class label) fewer than ``approval_threshold`` workers gave
+        does: ``"outvoted"`` drops it once that many workers answered without it, ``"review"``
+        sends the item to review.
 
         With assignees and no other option the items are divided equally between them
         (partitioned, one worker per item).  The split is exact: each assignee gets its
@@ -226,7 +235,8 @@ class DatasetTasks:
                           review_strategy=review_strategy, reviewer_ids=reviewer_ids,
                           approval_threshold=approval_threshold, labels=labels, available_actions=available_actions,
                           priority=priority, metadata=metadata, task_type=task_type, seed=seed,
-                          show_metadata=show_metadata, default_labels=self._dataset.labels if labels is None else ())
+                          show_metadata=show_metadata, annotation_type=annotation_type, iou_threshold=iou_threshold,
+                          unmatched=unmatched, default_labels=self._dataset.labels if labels is None else ())
         if spec.type == "qa":
             raise ValidationError("use create_qa_task for QA tasks", "task_type", task_type)
         return self._store.tasks._task(self._ops.create_task(self._dataset.id, spec, filters, _item_ids(items)))
@@ -239,6 +249,7 @@ class DatasetTasks:
         if task.dataset_id != self._dataset.id:
             raise ValidationError("belongs to another dataset", "task", task.id)
         options.setdefault("labels", task.labels)
+        options.setdefault("annotation_type", task.annotation_type)
         spec = build_spec(task_name=task_name or f"{task.name}_qa", due_date=due_date, assignee_ids=assignee_ids,
                           task_type="qa", default_labels=task.labels, **options)
         return self._store.tasks._task(self._ops.create_qa_task(self._dataset.id, task.id, spec, filters))

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from dltasks.domain.records import Annotation, DatasetRecord, Item, ItemPage, TaskRecord, TaskRecordPage, User
-from dltasks.domain.types import (Approve, Author, DatasetId, DisplayName, FilePath, Flag, ImportAnnotations,
+from dltasks.domain.types import (Answer, AnnotationMetadata, OptionalDefinition, Approve, Author, DatasetId, DisplayName, FilePath, Flag, ImportAnnotations,
                                   ImportItems, ItemChange, ItemFilters, ItemId, ItemIds, Label, Labels,
                                   MetadataMode, MetadataPatch, Name, OptionalItemId, OptionalItemIds, OptionalLabel,
                                   OptionalName, OptionalRole, OptionalShort, OptionalTaskIds, OptionalUserId,
@@ -166,12 +166,14 @@ class Backend(Protocol):
                           viewer: OptionalUserId = None, offset: RowOffset = 0, limit: RowLimit = None
                           ) -> pd.DataFrame:
         """The dataset's annotations (only one task's, if given) that ``viewer`` may see (``None``: all):
-        id, item_id, label, author, task_id, created_at."""
+        id, item_id, kind, label, left, top, right, bottom, geo, text, author, task_id, created_at and the
+        metadata flat (``metadata.user.<key>``)."""
         ...
 
-    def create_annotation(self, dataset_id: DatasetId, item_id: ItemId, label: Label, author: Author = None
-                          ) -> Annotation:
-        """Add a label to an item."""
+    def create_annotation(self, dataset_id: DatasetId, item_id: ItemId, label: OptionalLabel = None,
+                          author: Author = None, annotation_definition: OptionalDefinition = None,
+                          metadata: AnnotationMetadata = None) -> Annotation:
+        """Add a label (``label``) or a box, polygon or text (``annotation_definition``) to an item."""
         ...
 
     def get_annotation(self, dataset_id: DatasetId, annotation_id: ItemId, viewer: OptionalUserId = None
@@ -184,8 +186,9 @@ class Backend(Protocol):
         """An item's annotations, oldest first."""
         ...
 
-    def update_annotation(self, dataset_id: DatasetId, annotation_id: ItemId, label: Label) -> Annotation:
-        """Change an annotation's label."""
+    def update_annotation(self, dataset_id: DatasetId, annotation_id: ItemId, label: OptionalLabel = None,
+                          metadata: AnnotationMetadata = None) -> Annotation:
+        """Change an annotation's label (not a task's) or its metadata (any)."""
         ...
 
     def delete_annotation(self, dataset_id: DatasetId, annotation_id: ItemId) -> bool:
@@ -226,9 +229,10 @@ class Backend(Protocol):
         ...
 
     # -- work ---------------------------------------------------------------------------------
-    def submit(self, task_id: TaskId, item_id: ItemId, user_id: UserId, label: Label, replace: Flag = False
-               ) -> str:
-        """Record a worker's label on an item (a second one only with ``replace``); return the item's new status."""
+    def submit(self, task_id: TaskId, item_id: ItemId, user_id: UserId, label: OptionalLabel = None,
+               replace: Flag = False, annotations: Answer = None) -> str:
+        """Record a worker's answer on an item, ``label`` (class tasks) or ``annotations`` (a second one only with
+        ``replace``); return the item's new status."""
         ...
 
     def set_status(self, task_id: TaskId, item_ids: ItemIds, status: Name, user_id: UserId) -> int:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 from dltasks.domain.filters import Filters
+from dltasks.domain.answers import image_size
+from dltasks.domain.shapes import Definition, definition
 from dltasks.domain.task_options import TaskSpec
 from dltasks.errors import DltasksError
 
@@ -70,6 +72,18 @@ class Item:
         return "file"
 
     @property
+    def width(self) -> float | None:
+        """The image's width in pixels, from ``metadata['system']['width']`` (``None``: not known)."""
+        size = image_size(self.metadata)
+        return None if size is None else size[0]
+
+    @property
+    def height(self) -> float | None:
+        """The image's height in pixels, from ``metadata['system']['height']`` (``None``: not known)."""
+        size = image_size(self.metadata)
+        return None if size is None else size[1]
+
+    @property
     def annotations(self) -> Any:
         """This item's annotations (``.create(label=…)``, ``.list()``)."""
         return _bound(self._repo, "item").annotations_of(self)
@@ -96,18 +110,46 @@ class Item:
 
 @dataclass(eq=False)
 class Annotation:
-    """A label on an item, by an author (a user id, ``'import'`` or ``'model'``), maybe in a task."""
+    """A label, box, polygon or text on an item, by an author (a user id, ``'import'`` or ``'model'``),
+    maybe in a task, with free ``metadata['user']``.
+
+    >>> import datetime as dt
+    >>> a = Annotation(id=1, item_id=2, label="car", author="ann", task_id=None, kind="box",
+    ...                geo=[[1.0, 2.0], [5.0, 6.0]], created_at=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
+    >>> a.type, a.annotation_definition, a.metadata
+    ('box', Box(left=1.0, top=2.0, right=5.0, bottom=6.0, label='car'), {'user': {}})
+    """
 
     id: int
     item_id: int
-    label: str
+    label: str | None
     author: str
     task_id: str | None
     created_at: _dt.datetime
+    kind: str = "class"
+    geo: list[list[float]] | None = None
+    text: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
     _repo: Any = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        self.metadata.setdefault("user", {})
+
+    @property
+    def type(self) -> str:
+        """dtlpy's annotation type: ``'class'``, ``'box'``, ``'polygon'`` or ``'text'``."""
+        return self.kind
+
+    @property
+    def annotation_definition(self) -> Definition:
+        """The annotation as a definition (``dl.Box`` …), as it was given."""
+        return definition(self.kind, self.label, self.geo, self.text)
+
     def update(self) -> Annotation:
-        """Persist a changed ``label``; return the fresh annotation."""
+        """Persist a changed ``label`` or ``metadata``; return the fresh annotation.
+
+        A task's labels change only through the task's work; their metadata can change here.
+        """
         return _bound(self._repo, "annotation").update(self)
 
     def delete(self) -> bool:

@@ -24,6 +24,7 @@ import numpy as np
 
 from dltasks import jsonutil
 from dltasks.domain.checks import MAX_NAME, Rule, check_label, check_name, check_user_id, check_whole
+from dltasks.domain.shapes import ANNOTATION_TYPES
 from dltasks.domain.workflow import PRIORITIES, REVIEW_STRATEGIES, TASK_STATUSES, WORKER_STRATEGIES, check_actions
 from dltasks.domain.values import MAX_METADATA_BYTES
 from dltasks.domain.visibility import MAX_PATH, MAX_SHOWN_KEYS, check_show_metadata
@@ -31,7 +32,7 @@ from dltasks.errors import ValidationError
 from dltasks.timeutil import from_epoch, now, to_epoch
 
 __all__ = ["TaskSpec", "build_spec", "recheck", "options_of", "replan_needed", "rederive_needed",
-           "check_has_items", "is_overdue", "DEFAULT_DUE_DAYS", "PLAN_FIELDS", "STATUS_FIELDS"]
+           "check_has_items", "check_type_change", "is_overdue", "DEFAULT_DUE_DAYS", "PLAN_FIELDS", "STATUS_FIELDS"]
 
 DEFAULT_DUE_DAYS = 7
 #: The largest workers_per_input or approval threshold.
@@ -68,12 +69,22 @@ class TaskSpec:
     #: The ``metadata['user']`` keys workers and reviewers see (``None``: all but the hidden ones,
     #: :data:`dltasks.domain.visibility.HIDDEN_METADATA`).
     show_metadata: Annotated[Union[list[str], None], Rule(max_length=MAX_SHOWN_KEYS, item_max_length=MAX_PATH)] = None
+    #: What each worker gives an item: one of :data:`dltasks.domain.shapes.ANNOTATION_TYPES`.
+    annotation_type: _Short = "class"
+    #: The IoU two shapes need to be matched (box and polygon tasks), in (0, 1].
+    iou_threshold: float = 0.5
+    #: What a shape (or a multi_class label) fewer than ``approval_threshold`` workers gave does:
+    #: ``"outvoted"``, it is dropped once that many workers answered without it; ``"review"``, the
+    #: item is approved only when every shape anybody gave is in a consensus cluster.
+    unmatched: _Short = "outvoted"
 
 
 #: Changing any of these re-plans the items nobody has worked on.
 PLAN_FIELDS = ("assignee_ids", "worker_strategy", "workers_per_input", "weights")
 #: Changing any of these re-derives every item's status.
-STATUS_FIELDS = PLAN_FIELDS + ("review_strategy", "approval_threshold")
+STATUS_FIELDS = PLAN_FIELDS + ("review_strategy", "approval_threshold", "iou_threshold", "unmatched")
+#: How agreement is decided among shapes (and multi_class labels): a task option.
+UNMATCHED = ("outvoted", "review")
 
 
 def _choice(value: Any, allowed: Sequence[str], fld: str) -> str:
@@ -93,6 +104,14 @@ def _ids(values: Any, fld: str) -> list[str]:
     if dup:
         raise ValidationError("lists a user twice", fld, dup[0])
     return ids
+
+
+def _fraction(value: Any, fld: str) -> float:
+    """A number in (0, 1]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 < float(value) <= 1:
+        raise ValidationError("must be a number above 0 and at most 1", fld, value)
+    return float(value)
 
 
 def _whole(value: Any, fld: str, low: int = 1, high: int = MAX_COUNT) -> int:
@@ -135,7 +154,8 @@ def build_spec(*, task_name: Any, due_date: Any = None, assignee_ids: Any = None
                review_strategy: Any = "none", reviewer_ids: Any = None, approval_threshold: Any = None,
                labels: Any = None, available_actions: Any = None, priority: Any = "medium",
                metadata: Any = None, task_type: Any = "annotation", seed: Any = None,
-               status: Any = "in_progress", show_metadata: Any = None, default_labels: Sequence[str] = ()
+               status: Any = "in_progress", show_metadata: Any = None, annotation_type: Any = "class",
+               iou_threshold: Any = 0.5, unmatched: Any = "outvoted", default_labels: Sequence[str] = ()
                ) -> TaskSpec:
     """Check every option; return the :class:`TaskSpec` to store."""
     name = check_name(task_name, "task_name")
@@ -190,6 +210,8 @@ def build_spec(*, task_name: Any, due_date: Any = None, assignee_ids: Any = None
         priority=_choice(priority, PRIORITIES, "priority"), metadata=meta, seed=seed,
         status=_choice(status, TASK_STATUSES, "status"),
         show_metadata=check_show_metadata(show_metadata, "show_metadata"),
+        annotation_type=_choice(annotation_type, ANNOTATION_TYPES, "annotation_type"),
+        iou_threshold=_fraction(iou_threshold, "iou_threshold"), unmatched=_choice(unmatched, UNMATCHED, "unmatched"),
     )
 
 
@@ -203,7 +225,8 @@ def options_of(spec: TaskSpec) -> dict[str, Any]:
             "approval_threshold": spec.approval_threshold, "labels": list(spec.labels),
             "available_actions": [dict(a) for a in spec.available_actions], "metadata": spec.metadata,
             "seed": spec.seed,
-            "show_metadata": spec.show_metadata}  # checked (and copied) by build_spec
+            "show_metadata": spec.show_metadata,  # checked (and copied) by build_spec
+            "annotation_type": spec.annotation_type, "iou_threshold": spec.iou_threshold, "unmatched": spec.unmatched}
 
 
 def recheck(spec: Any, field: str = "spec") -> TaskSpec:
@@ -221,6 +244,19 @@ def replan_needed(old: TaskSpec, new: TaskSpec) -> bool:
 def rederive_needed(old: TaskSpec, new: TaskSpec) -> bool:
     """Whether an overwrite changes how item statuses are derived."""
     return any(getattr(old, k) != getattr(new, k) for k in STATUS_FIELDS)
+
+
+def check_type_change(old: TaskSpec, new: TaskSpec, answered: bool) -> None:
+    """A task's annotation type changes only before anybody answered (answers of one type stay one type).
+
+    >>> a = build_spec(task_name="t", seed=1, due_date=0)
+    >>> check_type_change(a, build_spec(task_name="t", seed=1, due_date=0, annotation_type="box"), answered=True)
+    Traceback (most recent call last):
+    dltasks.errors.ValidationError: annotation_type: cannot change from 'class' once workers have answered: create a new task (got 'box')
+    """
+    if answered and new.annotation_type != old.annotation_type:
+        raise ValidationError(f"cannot change from {old.annotation_type!r} once workers have answered: create a "
+                              "new task", "annotation_type", new.annotation_type)
 
 
 def check_has_items(n_items: int, spec: TaskSpec, field: str, value: Any) -> None:

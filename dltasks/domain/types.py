@@ -21,12 +21,13 @@ import functools
 import typing
 from typing import Annotated, Any, Callable, Literal, Union
 
-from dltasks.domain.annotations import AnnotationRows, annotation_rows
+from dltasks.domain.annotations import AnnotationRows, annotation_rows, check_annotation_metadata
 from dltasks.domain.checks import (MAX_ID, MAX_NAME, MAX_TEXT, Rule, check_author, check_bool, check_id, check_ids,
                                    check_label, check_labels, check_name, check_role, check_user_id, check_user_ids,
                                    check_whole, to_item_id, to_item_ids)
 from dltasks.domain.filters import Filters
 from dltasks.domain.items import ItemEdit, ItemRows, check_item_edit, check_update_values, item_rows
+from dltasks.domain.shapes import MAX_SHAPES, Definition, check_definition, check_definitions
 from dltasks.domain.task_options import TaskSpec, recheck
 from dltasks.domain.values import check_text
 from dltasks.errors import ValidationError
@@ -36,7 +37,7 @@ __all__ = [
     "UserId", "UserIds", "OptionalUserId", "OptionalUserIds", "DisplayName", "Author", "ItemId", "OptionalItemId",
     "ItemIds", "OptionalItemIds", "ItemFilters", "ImportItems", "ImportAnnotations", "MetadataPatch", "ItemChange",
     "Spec", "Page", "PerPage", "PageSize", "MetadataMode", "OptionalRole", "OptionalShort", "Approve", "Flag",
-    "FilePath", "RowOffset", "RowLimit", "check_args", "MAX_ITEM_IDS", "MAX_PAGE_ITEMS",
+    "FilePath", "Answer", "OptionalDefinition", "AnnotationMetadata", "RowOffset", "RowLimit", "check_args", "MAX_ITEM_IDS", "MAX_PAGE_ITEMS",
     "MAX_STATUS_ITEMS",
 ]
 
@@ -146,6 +147,9 @@ OptionalRole = Annotated[Union[Literal["worker", "reviewer"], None], Rule(_optio
 OptionalShort = Annotated[Union[str, None], Rule(_optional(_text(MAX_NAME)), max_length=MAX_NAME)]
 FilePath = Annotated[str, Rule(_text(MAX_TEXT), max_length=MAX_TEXT)]
 Approve = Annotated[bool, Rule(check_bool)]
+OptionalDefinition = Annotated[Union[Definition, None], Rule(_optional(check_definition))]
+AnnotationMetadata = Annotated[Union[dict[str, Any], None], Rule(_optional(check_annotation_metadata))]
+Answer = Annotated[Union[list[Definition], None], Rule(_optional(check_definitions), max_length=MAX_SHAPES)]
 Flag = Annotated[bool, Rule(check_bool)]
 
 

@@ -197,11 +197,17 @@ def consensus_reached(votes: Mapping[str, int], threshold: int) -> str | None:
 
 
 def item_status(review_strategy: str, threshold: int | None, n_assigned: int, votes: Mapping[str, int],
-                n_done: int) -> str:
-    """An item's status in a task from its workers' progress and labels (before any review)."""
+                n_done: int, agreed: bool | None = None) -> str:
+    """An item's status in a task from its workers' progress and labels (before any review).
+
+    ``agreed`` says whether the answers agree, for tasks whose answers are not one label
+    (:func:`dltasks.agreement.agreed_items`); without it, one label must reach the threshold.
+    """
     all_in = n_assigned > 0 and n_done >= n_assigned
     if review_strategy == "consensus":
-        if threshold is not None and consensus_reached(votes, threshold):
+        if agreed is None:
+            agreed = threshold is not None and consensus_reached(votes, threshold) is not None
+        if agreed:
             return "approved"
         if all_in:
             return "awaiting_review"
@@ -212,7 +218,8 @@ def item_status(review_strategy: str, threshold: int | None, n_assigned: int, vo
 
 
 def derive_item_status(review_strategy: str, threshold: int | None, worker_statuses: list[str],
-                       votes: Mapping[str, int], review_decision: str | None = None) -> str:
+                       votes: Mapping[str, int], review_decision: str | None = None, agreed: bool | None = None
+                       ) -> str:
     """An item's status from its worker assignment statuses, labels and any review decision.
 
     >>> derive_item_status("none", None, ["done", "pending"], {"cat": 1})
@@ -234,4 +241,4 @@ def derive_item_status(review_strategy: str, threshold: int | None, worker_statu
     if custom:
         return custom[0]
     n_done = sum(s in ("done", "completed") for s in worker_statuses)
-    return item_status(review_strategy, threshold, len(worker_statuses), votes, n_done)
+    return item_status(review_strategy, threshold, len(worker_statuses), votes, n_done, agreed)

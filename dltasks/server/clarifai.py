@@ -29,6 +29,11 @@ from dltasks.errors import ValidationError
 __all__ = ["ClarifaiTask", "parse_task", "task_to_clarifai", "rename_field", "TASK_TYPES", "TASK_STATUS_CODES"]
 
 TASK_TYPES = ("CONCEPTS_CLASSIFICATION", "BOUNDING_BOX_DETECTION", "POLYGON_DETECTION", "TYPE_NOT_SET")
+#: A Clarifai task type as a dltasks annotation type, and back (multi_class and text have no type of their own).
+ANNOTATION_TYPE_OF = {"CONCEPTS_CLASSIFICATION": "class", "BOUNDING_BOX_DETECTION": "box",
+                      "POLYGON_DETECTION": "polygon", "TYPE_NOT_SET": "class"}
+CLARIFAI_TYPE_OF = {"class": "CONCEPTS_CLASSIFICATION", "multi_class": "CONCEPTS_CLASSIFICATION",
+                    "box": "BOUNDING_BOX_DETECTION", "polygon": "POLYGON_DETECTION", "text": "TYPE_NOT_SET"}
 WORKER_STRATEGIES = ("FULL", "PARTITIONED", "DYNAMIC", "WORKER_STRATEGY_NOT_SET")
 PARTITION_TYPES = ("EVENLY", "WEIGHTED", "PARTITIONED_WORKER_STRATEGY_NOT_SET")
 REVIEW_STRATEGIES = ("NONE", "MANUAL", "CONSENSUS", "REVIEW_STRATEGY_NOT_SET")
@@ -101,7 +106,8 @@ def parse_task(data: dict[str, Any], where: str = "tasks[0]") -> ClarifaiTask:
     ipath = f"{where}.worker.partitioned_strategy_info"
     paths.update(assignee_ids=f"{where}.worker.{wkind or 'workers'}", worker_strategy=f"{where}.worker.strategy",
                  workers_per_input=f"{ipath}.workers_per_input", weights=f"{ipath}.weights")
-    options: dict[str, Any] = {"assignee_ids": workers}
+    options: dict[str, Any] = {"assignee_ids": workers, "annotation_type": ANNOTATION_TYPE_OF[ttype]}
+    paths["annotation_type"] = f"{where}.type"
     if strategy == "FULL":
         options["worker_strategy"] = "full"
     else:
@@ -240,14 +246,18 @@ def task_to_clarifai(task: Any, app_id: str | None = None, user_id: str | None =
     source = ({"type": "DATASET", "id": task.dataset_id} if cl.get("input_source", "DATASET") == "DATASET"
               else {"type": "ALL_INPUTS"})
     code, number, text = TASK_STATUS_CODES.get(task.status, (task.status.upper(), 0, task.status))
+    ttype = str(cl.get("type", ""))
+    if ANNOTATION_TYPE_OF.get(ttype) != task.annotation_type:  # the type it was created with, while it still fits
+        ttype = CLARIFAI_TYPE_OF[task.annotation_type]
     out: dict[str, Any] = {
-        "id": task.id, "type": cl.get("type", "CONCEPTS_CLASSIFICATION"), "name": task.name,
+        "id": task.id, "type": ttype, "name": task.name,
         "description": cl.get("description", ""), "worker": worker, "concept_ids": list(task.labels),
         "concepts": [{"concept": {"id": label}} for label in task.labels], "input_source": source,
         "sample_ms": cl.get("sample_ms", 0), "review": review, "status": {"code": code, "description": text},
         "created_at": _iso(task.created_at), "modified_at": _iso(task.modified_at),
         "priority": task.priority.upper(), "metadata": meta,
         "dltasks": {"dataset_id": task.dataset_id, "due_date": _iso(task.due_date), "task_type": task.type,
+                    "annotation_type": task.annotation_type,
                     "parent_task_id": task.parent_task_id, "overdue": task.overdue},
     }
     if "workers_per_input_raised_from" in cl:

@@ -25,7 +25,7 @@ from dltasks.backends.http.transport import Transport
 from dltasks.backends.ops import OPS, Op
 from dltasks.backends.wire import from_wire, to_wire
 from dltasks.domain.records import Annotation, DatasetRecord, Item, ItemPage, TaskRecord, TaskRecordPage, User
-from dltasks.domain.types import (Approve, Author, DatasetId, DisplayName, FilePath, Flag, ImportAnnotations,
+from dltasks.domain.types import (Answer, AnnotationMetadata, OptionalDefinition, Approve, Author, DatasetId, DisplayName, FilePath, Flag, ImportAnnotations,
                                   ImportItems, ItemChange, ItemFilters, ItemId, ItemIds, Label, Labels,
                                   MetadataMode, MetadataPatch, Name, OptionalItemId, OptionalItemIds, OptionalLabel,
                                   OptionalName, OptionalRole, OptionalShort, OptionalTaskIds, OptionalUserId,
@@ -203,8 +203,9 @@ class HttpBackend:
                           ) -> pd.DataFrame:
         return self._call("annotations_frame", locals())
 
-    def create_annotation(self, dataset_id: DatasetId, item_id: ItemId, label: Label, author: Author = None
-                          ) -> Annotation:
+    def create_annotation(self, dataset_id: DatasetId, item_id: ItemId, label: OptionalLabel = None,
+                          author: Author = None, annotation_definition: OptionalDefinition = None,
+                          metadata: AnnotationMetadata = None) -> Annotation:
         return self._call("create_annotation", locals())
 
     def get_annotation(self, dataset_id: DatasetId, annotation_id: ItemId, viewer: OptionalUserId = None
@@ -215,7 +216,8 @@ class HttpBackend:
                          ) -> list[Annotation]:
         return self._call("item_annotations", locals())
 
-    def update_annotation(self, dataset_id: DatasetId, annotation_id: ItemId, label: Label) -> Annotation:
+    def update_annotation(self, dataset_id: DatasetId, annotation_id: ItemId, label: OptionalLabel = None,
+                          metadata: AnnotationMetadata = None) -> Annotation:
         return self._call("update_annotation", locals())
 
     def delete_annotation(self, dataset_id: DatasetId, annotation_id: ItemId) -> bool:
@@ -246,8 +248,8 @@ class HttpBackend:
     def delete_tasks(self, task_ids: TaskIds) -> int:
         return self._call("delete_tasks", locals())
 
-    def submit(self, task_id: TaskId, item_id: ItemId, user_id: UserId, label: Label, replace: Flag = False
-               ) -> str:
+    def submit(self, task_id: TaskId, item_id: ItemId, user_id: UserId, label: OptionalLabel = None,
+               replace: Flag = False, annotations: Answer = None) -> str:
         return self._call("submit", locals())
 
     def set_status(self, task_id: TaskId, item_ids: ItemIds, status: Name, user_id: UserId) -> int:

@@ -91,6 +91,9 @@ tasks = sa.Table(
     sa.Column("metadata", sa.Text, nullable=False),
     sa.Column("seed", sa.BigInteger),
     sa.Column("show_metadata", sa.Text),  # a JSON list of metadata paths; NULL: the default (HIDDEN_METADATA)
+    sa.Column("annotation_type", sa.String(16), nullable=False, server_default="class"),
+    sa.Column("iou_threshold", sa.Float, nullable=False, server_default="0.5"),
+    sa.Column("unmatched", sa.String(16), nullable=False, server_default="outvoted"),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("modified_at", sa.Float, nullable=False),
 )
@@ -114,10 +117,15 @@ annotations = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),  # '' for a text, or a worker's empty answer
     sa.Column("author", sa.String(255), nullable=False),
     sa.Column("task_id", sa.String(32), sa.ForeignKey("tasks.id", ondelete="CASCADE")),
     sa.Column("created_at", sa.Float, nullable=False),
+    # class, box, polygon, text, or none (a worker answered an item with nothing: no box, no label)
+    sa.Column("kind", sa.String(16), nullable=False, server_default="class"),
+    sa.Column("geo", sa.Text),  # JSON: [[left, top], [right, bottom]] for a box, [[x, y], ...] for a polygon
+    sa.Column("text", sa.Text),  # a free text
+    sa.Column("metadata", sa.Text),  # JSON; NULL: {}
 )
 sa.Index("ix_annotations_item", annotations.c.item_id)
 # A task's votes in item order, read from the index alone (labels_df, and each submit's

@@ -29,10 +29,10 @@ from dltasks.backends.sql import schema as S
 from dltasks.backends.sql.common import SqlPart, found, insert_missing_users, new_id
 from dltasks.backends.sql.engine import Database
 from dltasks.backends.sql.frames import id_array
-from dltasks.backends.sql.work import recompute_statuses
+from dltasks.backends.sql.work import recompute_statuses, rules_of
 from dltasks.domain.filters import Filters
 from dltasks.domain.records import TaskRecord, TaskRecordPage
-from dltasks.domain.task_options import TaskSpec, check_has_items, rederive_needed, replan_needed
+from dltasks.domain.task_options import TaskSpec, check_has_items, check_type_change, rederive_needed, replan_needed
 from dltasks.domain.workflow import COMPLETED
 from dltasks.errors import ConflictError, NotFoundError, ValidationError
 from dltasks.timeutil import from_epoch, now
@@ -135,6 +135,10 @@ class TasksSql(SqlPart):
             if filters != old.filters:
                 raise ValidationError("a task's items are chosen when it is created; create a new task for "
                                       "other items", "filters", filters.to_json() if filters is not None else None)
+            if spec.annotation_type != old.annotation_type:
+                answered = conn.execute(sa.select(S.annotations.c.id).where(S.annotations.c.task_id == task_id)
+                                        .limit(1)).first() is not None
+                check_type_change(old, spec, answered)
             insert_missing_users(conn, spec.assignee_ids + spec.reviewer_ids)
             conn.execute(sa.update(S.tasks).where(S.tasks.c.id == task_id).values(
                 **_task_row(spec, filters), modified_at=now()))
@@ -143,7 +147,7 @@ class TasksSql(SqlPart):
             if replan_needed(old, spec):
                 _replan_unworked(self.db, conn, task_id, spec, now())
             if rederive_needed(old, spec):
-                recompute_statuses(conn, task_id, spec.review_strategy, spec.approval_threshold)
+                recompute_statuses(conn, task_id, rules_of(conn, task_id))
             return self._task(conn, task_id)
 
     def delete_tasks(self, task_ids: list[str]) -> int:
@@ -206,6 +210,7 @@ def load_tasks(conn: sa.Connection, query: Any) -> list[TaskRecord]:
             available_actions=jsonutil.loads(r["available_actions"], []),
             filters=Filters.from_json(f) if f is not None else None, metadata=jsonutil.loads(r["metadata"], {}),
             seed=int(r["seed"] or 0), show_metadata=jsonutil.loads(r["show_metadata"]),
+            annotation_type=r["annotation_type"], iou_threshold=r["iou_threshold"], unmatched=r["unmatched"],
             created_at=from_epoch(r["created_at"]),
             modified_at=from_epoch(r["modified_at"])))
     return tasks
@@ -237,7 +242,9 @@ def _task_row(spec: TaskSpec, filters: Filters | None) -> dict[str, Any]:
             "filter": jsonutil.dumps(filters.to_json(), metadata=False) if filters is not None else None,
             "metadata": jsonutil.dumps(spec.metadata), "seed": spec.seed,
             "show_metadata": None if spec.show_metadata is None else jsonutil.dumps(spec.show_metadata,
-                                                                                   metadata=False)}
+                                                                                   metadata=False),
+            "annotation_type": spec.annotation_type, "iou_threshold": spec.iou_threshold,
+            "unmatched": spec.unmatched}
 
 
 def _write_members(conn: sa.Connection, task_id: str, spec: TaskSpec) -> None:

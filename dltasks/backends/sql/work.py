@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass
+from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
@@ -29,12 +30,14 @@ from dltasks.backends.sql import schema as S
 from dltasks.backends.sql.coded_read import read_task_labels
 from dltasks.backends.sql.common import SqlPart, insert_missing_users
 from dltasks.backends.sql.frames import paged, records_frame
+from dltasks.domain.answers import answer_of, answers_frame, image_size, stored_rows
+from dltasks.domain.shapes import Definition, answer_given, answer_text, check_answer
 from dltasks.domain.workflow import (check_label_in_task, check_no_label_yet, check_not_decided, check_reopenable,
                                      check_review_label, check_status_action, derive_item_status, top_label)
 from dltasks.errors import NotFoundError, PermissionDeniedError, ValidationError
 from dltasks.timeutil import now
 
-__all__ = ["WorkSql", "recompute_statuses", "record"]
+__all__ = ["WorkSql", "recompute_statuses", "record", "rules_of"]
 
 
 @dataclass(frozen=True)
@@ -47,26 +50,33 @@ class _Rules:
     workers_per_input: int
     actions: list[dict[str, str]]
     pool: bool
+    annotation_type: str = "class"
+    iou_threshold: float = 0.5
+    unmatched: str = "outvoted"
 
 
 class WorkSql(SqlPart):
     """The work operations of :class:`~dltasks.backends.sql.SqlBackend`."""
 
     # -- actions -------------------------------------------------------------------------------
-    def submit(self, task_id: str, item_id: int, user_id: str, label: str, replace: bool = False) -> str:
-        """Record a worker's label on an item; return the item's new status.
+    def submit(self, task_id: str, item_id: int, user_id: str, label: str | None = None, replace: bool = False,
+               annotations: list[Definition] | None = None) -> str:
+        """Record a worker's answer on an item (``label``, or ``annotations`` for any task type); return the
+        item's new status.
 
-        A worker's second label on an item is refused unless ``replace`` (the old one is kept in
-        the history); an approved item's labels are refused until a reviewer reopens it.  On a
-        task with no assignees the item is claimed by whoever submits first (up to
-        ``workers_per_input`` workers).
+        A worker's second answer on an item is refused unless ``replace`` (it replaces their whole
+        answer; the old one is kept in the history); an approved item's answers are refused until a
+        reviewer reopens it.  On a task with no assignees the item is claimed by whoever submits
+        first (up to ``workers_per_input`` workers).
         """
+        given = answer_given(label, annotations)
         with self.db.atomic() as conn:
             rules = _rules(conn, task_id)
-            check_label_in_task(label, rules.labels)
+            size = _image_size(conn, item_id) if rules.annotation_type in ("box", "polygon") else None
+            answer = check_answer(rules.annotation_type, given, rules.labels, size)
             status = _require_item(conn, task_id, item_id)
             check_not_decided(status, item_id, _decided_by(conn, task_id, item_id))
-            old = _label_of(conn, task_id, item_id, user_id)
+            old = _answer_text(conn, rules, task_id, item_id, user_id)
             check_no_label_yet(old, replace, item_id, user_id)
             _require_worker(conn, rules, task_id, item_id, user_id)
             ann, a = S.annotations, S.assignments
@@ -74,13 +84,15 @@ class WorkSql(SqlPart):
             if old is not None:
                 conn.execute(sa.delete(ann).where(ann.c.task_id == task_id, ann.c.item_id == item_id,
                                                   ann.c.author == user_id))
-            conn.execute(sa.insert(ann).values(item_id=item_id, label=label, author=user_id, task_id=task_id,
-                                               created_at=t))
+            conn.execute(sa.insert(ann), [{"item_id": item_id, "label": lbl, "author": user_id, "task_id": task_id,
+                                           "created_at": t, "kind": kind, "geo": geo, "text": text}
+                                          for kind, lbl, geo, text in stored_rows(answer)])
             conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.user_id == user_id,
                                             a.c.role == "worker").values(status="done", updated_at=t))
             conn.execute(sa.delete(a).where(a.c.task_id == task_id, a.c.item_id == item_id,
                                             a.c.role == "reviewer", a.c.status == "rejected"))
-            record(conn, task_id, item_id, user_id, "submit" if old is None else "replace", old, label, t)
+            record(conn, task_id, item_id, user_id, "submit" if old is None else "replace", old,
+                   _history_text(rules, answer), t)
             return _refresh(conn, task_id, item_id, rules)
 
     def set_status(self, task_id: str, item_ids: list[int], status: str, user_id: str) -> int:
@@ -110,7 +122,7 @@ class WorkSql(SqlPart):
             conn.execute(sa.insert(S.history), [{"task_id": task_id, "item_id": i, "user_id": user_id,
                                                  "action": "status", "before": current[i], "after": status,
                                                  "at": t} for i in item_ids])
-            recompute_statuses(conn, task_id, rules.review_strategy, rules.approval_threshold, item_ids)
+            recompute_statuses(conn, task_id, rules, item_ids)
         return len(item_ids)
 
     def review(self, task_id: str, item_id: int, user_id: str, approve: bool = True, label: str | None = None
@@ -124,6 +136,9 @@ class WorkSql(SqlPart):
         with self.db.atomic() as conn:
             rules = _rules(conn, task_id)
             check_review_label(approve, label, rules.labels)
+            if label is not None and rules.annotation_type != "class":
+                raise ValidationError(f"a correction label applies to class tasks, not {rules.annotation_type} "
+                                      "tasks", "label", label)
             status = _require_item(conn, task_id, item_id)
             _require_reviewer(conn, task_id, user_id)
             if status != "awaiting_review":
@@ -174,7 +189,7 @@ class WorkSql(SqlPart):
         with self.db.atomic() as conn:
             rules = _rules(conn, task_id)
             status = _require_item(conn, task_id, item_id)
-            old = _label_of(conn, task_id, item_id, user_id)
+            old = _answer_text(conn, rules, task_id, item_id, user_id)
             if old is None:
                 raise NotFoundError(f"{user_id!r} has no label on item {item_id} in task {task_id!r}")
             check_not_decided(status, item_id, _decided_by(conn, task_id, item_id))
@@ -216,9 +231,12 @@ class WorkSql(SqlPart):
         with self.db.read() as conn:
             rules = _rules(conn, task_id)
             members = conn.execute(sa.select(m.c.user_id, m.c.role).where(m.c.task_id == task_id)).all()
+            blind = viewer is not None and (viewer, "reviewer") not in members
+            if rules.annotation_type != "class":  # the long answers frame
+                return _answer_rows(conn, task_id, user_id=viewer if blind else None, offset=offset, limit=limit)
             q = (sa.select(a.c.item_id, a.c.author.label("worker"), a.c.label).where(a.c.task_id == task_id)
                  .order_by(a.c.item_id, a.c.author))  # the vote index's order: no sort
-            if viewer is not None and (viewer, "reviewer") not in members:
+            if blind:
                 q = q.where(a.c.author == viewer)
             if viewer is not None or limit is not None:
                 return paged(conn, q, offset, limit)
@@ -289,19 +307,72 @@ def _rules(conn: sa.Connection, task_id: str) -> _Rules:
     t, m = S.tasks, S.task_members
     has_workers = sa.exists().where(m.c.task_id == t.c.id, m.c.role == "worker")
     row = conn.execute(sa.select(t.c.labels, t.c.review_strategy, t.c.approval_threshold, t.c.workers_per_input,
-                                 t.c.available_actions, has_workers.label("has_workers"))
+                                 t.c.available_actions, has_workers.label("has_workers"), t.c.annotation_type,
+                                 t.c.iou_threshold, t.c.unmatched)
                        .where(t.c.id == task_id)).first()
     if row is None:
         raise NotFoundError(f"no task with id {task_id!r}")
     return _Rules(labels=jsonutil.loads(row[0], []), review_strategy=row[1], approval_threshold=row[2],
-                  workers_per_input=row[3], actions=jsonutil.loads(row[4], []), pool=not row[5])
+                  workers_per_input=row[3], actions=jsonutil.loads(row[4], []), pool=not row[5],
+                  annotation_type=row[6], iou_threshold=row[7], unmatched=row[8])
 
 
-def _label_of(conn: sa.Connection, task_id: str, iid: int, uid: str) -> str | None:
-    """The label this worker gave the item in this task, if any."""
+def rules_of(conn: sa.Connection, task_id: str) -> _Rules:
+    """The task's current work options (for the task operations that re-derive statuses)."""
+    return _rules(conn, task_id)
+
+
+def _history_text(rules: _Rules, answer: list[Definition]) -> str:
+    """An answer as the history keeps it: a class task's label, any other task's answer as JSON."""
+    return str(answer[0].label) if rules.annotation_type == "class" else answer_text(answer)
+
+
+def _answer_rows(conn: sa.Connection, task_id: str, item_ids: list[int] | None = None,
+                 user_id: str | None = None, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
+    """The long answers frame of the task's items (``item_ids``; all when ``None``), one worker's if given."""
     ann = S.annotations
-    return conn.execute(sa.select(ann.c.label).where(ann.c.task_id == task_id, ann.c.item_id == iid,
-                                                     ann.c.author == uid)).scalar()
+    q = (sa.select(ann.c.item_id, ann.c.author, ann.c.kind, ann.c.label, ann.c.geo, ann.c.text)
+         .where(ann.c.task_id == task_id).order_by(ann.c.item_id, ann.c.author, ann.c.id))
+    if item_ids is not None:
+        q = q.where(ann.c.item_id.in_(item_ids))
+    if user_id is not None:
+        q = q.where(ann.c.author == user_id)
+    return paged(conn, q, offset, limit, _read_answers)
+
+
+def _read_answers(conn: sa.Connection, query: Any) -> pd.DataFrame:
+    rows = conn.execute(query).all()
+    return answers_frame(*zip(*rows)) if rows else answers_frame([], [], [], [], [], [])
+
+
+def _answer_text(conn: sa.Connection, rules: _Rules, task_id: str, iid: int, uid: str) -> str | None:
+    """The answer this worker gave the item in this task as the history keeps it, if any."""
+    if rules.annotation_type == "class":
+        ann = S.annotations
+        return conn.execute(sa.select(ann.c.label).where(ann.c.task_id == task_id, ann.c.item_id == iid,
+                                                         ann.c.author == uid)).scalar()
+    rows = _answer_rows(conn, task_id, [iid], uid)
+    return None if rows.empty else answer_text(answer_of(rows))
+
+
+def _image_size(conn: sa.Connection, iid: int) -> tuple[float, float] | None:
+    """The item's image size from ``metadata['system']``, when known."""
+    meta = conn.execute(sa.select(S.items.c.metadata).where(S.items.c.id == iid)).scalar()
+    return image_size(jsonutil.loads(meta, {})) if meta is not None else None
+
+
+def _agreed(conn: sa.Connection, task_id: str, rules: _Rules, item_ids: list[int] | None) -> dict[int, bool] | None:
+    """Whether each item's answers agree (tasks that are not class tasks, under consensus review), else ``None``."""
+    if rules.annotation_type == "class" or rules.review_strategy != "consensus" or rules.approval_threshold is None:
+        return None
+    from dltasks.agreement import agreed_items
+
+    answers = _answer_rows(conn, task_id, item_ids)
+    if answers.empty:
+        return {}
+    agreed = agreed_items(answers, rules.annotation_type, rules.approval_threshold, rules.iou_threshold,
+                          rules.unmatched)
+    return {int(k): bool(v) for k, v in agreed.items()}
 
 
 def _decided_by(conn: sa.Connection, task_id: str, iid: int) -> str:
@@ -385,17 +456,20 @@ def _refresh(conn: sa.Connection, task_id: str, iid: int, rules: _Rules) -> str:
     rows = conn.execute(sa.select(a.c.role, a.c.status).where(a.c.task_id == task_id, a.c.item_id == iid)).all()
     workers = [s for r, s in rows if r == "worker"]
     decision = next((s for r, s in rows if r == "reviewer"), None)
-    status = derive_item_status(rules.review_strategy, rules.approval_threshold, workers,
-                                _votes(conn, task_id, iid), decision)
+    agreed = _agreed(conn, task_id, rules, [iid])
+    votes = _votes(conn, task_id, iid) if agreed is None else collections.Counter[str]()
+    status = derive_item_status(rules.review_strategy, rules.approval_threshold, workers, votes, decision,
+                                None if agreed is None else agreed.get(iid, False))
     conn.execute(sa.update(S.task_items).where(S.task_items.c.task_id == task_id, S.task_items.c.item_id == iid)
                  .values(status=status, updated_at=now()))
     return status
 
 
-def recompute_statuses(conn: sa.Connection, task_id: str, review: str, threshold: int | None,
-                       item_ids: list[int] | None = None) -> None:
+def recompute_statuses(conn: sa.Connection, task_id: str, rules: _Rules, item_ids: list[int] | None = None) -> None:
     """Re-derive the status of every item (or of ``item_ids``): after the review settings, the workers or
     a batch of statuses changed."""
+    review, threshold = rules.review_strategy, rules.approval_threshold
+    agreed = _agreed(conn, task_id, rules, item_ids)
     a, ann, ti = S.assignments, S.annotations, S.task_items
     only = (lambda column: column.in_(item_ids)) if item_ids is not None else (lambda column: sa.true())
     rows = conn.execute(sa.select(a.c.item_id, a.c.role, a.c.status).where(a.c.task_id == task_id,
@@ -416,7 +490,8 @@ def recompute_statuses(conn: sa.Connection, task_id: str, review: str, threshold
                                                                           only(ti.c.item_id))).all())
     changes = []
     for iid, old in current.items():
-        new = derive_item_status(review, threshold, workers.get(iid, []), votes.get(iid, {}), decisions.get(iid))
+        new = derive_item_status(review, threshold, workers.get(iid, []), votes.get(iid, {}), decisions.get(iid),
+                                 None if agreed is None else agreed.get(iid, False))
         if new != old:
             changes.append({"i": iid, "s": new})
     if changes:
