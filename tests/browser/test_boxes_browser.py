@@ -57,6 +57,10 @@ def make_store(folder: Path) -> tuple[Path, dict[str, str]]:
     tasks = {name: ds.tasks.create(name, assignee_ids=["ann"], annotation_type=kind).id
              for name, kind in [("boxes", "box"), ("boxes fast", "box"), ("polygons", "polygon"),
                                 ("tags", "multi_class"), ("captions", "text")]}
+    wrong = ds.items.get(item_id=N_ITEMS)          # its metadata says 400 x 300: the store refuses x > 400
+    wrong.metadata["system"].update(width=WIDTH // 2, height=HEIGHT // 2)
+    wrong.update()
+    tasks["refused"] = ds.tasks.create("refused", assignee_ids=["ann"], annotation_type="box", items=[N_ITEMS]).id
     review = ds.tasks.create("check boxes", assignee_ids=["ann", "bob"], workers_per_input=2, annotation_type="box",
                              review_strategy="manual", reviewer_ids=["rita"], items=[1])
     review.submit(1, "ann", annotations=[dl.Box(100, 260, 300, 400, "car"), dl.Box(460, 150, 720, 420, "bus")])
@@ -140,11 +144,11 @@ def test_boxes_polygons_toggles_and_text_in_jupyterlab(lab: str, work: Path, pag
     page_errors: list[str] = []
     page.on("pageerror", lambda e: page_errors.append(str(e)))
     store_path, tasks = make_store(tmp_path)
-    labelled = ["boxes", "boxes fast", "polygons", "tags", "captions"]
+    labelled = ["boxes", "boxes fast", "polygons", "tags", "captions", "refused"]
     notebook = widget_notebook(tmp_path, store_path, [tasks[n] for n in labelled], more=(
         f"rtask = store.tasks.get({tasks['check boxes']!r})\nr = dl.widgets.ReviewWidget(rtask, 'rita')\nr",))
     widgets = open_widgets(page, lab, notebook, work, ".dlt-work", len(labelled) + 1)
-    boxes, fast, polygons, tags, captions, review = (widgets.nth(i) for i in range(len(labelled) + 1))
+    boxes, fast, polygons, tags, captions, refused, review = (widgets.nth(i) for i in range(len(labelled) + 1))
     buttons = [re.sub(r"\s+", " ", b).strip() for b in boxes.locator("button").all_inner_texts()]
     assert buttons == ["1 car", "2 bus", "3 bike", "Delete Delete box", "Enter Submit", "s Skip", "u Undo"]
 
@@ -236,8 +240,13 @@ def test_boxes_polygons_toggles_and_text_in_jupyterlab(lab: str, work: Path, pag
     for p in tri:
         click(page, p, speed)
     page.keyboard.press("Enter")                           # closes the triangle (does not submit yet)
-    for p in [pic.screen(50, 500), pic.screen(90, 520)]:
+    corner, moved_to = tri[2], (tri[2][0] + 20, tri[2][1] - 10)
+    drag(page, corner, moved_to, speed)                    # the triangle is selected: move a point
+    tri[2] = moved_to
+    for p in [pic.screen(50, 500), pic.screen(90, 520), pic.screen(140, 560)]:
         click(page, p, speed)
+    page.keyboard.press("Backspace")                       # takes the last point back
+    expect(polygons.locator(".dlt-hint")).to_contain_text("drawing a polygon: 2 points")
     page.keyboard.press("Escape")                          # cancels the two-point one
     expect(polygons.locator(".dlt-overlay")).to_have_attribute("data-shapes", "2")
     expect(polygons).to_have_attribute("data-item-id", str(item))
@@ -274,6 +283,27 @@ def test_boxes_polygons_toggles_and_text_in_jupyterlab(lab: str, work: Path, pag
     wait_answered(captions)
     assert answers(store_path, tasks["captions"]) == {item: [("text", None, "a bus, 3 cars; sunny")]}
     expect(captions.locator(".dlt-answer-text")).to_be_focused()       # the next item's box, ready
+
+    # -- a box the store refuses (outside the image its metadata describes): shown on the card --------
+    pic = Picture(refused)
+    e = pic.screen(500, 100), pic.screen(700, 250)
+    drag(page, *e, speed)
+    page.keyboard.press("Enter")
+    wait_answered(refused)
+    expect(refused).to_have_attribute("data-item-id", str(N_ITEMS))          # back on screen, box and all
+    expect(refused.locator(".dlt-refusal")).to_contain_text("the box reaches x = 500 outside the image (0 to 400")
+    expect(refused.locator(".dlt-overlay")).to_have_attribute("data-shapes", "1")
+    assert answers(store_path, tasks["refused"]) == {}
+    drawn = box_of(pic, *e)
+    pic = Picture(refused)
+    grab, drop = pic.screen(600, 175), pic.screen(250, 175)
+    drag(page, grab, drop, speed)                          # moved into the left half, and sent again
+    page.keyboard.press("Enter")
+    wait_answered(refused)
+    expect(refused.locator(".dlt-refusal")).to_have_count(0)
+    dx = pic.image(drop)[0] - pic.image(grab)[0]
+    (kind, label, where), = answers(store_path, tasks["refused"])[N_ITEMS]
+    assert near(where, (drawn[0] + dx, drawn[1], drawn[2] + dx, drawn[3])) and where[2] <= WIDTH // 2, where
 
     # -- the review draws both workers' shapes and the legend ------------------------------------------
     review.scroll_into_view_if_needed()

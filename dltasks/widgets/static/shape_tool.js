@@ -159,7 +159,8 @@ function shapeTool(kind, item, ctx) {
     const said = n ? `${n} ${n === 1 ? noun : plural}: ${state.shapes.map((s) => s.label).join(", ")}`
                    : `no ${plural} yet (Enter: nothing here)`;
     below.textContent = `${said} · next label: ${ctx.pick()}` +
-      (state.drawing ? ` · drawing a polygon: ${state.drawing.length} points (Enter closes it)` : "");
+      (state.drawing ? ` · drawing a polygon: ${state.drawing.length} point${state.drawing.length === 1 ? "" : "s"}` +
+                       " (Enter closes it, Escape cancels it)" : "");
     if (!layer) return;
     const px = 1 / screenScale(layer);
     layer.svg.replaceChildren();
