@@ -209,6 +209,8 @@ def overlay(by_worker: dict[str, list[Definition]], consensus: list[Definition] 
     [('ann', '#1f77b4', False), ('consensus', '#111111', True)]
     >>> legend
     [['ann', '#1f77b4', '1 shape'], ['bob', '#ff7f0e', 'nothing here'], ['consensus', '#111111', '1 shape (≥ 2 workers)']]
+    >>> overlay({"ann": [Box(0, 0, 5, 5, "car")]}, [], 2)[1][-1]
+    ['consensus', '#111111', 'no shape matched by ≥ 2 workers']
     """
     shapes: list[dict[str, Any]] = []
     legend: list[list[Any]] = []
@@ -223,6 +225,7 @@ def overlay(by_worker: dict[str, list[Definition]], consensus: list[Definition] 
     if consensus is not None:
         shapes += [_drawn(d, CONSENSUS_COLOUR, "consensus", True) for d in consensus]
         rule = f" (≥ {threshold} workers)" if threshold else ""
-        legend.append(["consensus", CONSENSUS_COLOUR, count(len(consensus)) + rule])
+        said = count(len(consensus)) + rule if consensus else f"no shape matched by ≥ {threshold or 1} workers"
+        legend.append(["consensus", CONSENSUS_COLOUR, said])
     return shapes, legend
 
