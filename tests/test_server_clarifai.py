@@ -320,3 +320,20 @@ def test_request_size_limit(setup, server_factory):
 
 
 from server_fixtures import server_factory  # noqa: E402,F401  (fixture)
+
+
+@pytest.mark.parametrize("clarifai_type, annotation_type", [("BOUNDING_BOX_DETECTION", "box"),
+                                                            ("POLYGON_DETECTION", "polygon"),
+                                                            ("CONCEPTS_CLASSIFICATION", "class")])
+def test_a_detection_task_is_a_shape_task_both_ways(setup, clarifai_type, annotation_type):
+    server, ds, api = setup
+    body = copy.deepcopy(NON_ASSIGNED)
+    body["tasks"][0]["type"] = clarifai_type
+    task = created(api("POST", json=body))
+    assert task["type"] == clarifai_type and task["dltasks"]["annotation_type"] == annotation_type
+    assert server.store.tasks.get(task["id"]).annotation_type == annotation_type
+    got = api("GET", f"/tasks/{task['id']}").json()["task"]
+    assert got["type"] == clarifai_type
+    # a task made in dltasks shows Clarifai the type it maps to
+    sdk = ds.tasks.create("boxes", annotation_type=annotation_type)
+    assert api("GET", f"/tasks/{sdk.id}").json()["task"]["type"] == clarifai_type
