@@ -56,6 +56,15 @@ def test_workers_who_chose_no_label_agree_on_nothing(rule):
     assert out["agreement"].tolist()[2] == 0.0
 
 
+def test_workers_who_each_chose_a_different_label_do_not_agree_that_none_applies():
+    frame = answers((1, "ann", {"cat"}), (1, "bob", {"dog"}), (1, "cid", {"fox"}))
+    assert label_consensus(frame, 2)["decision"].tolist() == ["out", "out", "out"]
+    assert agreed_items(frame, "multi_class", 2).tolist() == [False]
+    assert decide(frame, "multi_class", 2, 3)["status"].tolist() == ["awaiting_review"]
+    frame = answers((1, "ann", {"cat"}), (1, "bob", set()), (1, "cid", set()))
+    assert agreed_items(frame, "multi_class", 2).tolist() == [True]  # two said "no label applies"
+
+
 def test_agreement_is_the_mean_jaccard_of_every_two_workers():
     frame = answers((1, "ann", {"a", "b"}), (1, "bob", {"b", "c"}), (1, "cid", {"a", "b", "c"}))
     expected = np.mean([1 / 3, 2 / 3, 2 / 3])  # ann-bob, ann-cid, bob-cid
@@ -83,7 +92,9 @@ def test_item_decisions_follow_the_label_rule(rows, threshold, rule):
         inside = {label for label in chosen if sum(label in s for s in sets) >= threshold}
         outside = {label for label in chosen if sum(label not in s for s in sets) >= threshold}
         decided = inside if rule == "review" else inside | outside
-        assert agreed == (len(sets) >= threshold and decided == chosen)
+        # an empty consensus needs that many workers who chose nothing
+        nothing_agreed = bool(inside) or not chosen or sum(not s for s in sets) >= threshold
+        assert agreed == (len(sets) >= threshold and decided == chosen and nothing_agreed)
 
 
 # --------------------------------------------------------------------------- alphas

@@ -99,6 +99,24 @@ def test_a_stray_box_waits_until_enough_workers_answered_without_it():
     assert decide(third, "box", 2, 3)["status"].tolist() == ["approved"]  # now 2 without it
 
 
+def test_workers_who_each_draw_a_box_somewhere_else_do_not_agree_that_nothing_is_there():
+    answers = boxes((1, "ann", "dog", 0, 0, 10, 10), (1, "bob", "dog", 50, 50, 60, 60), (1, "cid", "dog", 90, 0, 99, 9))
+    for rule in ("outvoted", "review"):
+        assert decide(answers, "box", 2, 3, unmatched=rule)["status"].tolist() == ["awaiting_review"]
+    assert consensus_shapes(answers, 2).empty
+
+
+def test_outvoted_needs_enough_workers_whose_whole_answer_is_the_consensus():
+    # the dog is agreed by all three; ann and bob each add a stray box: only cid's answer is the consensus
+    strays = boxes((1, "ann", "dog", 0, 0, 10, 10), (1, "ann", "dog", 50, 50, 60, 60),
+                   (1, "bob", "dog", 0, 0, 10, 10), (1, "bob", "dog", 90, 0, 99, 9),
+                   (1, "cid", "dog", 0, 0, 10, 10))
+    assert decide(strays, "box", 2, 3)["status"].tolist() == ["awaiting_review"]
+    # one stray only: bob and cid answered exactly the consensus
+    one = strays.drop(index=3)
+    assert decide(one, "box", 2, 3)["status"].tolist() == ["approved"]
+
+
 def test_boxes_match_only_within_their_label():
     answers = boxes((1, "ann", "cat", 0, 0, 10, 10), (1, "bob", "dog", 0, 0, 10, 10))
     assert cluster_shapes(answers).cluster_size.tolist() == [1, 1]

@@ -109,10 +109,18 @@ def agreed_items(answers: pd.DataFrame | ShapeClusters, annotation_type: str, ap
       (:func:`dltasks.domain.workflow.consensus_reached`).
     - ``multi_class``: each label any worker chose is *in* when ``approval_threshold`` workers chose
       it and *out* when that many answered without it.  ``unmatched="outvoted"``: agreed when every
-      label is in or out; ``"review"``: when every label is in.  Either way at least
-      ``approval_threshold`` workers must have answered (so that many "none" answers agree on nothing).
-    - ``box`` / ``polygon``: the same with clusters of matched shapes in place of labels (see
-      :mod:`dltasks.agreement.shapes`; a match needs IoU >= ``iou_threshold``).
+      label is in or out and, if none is in, ``approval_threshold`` workers chose no label (workers
+      who each chose a different label do not agree that none applies); ``"review"``: when every
+      label is in.  Either way at least ``approval_threshold`` workers must have answered (so that
+      many "none" answers agree on nothing).
+    - ``box`` / ``polygon``: shapes are matched across workers into clusters (see
+      :mod:`dltasks.agreement.shapes`; a match needs IoU >= ``iou_threshold``); a cluster of
+      ``approval_threshold`` workers is in, and the clusters that are in are the consensus.
+      ``"review"``: agreed when every cluster is in.  ``"outvoted"``: also agreed when
+      ``approval_threshold`` workers' whole answers are the consensus (each of their shapes in it, a
+      shape of theirs in each of its clusters; with an empty consensus, workers who drew nothing),
+      so a stray shape is outvoted by workers who agree without it, while workers who each draw a
+      box somewhere else do not agree that nothing is there.
     - ``text``: ``approval_threshold`` answers are equal after :func:`normalise_text` (and no other
       answer has as many).
 

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from dltasks.agreement._frame import SMALL, Answers, concat_ranges, floats, given_labels
+from dltasks.agreement._frame import SMALL, Answers, concat_ranges, floats, given_labels, stable_order
 from dltasks.errors import ValidationError
 
 __all__ = ["CHUNK", "EPS", "Geometry", "Shapes", "encode_shapes", "box_iou", "match_clusters", "content_key"]
@@ -164,26 +164,27 @@ def encode_shapes(enc: Answers) -> Shapes:
     kind = enc.annotation_type
     rows, label, labels = given_labels(enc)
     geometry = _boxes(enc, rows) if kind == "box" else _polygons(enc, rows)
-    item = enc.item[rows].astype(np.int64)
-    worker = enc.worker[rows].astype(np.int64)
+    item, worker = enc.item[rows], enc.worker[rows]
     n_labels, n_workers = np.int64(max(len(labels), 1)), np.int64(max(len(enc.workers), 1))
-    if enc.n_items * int(n_labels) * int(n_workers) < 2**62:
+    if enc.n_items * int(n_labels) * int(n_workers) < 2**48:
         block_key = (item * n_labels + label) * n_workers + worker
-        order = np.argsort(block_key, kind="stable")  # linear on a frame already in item order
-        rest, worker = np.divmod(block_key[order], n_workers)
-        item, label = np.divmod(rest, n_labels)
+        order = stable_order(block_key)  # a few linear radix passes
+        rest, worker_key = np.divmod(block_key[order], n_workers)
+        del block_key
+        item_key, label_key = np.divmod(rest, n_labels)
+        item, label, worker = item_key.astype(np.int32), label_key.astype(np.int32), worker_key.astype(np.int32)
     else:  # too many ids to pack in one integer
         order = np.lexsort((worker, label, item))
-        item, label, worker = item[order], label[order].astype(np.int64), worker[order]
-    rows = rows[order]
+        item, label, worker = item[order], label[order], worker[order]
+    rows = rows[order].astype(np.int32)
     geometry = geometry.take(order)
     n = len(rows)
     new_group = np.ones(n, dtype=bool)
     new_group[1:] = (item[1:] != item[:-1]) | (label[1:] != label[:-1])
     new_block = new_group.copy()
     new_block[1:] |= worker[1:] != worker[:-1]
-    block = np.cumsum(new_block) - 1
-    group = np.cumsum(new_group) - 1
+    block = (np.cumsum(new_block) - 1).astype(np.int32)
+    group = (np.cumsum(new_group) - 1).astype(np.int32)
     block_start = np.flatnonzero(new_block)
     block_end = np.append(block_start[1:], n)
     group_start_block = block[np.flatnonzero(new_group)]
@@ -384,7 +385,7 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray, 
         graph = sparse.coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n)).tocsr()
         count, labels = csgraph.connected_components(graph, directed=False)
         labels = labels.astype(np.int64)
-    return int(count), labels, np.argsort(labels, kind="stable")
+    return int(count), labels, stable_order(labels)
 
 
 def _small_components(n: int, a: list[int], b: list[int]) -> np.ndarray:

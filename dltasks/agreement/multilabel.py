@@ -93,9 +93,10 @@ def label_sets(answers: pd.DataFrame | Answers | LabelSets) -> LabelSets:
 
 
 def agreed(sets: LabelSets, approval_threshold: int, unmatched: str) -> np.ndarray:
-    """Per item: every label in (``"review"``), or in or out (``"outvoted"``)."""
+    """Per item: every label in (``"review"``), or in or out (``"outvoted"``); see ``agreed_from_units``."""
     unit_item, _, votes = sets.units()
-    return agreed_from_units(unit_item, votes, sets.answers.n_workers, approval_threshold, unmatched)
+    n_empty = np.bincount(sets.answer_item[sets.answer_size == 0], minlength=sets.answers.n_items)
+    return agreed_from_units(unit_item, votes, sets.answers.n_workers, approval_threshold, unmatched, n_empty)
 
 
 def label_consensus(answers: pd.DataFrame, approval_threshold: int) -> pd.DataFrame:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dltasks.agreement._frame import (Answers, agreed_from_units, check_iou_threshold, check_threshold,
+from dltasks.agreement._frame import (Answers, agreed_whole_answers, check_iou_threshold, check_threshold,
                                       encode_answers, mean_by, pairs_within_runs)
 from dltasks.agreement._matching import Shapes, box_iou, encode_shapes, match_clusters
 from dltasks.errors import ValidationError
@@ -49,7 +49,8 @@ _BOX = ("left", "top", "right", "bottom")
 class ShapeClusters:
     """The shapes of an answers frame, matched across workers (see :func:`cluster_shapes`).
 
-    Per shape (canonical order, see ``shapes.row`` for the frame rows): ``cluster``.  Per cluster:
+    Per shape (canonical order, see ``shapes.row`` for the frame rows): ``cluster``; ``members``
+    lists the shapes grouped by cluster (in cluster order, shapes in order within).  Per cluster:
     ``cluster_size`` (workers), ``cluster_item``, ``cluster_label`` (codes into ``answers.items`` and
     ``shapes.labels``).  Matched pairs (every two shapes of one cluster): ``pair_a``, ``pair_b``
     (shape positions) and ``pair_iou``.
@@ -59,6 +60,7 @@ class ShapeClusters:
     shapes: Shapes
     iou_threshold: float
     cluster: np.ndarray
+    members: np.ndarray
     cluster_size: np.ndarray
     cluster_item: np.ndarray
     cluster_label: np.ndarray
@@ -84,9 +86,10 @@ class ShapeClusters:
         return mean_by(self.shapes.item[self.pair_a], self.pair_iou, self.answers.n_items)
 
     def agreed(self, approval_threshold: int, unmatched: str) -> np.ndarray:
-        """Per item: every cluster in (or out, with ``"outvoted"``); see ``agreed_from_units``."""
-        return agreed_from_units(self.cluster_item, self.cluster_size, self.answers.n_workers, approval_threshold,
-                                 unmatched)
+        """Per item: every cluster in, or (``"outvoted"``) enough workers' whole answers are the consensus;
+        see ``agreed_whole_answers``."""
+        return agreed_whole_answers(self.cluster_item, self.cluster_size, self.answers.n_workers,
+                                    approval_threshold, unmatched, self.cluster, self.shapes.worker)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per shape, indexed like the answers frame: item_id, worker, label, cluster, cluster_size.
@@ -161,7 +164,7 @@ def cluster_shapes(answers: pd.DataFrame | ShapeClusters, iou_threshold: float =
     cluster_item, cluster_label = shapes.item[first], shapes.label[first]
     a, b = pairs_within_runs(cluster[members])
     a, b = members[a], members[b]  # within a cluster members keep the shapes' order: a < b
-    return ShapeClusters(enc, shapes, threshold, cluster, size, cluster_item, cluster_label, a, b,
+    return ShapeClusters(enc, shapes, threshold, cluster, members, size, cluster_item, cluster_label, a, b,
                          shapes.geometry.iou(a, b))
 
 
@@ -172,13 +175,11 @@ def _consensus(clusters: ShapeClusters, approval_threshold: int) -> tuple[np.nda
     """
     cluster, size = clusters.cluster, clusters.cluster_size
     chosen = np.flatnonzero(size >= approval_threshold)
-    mask = size[cluster] >= approval_threshold
-    members = np.flatnonzero(mask)
-    members = members[np.argsort(cluster[members], kind="stable")]
+    members = clusters.members[size[cluster[clusters.members]] >= approval_threshold]
     geometry = clusters.shapes.geometry
     if clusters.kind == "box":
-        coords = [getattr(geometry, side)[members] for side in _BOX]
-        return chosen, members, np.stack([_run_median(v, size[chosen]) for v in coords])
+        coords = np.stack([getattr(geometry, side)[members] for side in _BOX])
+        return chosen, members, _run_medians(coords, size[chosen])
     # polygons: the member with the highest mean IoU to the others (ties: by content, then position)
     total = (np.bincount(clusters.pair_a, clusters.pair_iou, minlength=len(cluster))
              + np.bincount(clusters.pair_b, clusters.pair_iou, minlength=len(cluster)))
@@ -188,22 +189,35 @@ def _consensus(clusters: ShapeClusters, approval_threshold: int) -> tuple[np.nda
     return chosen, members, members[ranked][first]
 
 
-def _run_median(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Median of each run of ``values`` (runs of the given sizes, in order)."""
-    out = np.zeros(len(sizes))
+def _run_medians(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Median of each run of columns of ``values`` (shape ``(k, n)``; runs of the given sizes, in order).
+
+    The runs are padded into a ``(k, width, runs)`` array and sorted along the width by an odd-even
+    transposition network of vectorised min / max (a run is a cluster: a few shapes).
+    """
+    out = np.zeros((len(values), len(sizes)))
     if not len(sizes):
         return out
     width = int(sizes.max())
     starts = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
-    step = max(1, (1 << 22) // width)
-    for lo in range(0, len(sizes), step):  # padded rows, sorted; a few chunks at most
-        n, size, start = min(step, len(sizes) - lo), sizes[lo:lo + step], starts[lo:lo + step]
-        padded = np.full((n, width), np.inf)
+    step = max(1, (1 << 21) // width)
+    for lo in range(0, len(sizes), step):
+        size, start = sizes[lo:lo + step], starts[lo:lo + step]
+        n = len(size)
         run = np.repeat(np.arange(n), size)
-        padded[run, np.arange(len(run)) - np.repeat(start - start[0], size)] = values[start[0]:start[0] + len(run)]
-        padded.sort(axis=1)
-        rows = np.arange(n)
-        out[lo:lo + n] = (padded[rows, (size - 1) // 2] + padded[rows, size // 2]) / 2
+        slot = np.arange(len(run)) - np.repeat(start - start[0], size)
+        padded = np.full((len(values), width, n), np.inf)
+        padded[:, slot, run] = values[:, start[0]:start[0] + len(run)]
+        if width <= 16:
+            for round_ in range(width):
+                for i in range(round_ % 2, width - 1, 2):
+                    low = np.minimum(padded[:, i], padded[:, i + 1])
+                    np.maximum(padded[:, i], padded[:, i + 1], out=padded[:, i + 1])
+                    padded[:, i] = low
+        else:
+            padded.sort(axis=1)
+        column = np.arange(n)
+        out[:, lo:lo + n] = (padded[:, (size - 1) // 2, column] + padded[:, size // 2, column]) / 2
     return out
 
 
