@@ -27,8 +27,7 @@ from typing import Any
 import pandas as pd
 
 from dltasks.errors import ValidationError
-from dltasks.formats.frames import (ANSWER_COLUMNS, answers_from_rows, answers_table, check_items, items_table,
-                                    match_files)
+from dltasks.formats.frames import answers_table, check_items, items_table, match_files
 
 __all__ = ["to_csv", "from_csv"]
 
@@ -55,8 +54,21 @@ def to_csv(answers: pd.DataFrame, items: pd.DataFrame | None = None) -> str:
     return table.to_csv(index=False, lineterminator="\n")
 
 
-def _strings(frame: pd.DataFrame, col: str) -> list[Any]:
-    return [v if v != "" else None for v in frame[col]] if col in frame.columns else [None] * len(frame)
+def _cells(frame: pd.DataFrame, col: str) -> pd.Series:
+    """A column's cells with empty ones as None (a missing column: all None)."""
+    if col not in frame.columns:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    cells = frame[col].astype(object)
+    return cells.where(cells != "", None)
+
+
+def _coordinates(frame: pd.DataFrame, col: str) -> pd.Series:
+    cells = _cells(frame, col)
+    numbers = pd.to_numeric(cells, errors="coerce").astype(float)
+    bad = numbers.isna() & cells.notna()
+    if bad.any():
+        raise ValidationError("must be numbers", col, cells[bad].tolist()[:5])
+    return numbers
 
 
 def from_csv(text: str, items: pd.DataFrame | None = None, author: str = "import") -> pd.DataFrame:
@@ -72,7 +84,7 @@ def from_csv(text: str, items: pd.DataFrame | None = None, author: str = "import
     [[3, 'import', 'class', 'cat']]
     """
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False)
     except (ValueError, pd.errors.ParserError) as err:
         raise ValidationError(f"not CSV: {err}", "text", text[:80]) from None
     frame = frame.rename(columns={"author": "worker"}) if "worker" not in frame.columns else frame
@@ -89,17 +101,10 @@ def from_csv(text: str, items: pd.DataFrame | None = None, author: str = "import
         frame["item_id"] = frame["item_id"].astype("int64")
         if items is not None:
             check_items(frame, items_table(items))
-    kinds = frame["kind"].tolist() if "kind" in frame.columns else ["class"] * len(frame)
-    columns: dict[str, list[Any]] = {"item_id": frame["item_id"].tolist(), "worker": frame["worker"].tolist(),
-                                     "kind": kinds, "label": _strings(frame, "label")}
-    for col in _COORDS:
-        cells = _strings(frame, col)
-        try:
-            columns[col] = [None if v is None else float(v) for v in cells]
-        except ValueError:
-            raise ValidationError("must be numbers", col, cells[:5]) from None
-    columns["geo"] = _strings(frame, "geo")
-    columns["text"] = [t if t is not None else ("" if k == "text" else None)
-                       for t, k in zip(_strings(frame, "text"), kinds)]
-    rows = [dict(zip(ANSWER_COLUMNS, values)) for values in zip(*(columns[c] for c in ANSWER_COLUMNS))]
-    return answers_table(answers_from_rows(rows), "text")
+    kinds = _cells(frame, "kind") if "kind" in frame.columns else pd.Series("class", index=frame.index, dtype=object)
+    texts = _cells(frame, "text")
+    table = pd.DataFrame({"item_id": frame["item_id"], "worker": frame["worker"].astype(object), "kind": kinds,
+                          "label": _cells(frame, "label"), **{c: _coordinates(frame, c) for c in _COORDS},
+                          "geo": _cells(frame, "geo"),
+                          "text": texts.where(texts.notna() | (kinds != "text"), "")})
+    return answers_table(table, "text")

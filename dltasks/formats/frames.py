@@ -54,9 +54,7 @@ def answers_from_rows(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=ANSWER_COLUMNS, dtype=object)
     for col in _COORDS:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    if len(frame) and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in frame["item_id"]):
-        frame["item_id"] = frame["item_id"].astype("int64")
-    return frame
+    return _typed_ids(frame)
 
 
 def _missing(value: Any) -> bool:
@@ -88,39 +86,87 @@ def _geo(value: Any, row: int) -> list[list[float]]:
     return points
 
 
-def _check_row(i: int, row: dict[str, Any]) -> dict[str, Any]:
-    kind = row["kind"]
-    if kind not in KINDS:
-        raise ValidationError(f"row {i}: kind must be one of {', '.join(KINDS)}", "kind", kind)
-    worker = row["worker"]
-    if not isinstance(worker, str) or not worker.strip():
-        raise ValidationError(f"row {i}: every row needs a worker (a non-empty string)", "worker", worker)
-    if _missing(row["item_id"]):
-        raise ValidationError(f"row {i}: every row needs an item_id", "item_id", row["item_id"])
-    out = {"item_id": row["item_id"], "worker": worker, "kind": kind, "label": None, "geo": None, "text": None}
-    if kind in ("class", "box", "polygon"):
-        label = row.get("label")
-        if not isinstance(label, str) or not label.strip():
-            raise ValidationError(f"row {i}: a {kind} needs a label", "label", label)
-        out["label"] = label
-    if kind == "box":
-        coords: list[Any] = [row.get(c) for c in _COORDS]
-        if not all(_finite(v) for v in coords):
-            raise ValidationError(f"row {i}: a box needs finite left, top, right, bottom", "left, top, right, bottom",
-                                  coords)
-        left, top, right, bottom = (float(v) for v in coords)
-        if not (left < right and top < bottom):
-            raise ValidationError(f"row {i}: a box needs left < right and top < bottom", "left, top, right, bottom",
-                                  [left, top, right, bottom])
-        out.update(left=left, top=top, right=right, bottom=bottom)
-    if kind == "polygon":
-        out["geo"] = _geo(row.get("geo"), i)
-    if kind == "text":
-        text = row.get("text")
-        if not isinstance(text, str):
-            raise ValidationError(f"row {i}: a text answer needs its text", "text", text)
-        out["text"] = text
+def _fail(bad: Sequence[bool] | np.ndarray, values: Sequence[Any], message: str, field: str) -> None:
+    """Raise for the first row where ``bad`` holds, naming the row and its value."""
+    hits = np.flatnonzero(np.asarray(bad, dtype=bool))
+    if len(hits):
+        i = int(hits[0])
+        raise ValidationError(f"row {i}: {message}", field, values[i])
+
+
+def _text_ok(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _no_text(values: pd.Series) -> np.ndarray:
+    """Where a value is not a non-empty string (vectorised when every value is a string)."""
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return (values.isna() | (values.str.strip() == "")).to_numpy(dtype=bool)
+    return np.array([not _text_ok(v) for v in values.tolist()], dtype=bool)
+
+
+def _numbers(column: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """A coordinate column as floats (NaN where a row of ``rows`` holds no finite real number)."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        out = column.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    else:
+        out = np.array([float(v) if _finite(v) else np.nan for v in column.tolist()], dtype=float)
+    out[~np.isfinite(out) & rows] = np.nan
     return out
+
+
+def _checked_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every row checked for its kind (vectorised but for polygons); the frame with exactly the contract's columns."""
+    n = len(frame)
+    empty = pd.Series([None] * n, index=frame.index, dtype=object)
+    kinds = frame["kind"].tolist()
+    _fail(~frame["kind"].isin(KINDS).to_numpy(), kinds, f"kind must be one of {', '.join(KINDS)}", "kind")
+    kind = np.asarray(kinds, dtype=object)
+    workers = frame["worker"].tolist()
+    _fail(_no_text(frame["worker"]), workers, "every row needs a worker (a non-empty string)", "worker")
+    _fail(frame["item_id"].isna().to_numpy(), frame["item_id"].tolist(), "every row needs an item_id", "item_id")
+    label_column = frame["label"] if "label" in frame.columns else empty
+    labels = label_column.tolist()
+    labelled = np.isin(kind, ("class", "box", "polygon"))
+    no_label = np.zeros(n, dtype=bool)
+    no_label[labelled] = _no_text(label_column[labelled])
+    _fail(no_label, labels, "a class, box or polygon needs a label", "label")
+    box = kind == "box"
+    coords = {c: _numbers(frame[c] if c in frame.columns else empty, box) for c in _COORDS}
+    bad_box = box & (np.isnan(np.stack([coords[c] for c in _COORDS])).any(axis=0)
+                     | ~((coords["left"] < coords["right"]) & (coords["top"] < coords["bottom"])))
+    if bad_box.any():
+        corners = [list(v) for v in zip(*(frame[c].tolist() if c in frame.columns else [None] * n for c in _COORDS))]
+        _fail(box & np.isnan(np.stack([coords[c] for c in _COORDS])).any(axis=0), corners,
+              "a box needs finite left, top, right, bottom", "left, top, right, bottom")
+        _fail(bad_box, corners, "a box needs left < right and top < bottom", "left, top, right, bottom")
+    geo: list[Any] = [None] * n
+    if (kind == "polygon").any():
+        geos = frame["geo"].tolist() if "geo" in frame.columns else [None] * n
+        geo = [_geo(g, i) if k == "polygon" else None for i, (k, g) in enumerate(zip(kinds, geos))]
+    texts = (frame["text"] if "text" in frame.columns else empty).tolist()
+    is_text = kind == "text"
+    if is_text.any():
+        _fail(is_text & np.array([not isinstance(t, str) for t in texts], dtype=bool), texts,
+              "a text answer needs its text", "text")
+    out = pd.DataFrame({
+        "item_id": frame["item_id"].to_numpy(), "worker": pd.Series(workers, dtype=object),
+        "kind": pd.Series(kinds, dtype=object),
+        "label": pd.Series(labels, dtype=object).where(labelled, None),
+        **{c: np.where(box, coords[c], np.nan) for c in _COORDS},
+        "geo": pd.Series(geo, dtype=object),
+        "text": pd.Series(texts, dtype=object).where(is_text, None),
+    })
+    return _typed_ids(out)
+
+
+def _typed_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """Item ids as int64 when every one is a whole number (not a bool), as the store gives them."""
+    ids = frame["item_id"]
+    if len(ids) and ids.dtype != "int64" and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                                 for v in ids.tolist()):
+        frame["item_id"] = ids.astype("int64")
+    return frame
 
 
 def answers_table(answers: Any, field: str = "answers") -> pd.DataFrame:
@@ -151,9 +197,7 @@ def answers_table(answers: Any, field: str = "answers") -> pd.DataFrame:
             raise ValidationError("the frame needs a 'kind' column (or a class task's 'label')", field,
                                   list(answers.columns))
         frame = frame.assign(kind="class")
-    wanted = [c for c in ANSWER_COLUMNS if c in frame.columns]
-    records = frame[wanted].to_dict("records")
-    return answers_from_rows(_check_row(i, row) for i, row in enumerate(records))
+    return _checked_columns(frame.reset_index(drop=True))
 
 
 def check_labels(answers: pd.DataFrame, labels: Sequence[str], field: str = "labels") -> list[str]:

@@ -96,18 +96,18 @@ def _region(row: Any, width: float, height: float, n: str) -> dict[str, Any]:
     return result
 
 
-def _results(rows: pd.DataFrame, item: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+def _results(rows: list[Any], item: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """One worker's rows on one item as Label Studio results: choices, then regions, then texts."""
     results: list[dict[str, Any]] = []
-    classes = rows[rows["kind"] == "class"]["label"].tolist()
+    classes = [row.label for row in rows if row.kind == "class"]
     if classes:
         results.append({"id": f"{prefix}c", "type": "choices", "from_name": CONTROL_NAMES["class"],
                         "to_name": IMAGE_NAME, "value": {"choices": classes}})
-    shapes = rows[rows["kind"].isin(("box", "polygon"))]
-    if len(shapes):
+    shapes = [row for row in rows if row.kind in ("box", "polygon")]
+    if shapes:
         width, height = image_size(item, "Label Studio")
-        results += [_region(row, width, height, f"{prefix}r{k}")
-                    for k, row in enumerate(shapes.itertuples(index=False))]
-    texts = rows[rows["kind"] == "text"]["text"].tolist()
+        results += [_region(row, width, height, f"{prefix}r{k}") for k, row in enumerate(shapes)]
+    texts = [row.text for row in rows if row.kind == "text"]
     if texts:
         results.append({"id": f"{prefix}t", "type": "textarea", "from_name": CONTROL_NAMES["text"],
                         "to_name": IMAGE_NAME, "value": {"text": texts}})
@@ -135,12 +135,13 @@ def to_label_studio(answers: pd.DataFrame, items: pd.DataFrame,
         check_labels(table, labels)
     item_table = items_table(items)
     check_items(table, item_table)
-    by_item = {item_id: rows for item_id, rows in table.groupby("item_id", sort=False)}
+    by_item: dict[Any, dict[str, list[Any]]] = {}  # item -> worker -> rows, in the frame's order
+    for row in table.itertuples(index=False):
+        by_item.setdefault(row.item_id, {}).setdefault(row.worker, []).append(row)
     tasks, n = [], 0
     for task_id, item in zip(coco_image_ids(item_table["item_id"].tolist()), item_table.to_dict("records")):
         annotations = []
-        rows = by_item.get(item["item_id"])
-        for worker, mine in ([] if rows is None else rows.groupby("worker", sort=False)):
+        for worker, mine in by_item.get(item["item_id"], {}).items():
             n += 1
             annotations.append({"id": n, "completed_by": worker, "result": _results(mine, item, f"{n}"),
                                 "was_cancelled": False, "ground_truth": False})

@@ -76,9 +76,9 @@ def write_yolo(folder: str | Path, answers: pd.DataFrame, items: pd.DataFrame,
                               item_table["file_name"][stems.duplicated(keep=False)].tolist())
     class_of = {label: i for i, label in enumerate(labels)}
     lines: dict[Any, list[str]] = {item_id: [] for item_id in item_table["item_id"]}
-    sizes = item_table.set_index("item_id")
+    item_of = {item["item_id"]: item for item in item_table.to_dict("records")}
     for row in boxes.itertuples(index=False):
-        width, height = image_size(sizes.loc[row.item_id].to_dict() | {"item_id": row.item_id}, "YOLO")
+        width, height = image_size(item_of[row.item_id], "YOLO")
         values = [(row.left + row.right) / 2 / width, (row.top + row.bottom) / 2 / height,
                   (row.right - row.left) / width, (row.bottom - row.top) / height]
         lines[row.item_id].append(" ".join([str(class_of[row.label])] + [_number(v) for v in values]))
@@ -141,7 +141,7 @@ def read_yolo(folder: str | Path, items: pd.DataFrame, labels: Sequence[str] | N
     files = sorted(p for p in root.rglob("*.txt") if p.relative_to(root).as_posix() != CLASSES_FILE)
     relative = {_stem(p.relative_to(root).as_posix()): p for p in files}
     item_of = match_files(relative, stem_items)
-    sizes = item_table.set_index("item_id")
+    item_rows = {item["item_id"]: item for item in item_table.to_dict("records")}
     rows = []
     for stem, path in relative.items():
         item_id = item_of[stem]
@@ -149,7 +149,7 @@ def read_yolo(folder: str | Path, items: pd.DataFrame, labels: Sequence[str] | N
             if not line.strip():
                 continue
             cls, (cx, cy, w, h) = _parse_line(line, f"{path.name} line {n}", len(labels))
-            width, height = image_size(sizes.loc[item_id].to_dict() | {"item_id": item_id}, "YOLO")
+            width, height = image_size(item_rows[item_id], "YOLO")
             rows.append({"item_id": item_id, "worker": author, "kind": "box", "label": labels[cls],
                          "left": (cx - w / 2) * width, "top": (cy - h / 2) * height,
                          "right": (cx + w / 2) * width, "bottom": (cy + h / 2) * height})
