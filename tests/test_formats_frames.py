@@ -59,7 +59,7 @@ def all_answers() -> pd.DataFrame:
 
 def assert_same_answers(got: pd.DataFrame, expected: pd.DataFrame, rel: float = 1e-6) -> None:
     """The same rows in any order: exact item, worker, kind, label, text; numbers within ``rel``."""
-    assert list(got.columns) == ANSWER_COLUMNS
+    assert list(got.columns) == list(ANSWER_COLUMNS)
     a, b = _sorted(got), _sorted(expected)
     assert len(a) == len(b), (a, b)
     for col in ("item_id", "worker", "kind", "label", "text"):
@@ -84,7 +84,7 @@ def test_answers_table_takes_the_frames_the_sdk_gives() -> None:
     # dataset.annotations.to_df(): author for worker, more columns
     store_frame = all_answers().rename(columns={"worker": "author"}).assign(id=range(13), task_id="t")
     table = answers_table(store_frame)
-    assert list(table.columns) == ANSWER_COLUMNS
+    assert list(table.columns) == list(ANSWER_COLUMNS)
     assert table["worker"].tolist() == all_answers()["worker"].tolist()
     assert table["item_id"].dtype == "int64" and table["left"].dtype == "float64"
     # a class task's labels_df: item_id, worker, label

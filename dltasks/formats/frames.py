@@ -32,15 +32,15 @@ from urllib.parse import parse_qs, unquote, urlparse
 import numpy as np
 import pandas as pd
 
+from dltasks.domain.answers import ANSWER_COLUMNS, NONE_KIND
+from dltasks.domain.shapes import KINDS as DEFINITION_KINDS
 from dltasks.errors import ValidationError
 
 __all__ = ["ANSWER_COLUMNS", "KINDS", "answers_from_rows", "answers_table", "items_table", "check_labels",
-           "check_items", "only_kinds", "match_files", "file_key", "polygon_area", "image_size"]
+           "check_items", "only_kinds", "match_files", "file_key", "polygon_area", "item_size"]
 
-#: The columns of the long answers frame, in order.
-ANSWER_COLUMNS = ["item_id", "worker", "kind", "label", "left", "top", "right", "bottom", "geo", "text"]
 #: What a row can be: a label, a box, a polygon, a free text, or a worker's empty answer.
-KINDS = ("class", "box", "polygon", "text", "none")
+KINDS = (*DEFINITION_KINDS, NONE_KIND)
 _COORDS = ("left", "top", "right", "bottom")
 
 
@@ -51,7 +51,7 @@ def answers_from_rows(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     [{'item_id': 7, 'worker': 'ann', 'kind': 'text', 'label': None, 'left': nan, 'top': nan, 'right': nan, 'bottom': nan, 'geo': None, 'text': 'a cat'}]
     """
     records = [[row.get(col) for col in ANSWER_COLUMNS] for row in rows]
-    frame = pd.DataFrame(records, columns=ANSWER_COLUMNS, dtype=object)
+    frame = pd.DataFrame(records, columns=list(ANSWER_COLUMNS), dtype=object)
     for col in _COORDS:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     return _typed_ids(frame)
@@ -298,10 +298,10 @@ def items_table(items: Any, field: str = "items") -> pd.DataFrame:
     return table
 
 
-def image_size(item: Any, purpose: str) -> tuple[float, float]:
+def item_size(item: Any, purpose: str) -> tuple[float, float]:
     """An item row's ``(width, height)``; ``ValidationError`` naming the item when it is not known.
 
-    >>> image_size(pd.Series({"item_id": 3, "file_name": "a.jpg", "width": float("nan"), "height": 2.0}), "YOLO")
+    >>> item_size(pd.Series({"item_id": 3, "file_name": "a.jpg", "width": float("nan"), "height": 2.0}), "YOLO")
     Traceback (most recent call last):
     ...
     dltasks.errors.ValidationError: width, height: YOLO needs the image size of item 3 ('a.jpg'): set metadata['system']['width'] and ['height'] (got [nan, 2.0])

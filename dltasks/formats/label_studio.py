@@ -30,7 +30,7 @@ import pandas as pd
 
 from dltasks.errors import ValidationError
 from dltasks.formats.coco import coco_image_ids
-from dltasks.formats.frames import (answers_from_rows, answers_table, check_items, check_labels, image_size,
+from dltasks.formats.frames import (answers_from_rows, answers_table, check_items, check_labels, item_size,
                                     items_table, match_files)
 
 __all__ = ["to_label_studio", "from_label_studio", "label_studio_config", "CONTROL_NAMES", "IMAGE_NAME"]
@@ -105,7 +105,7 @@ def _results(rows: list[Any], item: dict[str, Any], prefix: str) -> list[dict[st
                         "to_name": IMAGE_NAME, "value": {"choices": classes}})
     shapes = [row for row in rows if row.kind in ("box", "polygon")]
     if shapes:
-        width, height = image_size(item, "Label Studio")
+        width, height = item_size(item, "Label Studio")
         results += [_region(row, width, height, f"{prefix}r{k}") for k, row in enumerate(shapes)]
     texts = [row.text for row in rows if row.kind == "text"]
     if texts:
@@ -174,7 +174,7 @@ def _image_ref(task: dict[str, Any], n: int) -> str:
 def _size(result: dict[str, Any], item: dict[str, Any]) -> tuple[float, float]:
     if result.get("original_width") and result.get("original_height"):
         return float(result["original_width"]), float(result["original_height"])
-    return image_size(item, "a Label Studio region without original_width/original_height")
+    return item_size(item, "a Label Studio region without original_width/original_height")
 
 
 def _result_rows(result: dict[str, Any], item: dict[str, Any], where: str) -> list[dict[str, Any]]:

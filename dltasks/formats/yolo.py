@@ -29,7 +29,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 from dltasks.errors import ValidationError
-from dltasks.formats.frames import (answers_from_rows, answers_table, check_items, check_labels, image_size,
+from dltasks.formats.frames import (answers_from_rows, answers_table, check_items, check_labels, item_size,
                                     items_table, match_files, only_kinds)
 
 __all__ = ["write_yolo", "read_yolo", "CLASSES_FILE"]
@@ -78,7 +78,7 @@ def write_yolo(folder: str | Path, answers: pd.DataFrame, items: pd.DataFrame,
     lines: dict[Any, list[str]] = {item_id: [] for item_id in item_table["item_id"]}
     item_of = {item["item_id"]: item for item in item_table.to_dict("records")}
     for row in boxes.itertuples(index=False):
-        width, height = image_size(item_of[row.item_id], "YOLO")
+        width, height = item_size(item_of[row.item_id], "YOLO")
         values = [(row.left + row.right) / 2 / width, (row.top + row.bottom) / 2 / height,
                   (row.right - row.left) / width, (row.bottom - row.top) / height]
         lines[row.item_id].append(" ".join([str(class_of[row.label])] + [_number(v) for v in values]))
@@ -149,7 +149,7 @@ def read_yolo(folder: str | Path, items: pd.DataFrame, labels: Sequence[str] | N
             if not line.strip():
                 continue
             cls, (cx, cy, w, h) = _parse_line(line, f"{path.name} line {n}", len(labels))
-            width, height = image_size(item_rows[item_id], "YOLO")
+            width, height = item_size(item_rows[item_id], "YOLO")
             rows.append({"item_id": item_id, "worker": author, "kind": "box", "label": labels[cls],
                          "left": (cx - w / 2) * width, "top": (cy - h / 2) * height,
                          "right": (cx + w / 2) * width, "bottom": (cy + h / 2) * height})
