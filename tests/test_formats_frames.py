@@ -5,7 +5,6 @@ Also the sample every format test uses (:func:`sample_items`, :func:`shape_answe
 """
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
 
 import pandas as pd
 
