@@ -40,7 +40,10 @@ __all__ = [
     "plot_consensus_status",
     "plot_item_status",
     "plot_agreement_histogram",
+    "plot_iou_histogram",
     "plot_worker_quality",
+    "plot_shape_worker_quality",
+    "plot_label_alpha",
     "plot_confusion_matrix",
 ]
 
@@ -48,6 +51,8 @@ FigSize = tuple[float, float]
 
 _TARGET_COLOR = "#b8c7d9"
 _ACTUAL_COLOR = "#2f6fad"
+_THRESHOLD_COLOR = "#c0392b"
+_QUALITY_COLORS = {"precision": "#2f6fad", "recall": "#e1812c", "mean_iou": "#3a923a"}
 _STATUS_COLORS = {"approved": "#3a923a", "awaiting_review": "#e1812c", "awaiting_consensus": "#8c8c8c",
                   "pending": "#c9d1db", "rejected": "#c0392b", "completed": "#3a923a", "discarded": "#6b6b6b"}
 
@@ -247,12 +252,41 @@ def plot_item_status(counts: pd.Series, figsize: FigSize = (6.0, 3.5)) -> Figure
     return fig
 
 
+def _items(n: int) -> str:
+    """A count of items in words.
+
+    >>> _items(1), _items(1200)
+    ('1 item', '1,200 items')
+    """
+    return f"{n:,} item" + ("" if n == 1 else "s")
+
+
+def _values(series: Any, field: str) -> np.ndarray:
+    """The finite values of a Series (NaN dropped), checked to be a Series."""
+    if not isinstance(series, pd.Series):
+        raise ValidationError("must be a Series", field=field, value=type(series).__name__)
+    return pd.to_numeric(series, errors="coerce").dropna().to_numpy(dtype=float)
+
+
+def _share_histogram(values: np.ndarray, bins: int, figsize: FigSize) -> tuple[Figure, Axes]:
+    """A histogram of values in 0..1 (the x axis fixed to 0..1), items counted in whole numbers."""
+    fig, ax = _new_axes(figsize)
+    ax.hist(values, bins=bins, range=(0.0, 1.0), color=_ACTUAL_COLOR, edgecolor="white")
+    ax.set_xlim(0.0, 1.0)
+    _count_axis(ax.yaxis)
+    ax.set_ylabel("items")
+    return fig, ax
+
+
 def plot_agreement_histogram(
-    item_agreement: pd.Series, bins: int = 10, figsize: FigSize = (6.0, 3.5)
+    item_agreement: pd.Series, bins: int = 10, figsize: FigSize = (6.0, 3.5),
+    xlabel: str = "share of agreeing vote pairs", answers: str = "votes",
 ) -> Figure:
     """Histogram of per-item agreement (:func:`~dltasks.consensus.item_agreement`).
 
-    NaN (items with fewer than two votes) are left out; the mean is marked.
+    NaN (items with fewer than two votes) are left out; the mean is marked.  ``xlabel`` says what
+    the agreement of an item is and ``answers`` what the title counts (``"votes"``; ``"answers"``
+    for a free-text or multi-label task, whose agreement is another figure).
 
     Examples
     --------
@@ -260,21 +294,156 @@ def plot_agreement_histogram(
     >>> fig = plot_agreement_histogram(pd.Series([1.0, 1.0, 1 / 3, float("nan")]), bins=3)
     >>> [float(p.get_height()) for p in fig.axes[0].patches]
     [0.0, 1.0, 2.0]
+    >>> plot_agreement_histogram(pd.Series([0.5, 1.0]), answers="answers").axes[0].get_title()
+    'Agreement per item (2 items with 2+ answers)'
     """
-    if not isinstance(item_agreement, pd.Series):
-        raise ValidationError("must be a Series", field="item_agreement", value=type(item_agreement).__name__)
-    values = item_agreement.dropna().to_numpy(dtype=float)
-    fig, ax = _new_axes(figsize)
-    ax.hist(values, bins=bins, range=(0.0, 1.0), color=_ACTUAL_COLOR, edgecolor="white")
+    values = _values(item_agreement, "item_agreement")
+    fig, ax = _share_histogram(values, bins, figsize)
     if len(values):
         ax.axvline(values.mean(), color="black", linestyle="--", linewidth=1,
                    label=f"mean {values.mean():.2f}")
         ax.legend(loc="upper left")
-    ax.set_xlim(0.0, 1.0)
-    _count_axis(ax.yaxis)
-    ax.set_xlabel("share of agreeing vote pairs")
-    ax.set_ylabel("items")
-    ax.set_title(f"Agreement per item ({len(values):,} items with 2+ votes)")
+    ax.set_xlabel(_literal(xlabel))
+    ax.set_title(f"Agreement per item ({_items(len(values))} with 2+ {_literal(answers)})")
+    return fig
+
+
+def plot_iou_histogram(
+    item_iou: pd.Series, iou_threshold: float = 0.5, bins: int = 10, figsize: FigSize = (6.0, 3.5)
+) -> Figure:
+    """Histogram of each item's mean IoU of matched shapes (a box or polygon task's item agreement).
+
+    ``item_iou`` is the ``agreement`` column of :func:`dltasks.agreement.decide` for a box or
+    polygon task: NaN (no two shapes matched) is left out.  The x axis is the IoU from 0 to 1;
+    the task's ``iou_threshold`` is marked: two shapes are matched only from that IoU, so every
+    item's mean lies at or above it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fig = plot_iou_histogram(pd.Series([0.55, 0.86, 0.9, float("nan")]), iou_threshold=0.5, bins=5)
+    >>> ax = fig.axes[0]
+    >>> [float(p.get_height()) for p in ax.patches]
+    [0.0, 0.0, 1.0, 0.0, 2.0]
+    >>> ax.get_title(), [float(x) for x in ax.get_xlim()]
+    ('Mean IoU of matched shapes per item (3 items with a match)', [0.0, 1.0])
+    """
+    values = _values(item_iou, "item_iou")
+    if not isinstance(iou_threshold, (int, float)) or not 0.0 < float(iou_threshold) <= 1.0:
+        raise ValidationError("must be a number in (0, 1]", field="iou_threshold", value=iou_threshold)
+    fig, ax = _share_histogram(values, bins, figsize)
+    ax.axvline(float(iou_threshold), color=_THRESHOLD_COLOR, linestyle=":", linewidth=1.5,
+               label=f"IoU threshold {float(iou_threshold):g}")
+    if len(values):
+        ax.axvline(values.mean(), color="black", linestyle="--", linewidth=1, label=f"mean {values.mean():.2f}")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_xlabel("mean IoU of matched shapes")
+    ax.set_title(f"Mean IoU of matched shapes per item ({_items(len(values))} with a match)")
+    return fig
+
+
+def _share_labels(values: np.ndarray) -> list[str]:
+    """Bar labels: the value with two decimals, "—" where there is none (NaN)."""
+    return ["—" if not np.isfinite(v) else f"{v:.2f}" for v in values]
+
+
+def plot_shape_worker_quality(quality: pd.DataFrame, figsize: FigSize | None = None) -> Figure:
+    """Each worker's precision, recall and mean IoU against the consensus shapes, as grouped bars.
+
+    Parameters
+    ----------
+    quality : DataFrame
+        Indexed by worker, with columns ``precision``, ``recall`` and ``mean_iou``
+        (:func:`dltasks.agreement.shape_worker_quality`, ``task.worker_quality()`` of a box or
+        polygon task).  Workers are drawn in the frame's order, first at the top.
+    figsize : (width, height), optional
+        Default: 8 inches wide, about two thirds of an inch per worker.
+
+    Returns
+    -------
+    Figure
+        The x axis runs from 0 to 1.  Patches: the precision bars (one per worker, in row
+        order), then the recall bars, then the mean IoU bars.  A value that does not exist
+        (NaN: a worker who drew no shape has no precision) is a bar of width 0 labelled "—".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> quality = pd.DataFrame({"precision": [1.0, 0.5], "recall": [1.0, 0.5], "mean_iou": [0.9, float("nan")]},
+    ...                        index=pd.Index(["ann", "bob"], name="worker"))
+    >>> ax = plot_shape_worker_quality(quality, figsize=(6, 3)).axes[0]
+    >>> [float(p.get_width()) for p in ax.patches]
+    [1.0, 0.5, 1.0, 0.5, 0.9, 0.0]
+    >>> [t.get_text() for t in ax.texts][-2:], ax.get_title()
+    (['0.90', '—'], 'Shapes of each worker against the consensus shapes')
+    """
+    columns = ("precision", "recall", "mean_iou")
+    data = _frame(quality, columns, "quality")
+    n = len(data)
+    fig, ax = _new_axes(figsize if figsize is not None else (8.0, max(2.5, 0.66 * n + 1.6)))
+    rows = np.arange(n)
+    height = 0.27
+    names = {"precision": "precision", "recall": "recall", "mean_iou": "mean IoU"}
+    for offset, column in zip((-height, 0.0, height), columns):
+        values = data[column].to_numpy(dtype=float)
+        bars = ax.barh(rows + offset, np.nan_to_num(values, nan=0.0), height=height,
+                       color=_QUALITY_COLORS[column], label=names[column])
+        ax.bar_label(bars, labels=_share_labels(values), padding=3, fontsize=7)
+    _name_axis(ax, data.index)
+    ax.set_xlim(0.0, 1.12)
+    ax.set_xticks(np.linspace(0.0, 1.0, 6))
+    ax.set_xlabel("precision: matched / drawn · recall: matched / consensus\nmean IoU of matched shapes "
+                  "with their consensus shape", fontsize=8)
+    ax.set_ylabel(_literal(data.index.name or "worker"))
+    ax.set_title("Shapes of each worker against the consensus shapes")
+    ax.grid(axis="x", alpha=0.3)
+    fig.legend(loc="outside lower center", ncols=3, frameon=False, fontsize=8)
+    return fig
+
+
+def plot_label_alpha(alpha: pd.Series, figsize: FigSize | None = None) -> Figure:
+    """Krippendorff's alpha of each label's presence (a multi-label task), as horizontal bars.
+
+    Parameters
+    ----------
+    alpha : Series
+        Indexed by label (:func:`dltasks.agreement.label_alpha`); drawn in its order, first at
+        the top.  NaN (every answer agrees by giving the label always, or never: alpha says
+        nothing) is a bar of width 0 labelled "—".
+    figsize : (width, height), optional
+        Default: 6 inches wide, a third of an inch per label.
+
+    Returns
+    -------
+    Figure
+        The x axis runs from 1 (full agreement) through 0 (agreement no better than chance)
+        to below 0 when a bar is, with a line at 0.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ax = plot_label_alpha(pd.Series({"cat": 1.0, "dog": -0.5, "fox": float("nan")}, name="alpha")).axes[0]
+    >>> [float(p.get_width()) for p in ax.patches], [t.get_text() for t in ax.texts]
+    ([1.0, -0.5, 0.0], ['1.00', '-0.50', '—'])
+    >>> ax.get_title()
+    "Agreement per label: Krippendorff's alpha"
+    """
+    values = pd.to_numeric(alpha, errors="coerce") if isinstance(alpha, pd.Series) else None
+    if values is None:
+        raise ValidationError("must be a Series of alpha by label", field="alpha", value=type(alpha).__name__)
+    numbers = values.to_numpy(dtype=float)
+    fig, ax = _new_axes(_rows_figsize(len(values), figsize, width=6.0))
+    bars = ax.barh(np.arange(len(values)), np.nan_to_num(numbers, nan=0.0), height=0.7, color=_ACTUAL_COLOR)
+    ax.bar_label(bars, labels=_share_labels(numbers), padding=3, fontsize=8)
+    _name_axis(ax, values.index)
+    finite = numbers[np.isfinite(numbers)]
+    low = min(0.0, float(finite.min()) if finite.size else 0.0)
+    ax.set_xlim(low - 0.15 if low < 0 else 0.0, 1.12)
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_xlabel("Krippendorff's alpha of the label's presence (1: full agreement, 0: chance)")
+    ax.set_ylabel(_literal(values.index.name or "label"))
+    ax.set_title("Agreement per label: Krippendorff's alpha")
+    ax.grid(axis="x", alpha=0.3)
     return fig
 
 

@@ -18,9 +18,12 @@ from dltasks.plots import (  # noqa: E402
     plot_agreement_histogram,
     plot_confusion_matrix,
     plot_consensus_status,
+    plot_iou_histogram,
     plot_item_status,
+    plot_label_alpha,
     plot_partition,
     plot_progress,
+    plot_shape_worker_quality,
     plot_worker_quality,
 )
 
@@ -135,6 +138,58 @@ def test_plot_agreement_histogram_counts():
     assert ax.get_xlabel() == "share of agreeing vote pairs"
 
 
+def test_plot_agreement_histogram_says_what_the_agreement_is():
+    ax = render(plot_agreement_histogram(pd.Series([2 / 3, np.nan]), xlabel="share of answers equal to the most common",
+                                         answers="answers")).axes[0]
+    assert ax.get_title() == "Agreement per item (1 item with 2+ answers)"
+    assert ax.get_xlabel() == "share of answers equal to the most common"
+    assert heights(ax) == [0.0] * 6 + [1.0] + [0.0] * 3
+
+
+def test_plot_iou_histogram_marks_the_threshold_on_a_0_to_1_axis():
+    iou = pd.Series([0.55, 0.62, 0.91, 0.97, 0.99, np.nan], name="agreement")
+    ax = render(plot_iou_histogram(iou, iou_threshold=0.5, figsize=(5, 3))).axes[0]
+    expected, _ = np.histogram(iou.dropna(), bins=10, range=(0, 1))
+    assert heights(ax) == expected.astype(float).tolist() == [0, 0, 0, 0, 0, 1, 1, 0, 0, 3]
+    assert tuple(map(float, ax.get_xlim())) == (0.0, 1.0)
+    assert ax.get_title() == "Mean IoU of matched shapes per item (5 items with a match)"
+    assert ax.get_xlabel() == "mean IoU of matched shapes" and ax.get_ylabel() == "items"
+    lines = {line.get_label(): float(line.get_xdata()[0]) for line in ax.get_lines()}
+    assert lines == {"IoU threshold 0.5": 0.5, "mean 0.81": pytest.approx(iou.mean())}
+    empty = render(plot_iou_histogram(pd.Series([], dtype=float), iou_threshold=0.7)).axes[0]
+    assert heights(empty) == [0.0] * 10 and [line.get_label() for line in empty.get_lines()] == ["IoU threshold 0.7"]
+    with pytest.raises(ValidationError) as info:
+        plot_iou_histogram(iou, iou_threshold=0)
+    assert info.value.field == "iou_threshold"
+
+
+def test_plot_shape_worker_quality_draws_precision_recall_and_iou_per_worker():
+    quality = pd.DataFrame({"items": [3, 3, 2], "precision": [1.0, 0.5, np.nan], "recall": [0.75, 1.0, 0.0],
+                            "mean_iou": [0.9, 0.8, np.nan]}, index=pd.Index(WORKERS[:3], name="worker"))
+    ax = render(plot_shape_worker_quality(quality)).axes[0]
+    assert widths(ax) == [1.0, 0.5, 0.0, 0.75, 1.0, 0.0, 0.9, 0.8, 0.0]
+    assert [t.get_text() for t in ax.texts] == ["1.00", "0.50", "—", "0.75", "1.00", "0.00", "0.90", "0.80", "—"]
+    assert ytick_texts(ax) == WORKERS[:3]
+    assert ax.get_xlim() == (0.0, 1.12) and [float(x) for x in ax.get_xticks()] == pytest.approx(np.linspace(0, 1, 6))
+    assert [t.get_text() for t in ax.figure.legends[0].get_texts()] == ["precision", "recall", "mean IoU"]
+    assert ax.get_title() == "Shapes of each worker against the consensus shapes"
+    assert "precision: matched / drawn" in ax.get_xlabel() and "recall: matched / consensus" in ax.get_xlabel()
+
+
+def test_plot_label_alpha_draws_each_label_with_zero_marked():
+    alpha = pd.Series({"bike": np.nan, "bus": -0.25, "car": 0.8}, name="alpha").rename_axis("label")
+    ax = render(plot_label_alpha(alpha)).axes[0]
+    assert widths(ax) == [0.0, -0.25, 0.8]
+    assert [t.get_text() for t in ax.texts] == ["—", "-0.25", "0.80"]
+    assert ytick_texts(ax) == ["bike", "bus", "car"]
+    low, high = ax.get_xlim()
+    assert low < -0.25 and high > 1.0
+    assert [float(line.get_xdata()[0]) for line in ax.get_lines()] == [0.0]
+    assert ax.get_title() == "Agreement per label: Krippendorff's alpha"
+    assert ax.get_xlabel().startswith("Krippendorff's alpha of the label's presence")
+    assert render(plot_label_alpha(pd.Series({"car": 0.5}))).axes[0].get_xlim()[0] == 0.0
+
+
 def test_plot_worker_quality_sorted_series():
     skills = pd.Series(np.linspace(0.55, 0.95, 20), index=pd.Index(WORKERS, name="worker"), name="skill")
     fig = render(plot_worker_quality(skills.sample(frac=1.0, random_state=0)))
@@ -182,8 +237,12 @@ def test_plot_confusion_matrix_heat_map():
         (lambda: plot_agreement_histogram([0.5]), "item_agreement"),
         (lambda: plot_worker_quality([0.5]), "quality"),
         (lambda: plot_confusion_matrix(np.eye(2)), "matrix"),
+        (lambda: plot_iou_histogram([0.5]), "item_iou"),
+        (lambda: plot_shape_worker_quality(pd.DataFrame({"precision": [1.0], "recall": [1.0]})), "mean_iou"),
+        (lambda: plot_label_alpha([0.5]), "alpha"),
     ],
-    ids=["partition", "progress", "status", "item-status", "histogram", "quality", "confusion"],
+    ids=["partition", "progress", "status", "item-status", "histogram", "quality", "confusion", "iou", "shape-quality",
+         "label-alpha"],
 )
 def test_bad_input_names_the_field(call, field):
     with pytest.raises(ValidationError) as info:
@@ -196,4 +255,7 @@ def test_no_pyplot_state(summary, progress):
     before = pyplot.get_fignums()
     plot_partition(summary)
     plot_progress(progress)
+    plot_iou_histogram(pd.Series([0.6]))
+    plot_shape_worker_quality(pd.DataFrame({"precision": [1.0], "recall": [1.0], "mean_iou": [0.9]}, index=["a"]))
+    plot_label_alpha(pd.Series({"car": 0.5}))
     assert pyplot.get_fignums() == before
