@@ -238,10 +238,9 @@ def child(side: str, n_items: int, ordered: bool, repeat: int, ref_items: int) -
 
 
 def spawn(side: str, args: argparse.Namespace) -> dict[str, Any]:
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="131072")
     command = [sys.executable, __file__, "--child", side, "--items", str(args.items), "--repeat", str(args.repeat),
                "--ref-items", str(args.ref_items)] + (["--ordered"] if args.ordered else [])
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode or not lines:
         raise SystemExit(f"{side} failed:\n{done.stderr[-3000:]}")

@@ -442,3 +442,21 @@ def test_a_threshold_above_the_workers_per_input_is_refused():
     with pytest.raises(ValidationError) as info:
         decide(boxes((1, "ann")), "box", approval_threshold=4, workers_per_input=3)
     assert (info.value.field, info.value.value) == ("approval_threshold", 4)
+
+
+def test_many_workers_one_item_each_decide_as_one_item_at_a_time():
+    # 300 items, each answered by its own 3 of 900 workers: the (item, worker) table is sparse
+    rng = np.random.default_rng(5)
+    rows = []
+    for item in range(300):
+        base = rng.uniform(0, 50, 2)
+        for w in range(3):
+            left, top = base + rng.normal(0, 1.5, 2) if rng.random() < 0.8 else rng.uniform(0, 50, 2)
+            rows.append((item, f"w{3 * item + w}", "x", left, top, left + 10, top + 10))
+            if rng.random() < 0.2:
+                rows.append((item, f"w{3 * item + w}", "x", left + 30, top, left + 40, top + 10))
+    answers = boxes(*rows)
+    whole = agreed_items(answers, "box", 2)
+    each = pd.concat([agreed_items(part, "box", 2) for _, part in answers.groupby("item_id")])
+    pd.testing.assert_series_equal(whole, each)
+    assert 0 < whole.sum() < len(whole)

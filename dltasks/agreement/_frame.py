@@ -20,10 +20,11 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,8 @@ _COLUMNS = {
 #: Frames of at most this many rows (the store's one-item calls) are read in one pass and factorised
 #: in Python: pandas' fixed cost per column and per factorize would dominate them.
 SMALL = 256
+#: Uniques of a factorised column: an Index, or for a small column a list (made an Index when needed).
+Uniques = Union[pd.Index, list]
 _OPTIONAL = {"class": ("kind",), "multi_class": (), "text": (), "box": (), "polygon": ()}
 
 
@@ -84,14 +87,24 @@ class Answers:
     columns: dict[str, Any]
     item: np.ndarray
     worker: np.ndarray
-    items: pd.Index
-    workers: pd.Index
+    item_values: Uniques
+    worker_values: Uniques
     given: np.ndarray
     n_workers: np.ndarray
 
+    @functools.cached_property
+    def items(self) -> pd.Index:
+        """The item ids, by code."""
+        return as_index(self.item_values, "item_id")
+
+    @functools.cached_property
+    def workers(self) -> pd.Index:
+        """The workers, by code."""
+        return as_index(self.worker_values, "worker")
+
     @property
     def n_items(self) -> int:
-        return len(self.items)
+        return len(self.item_values)
 
     def where(self, row: int) -> str:
         """Which answer a row is, for error messages."""
@@ -160,7 +173,8 @@ def encode_answers(answers: Any, annotation_type: str) -> Answers:
     worker, workers = factorize(columns["worker"], "worker")
     given = _given_rows(columns.get("kind"), annotation_type, len(answers))
     n_items, n_workers = len(items), max(len(workers), 1)
-    pairs = pd.unique(item.astype(np.int64) * n_workers + worker)
+    key = item.astype(np.int64) * n_workers + worker
+    pairs = np.unique(key) if len(key) <= SMALL else pd.unique(key)
     per_item = np.bincount(pairs // n_workers, minlength=n_items)
     return Answers(answers, annotation_type, columns, item, worker, items, workers, given, per_item)
 
@@ -173,9 +187,18 @@ def _read(answers: pd.DataFrame, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: answers[name] for name in names}
 
 
-def factorize(values: Any, field: str, sort: bool = True) -> tuple[np.ndarray, pd.Index]:
+def as_index(uniques: Uniques, name: str) -> pd.Index:
+    if isinstance(uniques, pd.Index):
+        return uniques
+    if uniques and all(type(value) is int for value in uniques):  # the usual item ids: skip inference
+        return pd.Index(np.array(uniques, dtype=np.int64), name=name)
+    return pd.Index(uniques, name=name)
+
+
+def factorize(values: Any, field: str, sort: bool = True) -> tuple[np.ndarray, Uniques]:
     """Integer codes and uniques (sorted when they can be, else in first-seen order); a missing value
-    is a ValidationError.  Small arrays are factorised in Python, the rest by pandas.
+    is a ValidationError.  Small arrays are factorised in Python (their uniques a list, see
+    :func:`as_index`), the rest by pandas.
 
     >>> codes, uniques = factorize(np.array(["b", "a", "b"], dtype=object), "worker")
     >>> codes.tolist(), list(uniques)
@@ -194,7 +217,7 @@ def factorize(values: Any, field: str, sort: bool = True) -> tuple[np.ndarray, p
         except TypeError:  # mixed, unorderable types: keep first-seen order
             pass
     code = {value: i for i, value in enumerate(uniques)}
-    return np.array([code[value] for value in listed], dtype=np.int32), pd.Index(uniques, name=field)
+    return np.array([code[value] for value in listed], dtype=np.int32), uniques
 
 
 def _given_rows(kind: Any, annotation_type: str, n: int) -> np.ndarray:
@@ -215,7 +238,7 @@ def _given_rows(kind: Any, annotation_type: str, n: int) -> np.ndarray:
     return values != "none" if values is not None else (kind != "none").to_numpy(dtype=bool)
 
 
-def given_labels(enc: Answers) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+def given_labels(enc: Answers) -> tuple[np.ndarray, np.ndarray, Uniques]:
     """Positions of the given (not "none") rows and their label codes (labels sorted)."""
     rows = np.flatnonzero(enc.given)
     labels = enc.columns["label"]
@@ -314,10 +337,16 @@ def agreed_whole_answers(unit_item: np.ndarray, unit_votes: np.ndarray, n_worker
         return every_unit_in
     n_in = np.bincount(unit_item[votes_in], minlength=n_items)
     width = np.int64(max(int(member_worker.max(initial=0)) + 1, 1))
-    answer, position = np.unique(unit_item[member_unit].astype(np.int64) * width + member_worker,
-                                 return_inverse=True)
-    units = np.bincount(position, minlength=len(answer))
-    units_in = np.bincount(position, weights=votes_in[member_unit], minlength=len(answer))
+    key = unit_item[member_unit].astype(np.int64) * width + member_worker
+    if n_items * int(width) <= 4 * len(key) + 1024:  # a dense (item, worker) table: no sort
+        units = np.bincount(key, minlength=n_items * int(width))
+        answer = np.flatnonzero(units)
+        units = units[answer]
+        units_in = np.bincount(key, weights=votes_in[member_unit], minlength=n_items * int(width))[answer]
+    else:
+        answer, position = np.unique(key, return_inverse=True)
+        units = np.bincount(position, minlength=len(answer))
+        units_in = np.bincount(position, weights=votes_in[member_unit], minlength=len(answer))
     answer_item = answer // width
     equal = (units == units_in) & (units == n_in[answer_item])
     agreeing = np.bincount(answer_item[equal], minlength=n_items)
@@ -391,8 +420,8 @@ def stable_order(key: np.ndarray) -> np.ndarray:
     [3, 1, 4, 0, 2]
     """
     key = np.asarray(key)
-    if not len(key):
-        return np.zeros(0, dtype=np.int64)
+    if len(key) <= SMALL:
+        return np.argsort(key, kind="stable")
     top = int(key.max())
     if int(key.min()) < 0 or top >= 1 << 48:
         return np.argsort(key, kind="stable")

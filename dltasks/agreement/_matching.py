@@ -29,13 +29,16 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from dltasks.agreement._frame import SMALL, Answers, concat_ranges, floats, given_labels, stable_order
+from dltasks.agreement._frame import (SMALL, Answers, Uniques, as_index, concat_ranges, floats, given_labels,
+                                      stable_order)
 from dltasks.errors import ValidationError
 
 __all__ = ["CHUNK", "EPS", "Geometry", "Shapes", "encode_shapes", "box_iou", "match_clusters", "content_key"]
@@ -60,8 +63,23 @@ class Geometry:
     geoms: np.ndarray | None = None
 
     def take(self, index: np.ndarray) -> Geometry:
-        return Geometry(self.left[index], self.top[index], self.right[index], self.bottom[index], self.area[index],
-                        None if self.geoms is None else self.geoms[index])
+        left, top, right, bottom = self.left[index], self.top[index], self.right[index], self.bottom[index]
+        if self.geoms is None:  # a box's area again, rather than one more gather
+            return Geometry(left, top, right, bottom, (right - left) * (bottom - top))
+        return Geometry(left, top, right, bottom, self.area[index], self.geoms[index])
+
+    def matches(self, a: np.ndarray, b: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The pairs ``a[i]``, ``b[i]`` with IoU >= threshold, and their IoU.
+
+        Pairs whose bounding boxes do not overlap left to right are dropped before anything else.
+        """
+        width = np.minimum(self.right[a], self.right[b])
+        width -= np.maximum(self.left[a], self.left[b])
+        hit = np.flatnonzero(width > 0)
+        a, b = a[hit], b[hit]
+        iou = self.iou(a, b, threshold)
+        keep = np.flatnonzero(iou >= threshold - EPS)
+        return a[keep], b[keep], iou[keep]
 
     def iou(self, a: np.ndarray, b: np.ndarray, threshold: float | None = None) -> np.ndarray:
         """IoU of shapes ``a[i]`` and ``b[i]``.  With ``threshold``, polygon pairs whose bounding boxes
@@ -120,7 +138,9 @@ def box_iou(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> np.ndarray:
 def content_key(geometry: Geometry) -> np.ndarray:
     """One float per shape that orders shapes by content (boxes: coordinates; polygons: bounds, area,
     centroid): equal shapes get equal keys, different ones almost surely different keys."""
-    key = (np.stack([geometry.left, geometry.top, geometry.right, geometry.bottom], axis=1) @ _WEIGHTS)
+    key = geometry.left * _WEIGHTS[0]
+    for side, weight in zip((geometry.top, geometry.right, geometry.bottom), _WEIGHTS[1:]):
+        key += side * weight
     if geometry.geoms is not None:
         import shapely
 
@@ -142,7 +162,7 @@ class Shapes:
     """
 
     kind: str
-    labels: pd.Index
+    label_values: Uniques
     row: np.ndarray
     item: np.ndarray
     label: np.ndarray
@@ -158,6 +178,11 @@ class Shapes:
     def __len__(self) -> int:
         return len(self.row)
 
+    @functools.cached_property
+    def labels(self) -> pd.Index:
+        """The labels, by code."""
+        return as_index(self.label_values, "label")
+
 
 def encode_shapes(enc: Answers) -> Shapes:
     """Check the shape rows of an encoded box / polygon frame and put them in canonical order."""
@@ -165,7 +190,7 @@ def encode_shapes(enc: Answers) -> Shapes:
     rows, label, labels = given_labels(enc)
     geometry = _boxes(enc, rows) if kind == "box" else _polygons(enc, rows)
     item, worker = enc.item[rows], enc.worker[rows]
-    n_labels, n_workers = np.int64(max(len(labels), 1)), np.int64(max(len(enc.workers), 1))
+    n_labels, n_workers = np.int64(max(len(labels), 1)), np.int64(max(len(enc.worker_values), 1))
     if enc.n_items * int(n_labels) * int(n_workers) < 2**48:
         block_key = (item * n_labels + label) * n_workers + worker
         order = stable_order(block_key)  # a few linear radix passes
@@ -238,8 +263,8 @@ def _polygons(enc: Answers, rows: np.ndarray) -> Geometry:
 def match_clusters(shapes: Shapes, iou_threshold: float) -> tuple[np.ndarray, int, np.ndarray]:
     """Cluster id per shape, the number of clusters, and the shapes ordered by cluster.
 
-    Cluster ids follow the shapes' order (a cluster's id is smaller than any later cluster's);
-    within a cluster, shapes keep their order.
+    Cluster ids follow the shapes' order (a cluster's id is smaller than any later cluster's), but
+    for the pieces of a split chain, which come last; within a cluster, shapes keep their order.
     """
     a, b, iou = _candidates(shapes, iou_threshold)
     a, b, iou = _assign(shapes, a, b, iou)
@@ -249,8 +274,37 @@ def match_clusters(shapes: Shapes, iou_threshold: float) -> tuple[np.ndarray, in
         keep = np.ones(len(a), dtype=bool)
         for edges in _edges_by_cluster(cluster[a], twice):
             keep[edges] = _greedy(shapes, a[edges], b[edges], iou[edges])
-        n, cluster, members = _components(len(shapes), a[keep], b[keep])
+        n, cluster, members = _split(cluster, n, members, twice, a[keep], b[keep])
     return cluster, n, members
+
+
+def _split(cluster: np.ndarray, n: int, members: np.ndarray, clusters: np.ndarray, a: np.ndarray, b: np.ndarray
+           ) -> tuple[int, np.ndarray, np.ndarray]:
+    """Split ``clusters`` into the components of the edges ``a``-``b`` kept in them.
+
+    The piece holding a cluster's first shape keeps its id; the other pieces get new ids after
+    ``n``, in the order of their first shape, and go last in ``members``.
+    """
+    inside = np.isin(cluster, clusters)
+    nodes = np.flatnonzero(inside)
+    edge = inside[a]
+    piece = _small_components(len(nodes), np.searchsorted(nodes, a[edge]).tolist(),
+                              np.searchsorted(nodes, b[edge]).tolist())
+    cluster = cluster.copy()
+    seen: set[int] = set()
+    new_id: dict[int, int] = {}
+    for node, p in zip(nodes.tolist(), piece.tolist()):
+        if p in new_id:
+            cluster[node] = new_id[p]
+            continue
+        old = int(cluster[node])
+        new_id[p] = old if old not in seen else n + len(new_id) - len(seen)
+        seen.add(old)
+        cluster[node] = new_id[p]
+    fresh = cluster >= n
+    moved = np.flatnonzero(fresh)
+    moved = moved[np.argsort(cluster[moved], kind="stable")]
+    return int(cluster.max()) + 1, cluster, np.concatenate([members[~fresh[members]], moved])
 
 
 def _candidates(shapes: Shapes, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -269,9 +323,7 @@ def _candidates(shapes: Shapes, threshold: float) -> tuple[np.ndarray, np.ndarra
         lengths = count[start:stop]
         a = np.repeat(np.arange(start, stop), lengths)
         b = concat_ranges(shapes.block_end[shapes.block[start:stop]], lengths)
-        iou = shapes.geometry.iou(a, b, threshold)
-        keep = np.flatnonzero(iou >= threshold - EPS)
-        found.append((a[keep], b[keep], iou[keep]))
+        found.append(shapes.geometry.matches(a, b, threshold))
         start = stop
     if len(found) == 1:
         return found[0]
@@ -311,7 +363,16 @@ def _assign(shapes: Shapes, a: np.ndarray, b: np.ndarray, iou: np.ndarray
     if not ambiguous.any():
         return a, b, iou
     pair_key = block_a * np.int64(len(shapes.block_start)) + block_b
-    ambiguous = np.isin(pair_key, pair_key[ambiguous])
+    # every candidate of a block pair with an ambiguous one: through a table of (block_a, rank of block_b)
+    rank_b = block_b - shapes.group_start_block[shapes.group[b]]
+    width_b = int(rank_b.max()) + 1
+    slot = block_a.astype(np.int64) * width_b + rank_b
+    if len(shapes.block_start) * width_b <= 1 << 26:
+        table = np.zeros(len(shapes.block_start) * width_b, dtype=bool)
+        table[slot[ambiguous]] = True
+        ambiguous = table[slot]
+    else:
+        ambiguous = np.isin(pair_key, pair_key[ambiguous])
     index = np.flatnonzero(ambiguous)
     index = index[np.argsort(pair_key[index], kind="stable")]  # runs of one block pair, by a then b
     starts = np.flatnonzero(np.r_[True, pair_key[index][1:] != pair_key[index][:-1]])

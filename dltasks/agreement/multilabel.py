@@ -26,6 +26,7 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dltasks.agreement._frame import (Answers, agreed_from_units, check_threshold, encode_answers, given_labels,
-                                      pairs_within_runs)
+from dltasks.agreement._frame import (Answers, Uniques, agreed_from_units, as_index, check_threshold, encode_answers,
+                                      given_labels, pairs_within_runs)
 from dltasks.errors import ValidationError
 
 __all__ = ["label_consensus", "item_jaccard", "label_alpha", "set_alpha", "DISTANCES"]
@@ -52,13 +53,18 @@ class LabelSets:
     """
 
     answers: Answers
-    labels: pd.Index
+    label_values: Uniques
     item: np.ndarray
     label: np.ndarray
     worker: np.ndarray
     answer_item: np.ndarray
     answer_worker: np.ndarray
     answer_size: np.ndarray
+
+    @functools.cached_property
+    def labels(self) -> pd.Index:
+        """The labels, by code."""
+        return as_index(self.label_values, "label")
 
     def units(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per (item, label) chosen by anybody: item code, label code, workers who chose it."""
@@ -71,7 +77,7 @@ class LabelSets:
         return self.item[starts], self.label[starts], np.diff(np.append(starts, len(self.item)))
 
     def answer_index(self, item: np.ndarray, worker: np.ndarray) -> np.ndarray:
-        width = np.int64(max(len(self.answers.workers), 1))
+        width = np.int64(max(len(self.answers.worker_values), 1))
         return np.searchsorted(self.answer_item * width + self.answer_worker, item * width + worker)
 
 
@@ -81,7 +87,7 @@ def label_sets(answers: pd.DataFrame | Answers | LabelSets) -> LabelSets:
         return answers
     enc = answers if isinstance(answers, Answers) else encode_answers(answers, "multi_class")
     rows, label, labels = given_labels(enc)
-    width_l, width_w = np.int64(max(len(labels), 1)), np.int64(max(len(enc.workers), 1))
+    width_l, width_w = np.int64(max(len(labels), 1)), np.int64(max(len(enc.worker_values), 1))
     item = enc.item[rows].astype(np.int64)
     choice = np.unique((item * width_l + label) * width_w + enc.worker[rows])
     rest, worker = np.divmod(choice, width_w)

@@ -178,7 +178,7 @@ def _consensus(clusters: ShapeClusters, approval_threshold: int) -> tuple[np.nda
     members = clusters.members[size[cluster[clusters.members]] >= approval_threshold]
     geometry = clusters.shapes.geometry
     if clusters.kind == "box":
-        coords = np.stack([getattr(geometry, side)[members] for side in _BOX])
+        coords = [getattr(geometry, side)[members] for side in _BOX]
         return chosen, members, _run_medians(coords, size[chosen])
     # polygons: the member with the highest mean IoU to the others (ties: by content, then position)
     total = (np.bincount(clusters.pair_a, clusters.pair_iou, minlength=len(cluster))
@@ -189,35 +189,33 @@ def _consensus(clusters: ShapeClusters, approval_threshold: int) -> tuple[np.nda
     return chosen, members, members[ranked][first]
 
 
-def _run_medians(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Median of each run of columns of ``values`` (shape ``(k, n)``; runs of the given sizes, in order).
+def _run_medians(values: list[np.ndarray], sizes: np.ndarray) -> np.ndarray:
+    """Median of each run of each array of ``values`` (runs of the given sizes, in order), shape
+    ``(len(values), len(sizes))``.
 
-    The runs are padded into a ``(k, width, runs)`` array and sorted along the width by an odd-even
-    transposition network of vectorised min / max (a run is a cluster: a few shapes).
+    Runs of one size (a cluster's workers: a few distinct sizes) are gathered into a ``(size,
+    runs)`` array and sorted along the size by an odd-even transposition network of vectorised
+    min / max.
     """
     out = np.zeros((len(values), len(sizes)))
-    if not len(sizes):
-        return out
-    width = int(sizes.max())
     starts = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
-    step = max(1, (1 << 21) // width)
-    for lo in range(0, len(sizes), step):
-        size, start = sizes[lo:lo + step], starts[lo:lo + step]
-        n = len(size)
-        run = np.repeat(np.arange(n), size)
-        slot = np.arange(len(run)) - np.repeat(start - start[0], size)
-        padded = np.full((len(values), width, n), np.inf)
-        padded[:, slot, run] = values[:, start[0]:start[0] + len(run)]
-        if width <= 16:
-            for round_ in range(width):
-                for i in range(round_ % 2, width - 1, 2):
-                    low = np.minimum(padded[:, i], padded[:, i + 1])
-                    np.maximum(padded[:, i], padded[:, i + 1], out=padded[:, i + 1])
-                    padded[:, i] = low
-        else:
-            padded.sort(axis=1)
-        column = np.arange(n)
-        out[:, lo:lo + n] = (padded[:, (size - 1) // 2, column] + padded[:, size // 2, column]) / 2
+    for size in np.unique(sizes).tolist():
+        runs = np.flatnonzero(sizes == size)
+        step = max(1, (1 << 22) // size)
+        for lo in range(0, len(runs), step):
+            chosen = runs[lo:lo + step]
+            index = starts[chosen] + np.arange(size)[:, None]  # (size, runs)
+            for row, value in enumerate(values):
+                block = value[index]
+                if size <= 16:
+                    for round_ in range(size):
+                        for i in range(round_ % 2, size - 1, 2):
+                            low = np.minimum(block[i], block[i + 1])
+                            np.maximum(block[i], block[i + 1], out=block[i + 1])
+                            block[i] = low
+                else:
+                    block.sort(axis=0)
+                out[row, chosen] = (block[(size - 1) // 2] + block[size // 2]) / 2
     return out
 
 
@@ -310,7 +308,7 @@ def shape_worker_quality(answers: pd.DataFrame | ShapeClusters, approval_thresho
         iou = box_iou(member_box, tuple(consensus[:, run]))
     else:
         iou = shapes.geometry.iou(members, consensus[run])
-    n_workers = len(enc.workers)
+    n_workers = len(enc.worker_values)
     pairs = pd.unique(enc.item.astype(np.int64) * max(n_workers, 1) + enc.worker)
     answered_item, answered_worker = np.divmod(pairs, max(n_workers, 1))
     per_item = np.bincount(clusters.cluster_item[chosen], minlength=enc.n_items)

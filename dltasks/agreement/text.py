@@ -53,7 +53,7 @@ def normalised_answers(answers: pd.DataFrame | Answers) -> tuple[Answers, np.nda
             raise ValidationError(f"must be a string ({enc.where(row)})", field="text", value=text)
         else:
             out[row] = normalise_text(text)
-    key = enc.item.astype(np.int64) * max(len(enc.workers), 1) + enc.worker
+    key = enc.item.astype(np.int64) * max(len(enc.worker_values), 1) + enc.worker
     if len(pd.unique(key)) < len(key):
         seen = pd.Series(key).duplicated().to_numpy()
         raise ValidationError(f"one answer per worker and item ({enc.where(int(np.flatnonzero(seen)[0]))})",
