@@ -10,11 +10,15 @@ the dashboard need to have something real to show:
   checker;
 * a consensus task (3 of the 4 annotators per item, approval threshold 2, a reviewer) that
   is mostly labelled, a partitioned task over the test split that is half done, and a QA
-  task over that task's completed items.
+  task over that task's completed items;
+* a box task (:data:`BOX_TASK`: one image in ten, three annotators draw a box around the
+  shape, consensus 2 of 3 by IoU, a reviewer), mostly drawn.  Every item's
+  ``metadata['system']`` has its size (``width``, ``height``: 64 pixels).
 
 Labels are simulated by :func:`simulate_labels`: each worker gives the true label with its
 accuracy and a uniformly random wrong label otherwise, through ``task.submit`` like a
-person would.  Everything is seeded: the same ``n_items`` and ``seed`` give the same store.
+person would; boxes by :func:`simulate_boxes` around the true ones (:func:`true_boxes`).
+Everything is seeded: the same ``n_items`` and ``seed`` give the same store.
 
 Examples
 --------
@@ -27,6 +31,9 @@ Examples
 (30, ['circle', 'square', 'triangle'])
 >>> len(load_truth(dataset))
 30
+>>> boxes = dataset.tasks.get(task_name=BOX_TASK)
+>>> boxes.annotation_type, len(boxes.items_df()), sorted(true_boxes(dataset).columns)
+('box', 10, ['bottom', 'height', 'label', 'left', 'right', 'top', 'width'])
 >>> again = build_demo(folder + "/demo.db", n_items=30)  # the same settings: reused as it is
 >>> again.datasets.get(name="shapes").items.count()
 30
@@ -41,7 +48,7 @@ import datetime as _dt
 import os
 import shutil
 import tempfile
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -58,14 +65,19 @@ __all__ = [
     "QA_CHECKER",
     "CONSENSUS_TASK",
     "TEST_TASK",
+    "BOX_TASK",
+    "BOX_WORKERS",
     "DEFAULT_STORE",
     "build_demo",
     "ensure_demo",
     "describe_demo",
     "make_catalogue",
     "render_shape",
+    "shape_box",
     "load_truth",
+    "true_boxes",
     "simulate_labels",
+    "simulate_boxes",
     "add_parsers",
 ]
 
@@ -90,6 +102,12 @@ _USER_NAMES = {"alice@example.com": "Alice", "bob@example.com": "Bob", "carol@ex
 
 CONSENSUS_TASK = "shapes consensus"
 TEST_TASK = "shapes test split"
+BOX_TASK = "shapes boxes"
+#: The annotators who draw the box task's boxes (the first three: each draws every item).
+BOX_WORKERS: tuple[str, ...] = tuple(ANNOTATORS)[:3]
+#: The share of the images in the box task (at least :data:`_MIN_BOX_ITEMS`).
+BOX_SHARE = 0.1
+_MIN_BOX_ITEMS = 10
 DEFAULT_STORE = os.path.join("demo", "dltasks.db")
 _MARKER = ".dltasks-demo"
 _MIN_ITEMS, _MAX_ITEMS = 20, 100_000
@@ -143,12 +161,40 @@ def render_shape(shape: str, colour: str, size_px: int, x: int = IMAGE_SIZE // 2
     if shape == "circle":
         draw.ellipse((x - size_px, y - size_px, x + size_px, y + size_px), fill=fill)
     else:
-        corners = 4 if shape == "square" else 3
-        start = np.deg2rad(angle) + (np.pi / 4 if corners == 4 else -np.pi / 2)
-        turns = start + 2 * np.pi * np.arange(corners) / corners
-        radius = size_px * (np.sqrt(2) if corners == 4 else 1.2)
-        draw.polygon([(float(x + radius * np.cos(t)), float(y + radius * np.sin(t))) for t in turns], fill=fill)
+        draw.polygon(_corners(shape, size_px, x, y, angle), fill=fill)
     return image
+
+
+def _corners(shape: str, size_px: float, x: float, y: float, angle: float) -> list[tuple[float, float]]:
+    """The corners of a square or triangle as :func:`render_shape` draws it (PIL's coordinates)."""
+    corners = 4 if shape == "square" else 3
+    start = np.deg2rad(angle) + (np.pi / 4 if corners == 4 else -np.pi / 2)
+    turns = start + 2 * np.pi * np.arange(corners) / corners
+    radius = size_px * (np.sqrt(2) if corners == 4 else 1.2)
+    return [(float(x + radius * np.cos(t)), float(y + radius * np.sin(t))) for t in turns]
+
+
+def shape_box(shape: str, size_px: float, x: float = IMAGE_SIZE // 2, y: float = IMAGE_SIZE // 2,
+              angle: float = 0.0) -> tuple[float, float, float, float]:
+    """The box around the shape :func:`render_shape` draws: ``(left, top, right, bottom)`` in image pixels.
+
+    Image pixels as the widgets and ``dl.Box`` count them: pixel ``(i, j)`` covers
+    ``[i, i + 1) x [j, j + 1)``, so a shape PIL draws from ``x - r`` to ``x + r`` covers
+    ``x - r`` to ``x + r + 1``.  Clipped to the image.
+
+    >>> shape_box("circle", 10, 32, 32)
+    (22.0, 22.0, 43.0, 43.0)
+    >>> [round(v, 1) for v in shape_box("square", 10, 32, 32, angle=45.0)]
+    [17.9, 17.9, 47.1, 47.1]
+    """
+    if shape not in SHAPES:
+        raise ValidationError(f"use one of {list(SHAPES)}", "shape", shape)
+    if shape == "circle":
+        xs, ys = [x - size_px, x + size_px], [y - size_px, y + size_px]
+    else:
+        xs, ys = (list(c) for c in zip(*_corners(shape, size_px, x, y, angle)))
+    clip = lambda v: float(min(max(v, 0.0), IMAGE_SIZE))  # noqa: E731
+    return clip(min(xs)), clip(min(ys)), clip(max(xs) + 1), clip(max(ys) + 1)
 
 
 def _write_images(catalogue: pd.DataFrame, folder: str) -> list[str]:
@@ -263,6 +309,128 @@ def _pending_work(task: Any, acc: dict[str, float], truth: pd.Series, items: Ite
     return pd.DataFrame({"item_id": asg["item_id"].to_numpy(), "worker": asg["user_id"].to_numpy()})
 
 
+def true_boxes(dataset: Any) -> pd.DataFrame:
+    """The box around every item's shape (the demo's ground truth for boxes), indexed by item id.
+
+    Columns ``label`` (the shape), ``left``, ``top``, ``right``, ``bottom`` (image pixels,
+    :func:`shape_box`), ``width`` and ``height`` (the image's).  Computed from the images'
+    catalogue (:func:`make_catalogue` with the settings the demo was built with), so it works
+    on the demo's ``shapes`` dataset only.
+    """
+    try:
+        settings = dataset.tasks.get(task_name=CONSENSUS_TASK).metadata.get("demo") or {}
+    except NotFoundError:
+        settings = {}
+    if "n_items" not in settings or "seed" not in settings:
+        raise ValidationError("is not the demo's dataset (no demo settings on its consensus task)", "dataset",
+                              dataset.name)
+    items = dataset.items.to_df()[["id", "name"]]
+    return _boxes_frame(make_catalogue(int(settings["n_items"]), int(settings["seed"])), items)
+
+
+def _boxes_frame(catalogue: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """:func:`true_boxes` of the items (``id``, ``name``) of a catalogue."""
+    rows = catalogue.set_index("name").loc[items["name"]]
+    columns = ("truth", "size_px", "x", "y", "angle")
+    boxes = [shape_box(shape, float(size), float(x), float(y), float(angle))
+             for shape, size, x, y, angle in zip(*(rows[c].tolist() for c in columns))]
+    out = pd.DataFrame(boxes, columns=["left", "top", "right", "bottom"], index=pd.Index(items["id"], name="item_id"))
+    out.insert(0, "label", rows["truth"].to_numpy())
+    out["width"], out["height"] = IMAGE_SIZE, IMAGE_SIZE
+    return out
+
+
+def simulate_boxes(task: Any, accuracies: Mapping[str, float], boxes: pd.DataFrame, seed: int = 0,
+                   items: Iterable[int] | None = None, fraction: float = 1.0) -> pd.DataFrame:
+    """Submit simulated boxes through ``task.submit(..., annotations=[...])`` for workers of known skill.
+
+    For every pending worker assignment of the box ``task`` whose worker is in ``accuracies``,
+    the worker draws the item's true box (a row of ``boxes``) with each corner off by a
+    normal error of ``10 * (1 - accuracy)`` pixels; misses it, labels it with another of
+    the task's labels, or adds a stray box elsewhere, each with probability
+    ``(1 - accuracy) / 2``.  Boxes are kept inside the image (``boxes``' ``width`` and
+    ``height`` when given) and rounded to 0.1 pixel; a worker with no box answers "nothing here"
+    (an empty list).  Each item's workers answer in a random order; an item decided before
+    its last worker answered (consensus reached) gets no more answers.  ``items`` or
+    ``fraction`` choose the items as in :func:`simulate_labels`; one transaction on a local store.
+
+    Returns one row per box submitted, or per empty answer (``kind`` ``"none"``): ``item_id``,
+    ``worker``, ``kind``, ``label``, ``left``, ``top``, ``right``, ``bottom`` and ``status`` (the
+    item's status after that worker's answer).
+
+    >>> import dltasks as dl
+    >>> ds = dl.connect("sqlite://").datasets.create("d", labels=["circle", "square"])
+    >>> _ = ds.items.import_df(pd.DataFrame({"name": ["a.png", "b.png"]}))
+    >>> task = ds.tasks.create("boxes", assignee_ids=["ann", "bob"], workers_per_input=2, annotation_type="box")
+    >>> truth = pd.DataFrame({"label": ["circle", "square"], "left": [10.0, 5.0], "top": [10.0, 5.0],
+    ...                       "right": [30.0, 25.0], "bottom": [30.0, 40.0]}, index=[1, 2])
+    >>> drawn = simulate_boxes(task, {"ann": 1.0, "bob": 1.0}, truth, seed=1)
+    >>> drawn[["item_id", "worker", "label", "left", "bottom", "status"]]
+       item_id worker   label  left  bottom     status
+    0        1    bob  circle  10.0    30.0    pending
+    1        1    ann  circle  10.0    30.0  completed
+    2        2    bob  square   5.0    40.0    pending
+    3        2    ann  square   5.0    40.0  completed
+    """
+    acc = _check_accuracies(accuracies)
+    truth = _check_boxes(boxes)
+    if not 0 <= fraction <= 1:
+        raise ValidationError("must be between 0 and 1", "fraction", fraction)
+    rng = np.random.default_rng(seed)
+    todo = _pending_work(task, acc, truth["label"], items, fraction, rng)
+    todo = todo.iloc[np.lexsort((rng.random(len(todo)), todo["item_id"].to_numpy()))]   # workers in any order
+    labels = list(task.labels) or sorted(truth["label"].dropna().unique())
+    rows: list[dict[str, Any]] = []
+    with _atomic(task):
+        for item_id, worker in zip(todo["item_id"].tolist(), todo["worker"].tolist()):
+            answer = _drawn_boxes(truth.loc[item_id], acc[worker], labels, rng)
+            try:
+                status = task.submit(int(item_id), worker, annotations=answer)
+            except ConflictError:  # decided while this batch ran (a consensus reached): no more answers
+                continue
+            given = [{"kind": "box", "label": b.label, "left": b.left, "top": b.top, "right": b.right,
+                      "bottom": b.bottom} for b in answer] or [{"kind": "none", "label": None}]
+            rows += [{"item_id": int(item_id), "worker": worker, **box, "status": status} for box in given]
+    columns = ["item_id", "worker", "kind", "label", "left", "top", "right", "bottom", "status"]
+    return pd.DataFrame(rows, columns=columns).astype({c: float for c in ("left", "top", "right", "bottom")})
+
+
+def _check_boxes(boxes: Any) -> pd.DataFrame:
+    needed = ("label", "left", "top", "right", "bottom")
+    if not isinstance(boxes, pd.DataFrame) or any(c not in boxes.columns for c in needed):
+        raise ValidationError(f"must be a DataFrame indexed by item id with columns {', '.join(needed)}", "boxes",
+                              type(boxes).__name__)
+    out = boxes.copy()
+    for side in ("width", "height"):
+        if side not in out.columns:
+            out[side] = np.inf
+    return out
+
+
+def _drawn_boxes(truth: pd.Series, accuracy: float, labels: Sequence[str], rng: np.random.Generator) -> list[Any]:
+    """What a simulated worker of ``accuracy`` draws on an item whose true box is ``truth``."""
+    import dltasks as dl
+
+    slip = (1 - accuracy) / 2
+    missed, mislabelled, stray = rng.random(3) < slip
+    corners = np.array([truth["left"], truth["top"], truth["right"], truth["bottom"]], dtype=float)
+    corners = corners + rng.normal(0.0, 10 * (1 - accuracy), 4)
+    drawn = [] if missed else [(corners, _wrong(str(truth["label"]), labels, rng) if mislabelled
+                                else str(truth["label"]))]
+    if stray:
+        width, height = (min(float(truth[s]), float(IMAGE_SIZE)) for s in ("width", "height"))
+        w, h = rng.uniform(4, 12, 2)
+        x, y = rng.uniform(0, width - w), rng.uniform(0, height - h)
+        drawn.append((np.array([x, y, x + w, y + h]), str(labels[int(rng.integers(len(labels)))])))
+    out = []
+    for (left, top, right, bottom), label in drawn:
+        left, right = np.clip([left, right], 0, truth["width"]).round(1)
+        top, bottom = np.clip([top, bottom], 0, truth["height"]).round(1)
+        if right - left >= 1 and bottom - top >= 1:
+            out.append(dl.Box(float(left), float(top), float(right), float(bottom), label=label))
+    return out
+
+
 def _wrong(true_label: str, labels: Sequence[str], rng: np.random.Generator) -> str:
     others = [lbl for lbl in labels if lbl != true_label]
     return str(others[rng.integers(len(others))]) if others else true_label
@@ -319,7 +487,7 @@ def ensure_demo(store: Any, n_items: int = 300, seed: int = 0, force: bool = Fal
     with store.atomic():
         _create_users(store)
         dataset = _create_dataset(store, catalogue, paths)
-        _create_tasks(store, dataset, n, seed, folder)
+        _create_tasks(store, dataset, catalogue, n, seed, folder)
     return "rebuilt" if rebuilt else "created"
 
 
@@ -378,13 +546,14 @@ def _create_dataset(store: Any, catalogue: pd.DataFrame, paths: list[str]) -> An
         "size": [os.path.getsize(p) for p in paths],
         "user.truth": catalogue["truth"], "user.colour": catalogue["colour"], "user.size": catalogue["size"],
         "user.size_px": catalogue["size_px"], "user.split": catalogue["split"],
+        "metadata": [{"system": {"width": IMAGE_SIZE, "height": IMAGE_SIZE}}] * len(catalogue),
     })
     dataset.items.import_df(rows)
     return dataset
 
 
-def _create_tasks(store: Any, dataset: Any, n: int, seed: int, folder: str) -> None:
-    """A mostly labelled consensus task; a half-done test-split task and its QA task."""
+def _create_tasks(store: Any, dataset: Any, catalogue: pd.DataFrame, n: int, seed: int, folder: str) -> None:
+    """A mostly labelled consensus task; a half-done test-split task and its QA task; a box task."""
     import dltasks as dl
 
     truth = load_truth(dataset)
@@ -398,7 +567,8 @@ def _create_tasks(store: Any, dataset: Any, n: int, seed: int, folder: str) -> N
     order = rng.permutation(ids)
     full, partial = order[: int(0.7 * len(ids))], order[int(0.7 * len(ids)): int(0.8 * len(ids))]
     simulate_labels(consensus, ANNOTATORS, truth, seed=seed, items=full)
-    _label_partially(consensus, truth, partial, rng)
+    _one_worker_each(consensus, partial, rng, lambda worker, seed_, ids: simulate_labels(
+        consensus, {worker: ANNOTATORS[worker]}, truth, seed=seed_, items=ids))
     _review_some(consensus, truth)
 
     test = dl.Filters(field="metadata.user.split", values="test")
@@ -409,16 +579,34 @@ def _create_tasks(store: Any, dataset: Any, n: int, seed: int, folder: str) -> N
     qa = dataset.tasks.create_qa_task(task=simple, due_date=due, assignee_ids=[QA_CHECKER])
     first = qa.items_df()["item_id"].tolist()[: max(1, len(qa.items_df()) // 2)]
     qa.set_status(first, "approved", QA_CHECKER)
+    _create_box_task(dataset, _boxes_frame(catalogue, dataset.items.to_df()[["id", "name"]]), n, seed, due)
 
 
-def _label_partially(task: Any, truth: pd.Series, items: np.ndarray, rng: np.random.Generator) -> None:
-    """One of each item's workers labels it, so the item waits for consensus."""
+def _create_box_task(dataset: Any, boxes: pd.DataFrame, n: int, seed: int, due: _dt.datetime) -> None:
+    """One image in ten, boxes by three workers, consensus 2 of 3: 70% drawn, 10% by one worker."""
+    rng = np.random.default_rng(seed + 3)
+    m = max(_MIN_BOX_ITEMS, int(BOX_SHARE * n))
+    chosen = np.sort(rng.choice(boxes.index.to_numpy(), m, replace=False))
+    task = dataset.tasks.create(
+        task_name=BOX_TASK, due_date=due, assignee_ids=list(BOX_WORKERS), workers_per_input=len(BOX_WORKERS),
+        review_strategy="consensus", approval_threshold=2, reviewer_ids=[REVIEWER], annotation_type="box",
+        iou_threshold=0.5, items=chosen.tolist(), seed=seed)
+    order = rng.permutation(chosen)
+    full, partial = order[: int(0.7 * m)], order[int(0.7 * m): int(0.8 * m)]
+    skills = {w: ANNOTATORS[w] for w in BOX_WORKERS}
+    simulate_boxes(task, skills, boxes, seed=seed + 4, items=full)
+    _one_worker_each(task, partial, rng, lambda worker, seed_, ids: simulate_boxes(
+        task, {worker: skills[worker]}, boxes, seed=seed_, items=ids))
+
+
+def _one_worker_each(task: Any, items: np.ndarray, rng: np.random.Generator,
+                     simulate: Callable[[str, int, list[int]], Any]) -> None:
+    """One of each item's workers answers it (``simulate(worker, seed, item_ids)``): the item waits for consensus."""
     asg = task.assignments_df()
     asg = asg[(asg["role"] == "worker") & asg["item_id"].isin(items)]
     one = asg.groupby("item_id")["user_id"].agg(lambda s: s.iloc[rng.integers(len(s))])
     for worker, chosen in one.groupby(one):
-        simulate_labels(task, {worker: ANNOTATORS[worker]}, truth, seed=int(rng.integers(2**31)),
-                        items=chosen.index.tolist())
+        simulate(str(worker), int(rng.integers(2**31)), chosen.index.tolist())
 
 
 def _review_some(task: Any, truth: pd.Series) -> None:
@@ -446,7 +634,8 @@ def describe_demo(store: Any) -> str:
     lines.append("tasks")
     for task in dataset.tasks.list(per_page=100):
         counts = ", ".join(f"{s} {n}" for s, n in task.status_counts().items())
-        lines.append(f"  {task.name!r} ({task.type}, {task.review_strategy} review, id {task.id}): {counts}")
+        kind = "" if task.annotation_type == "class" else f"{task.annotation_type}, "
+        lines.append(f"  {task.name!r} ({task.type}, {kind}{task.review_strategy} review, id {task.id}): {counts}")
     return "\n".join(lines)
 
 

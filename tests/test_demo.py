@@ -35,7 +35,8 @@ def _snapshot(store):
     dataset = store.datasets.get(name="shapes")
     items = dataset.items.to_df().drop(columns=["dataset_id", "created_at"])
     labels = dataset.annotations.to_df().merge(items[["id", "filename"]], left_on="item_id", right_on="id")
-    labels = labels[["filename", "author", "label"]].sort_values(["filename", "author"]).reset_index(drop=True)
+    labels = labels[["filename", "author", "kind", "label", "left", "top", "right", "bottom"]]
+    labels = labels.sort_values(["filename", "author", "kind", "label", "left"]).reset_index(drop=True)
     tasks = {t.name: t.status_counts().to_dict() for t in dataset.tasks.list()}
     return items, labels, tasks
 
@@ -52,7 +53,9 @@ def test_demo_contents(demo_path):
         assert (items["dir"] == "/" + items["metadata.user.split"]).all()
         assert {u.id for u in store.users.list()} == set(demo.ANNOTATORS) | {demo.REVIEWER, demo.QA_CHECKER}
         assert sorted(t.name for t in dataset.tasks.list()) == sorted([demo.TEST_TASK, demo.TEST_TASK + "_qa",
-                                                                       demo.CONSENSUS_TASK])
+                                                                       demo.CONSENSUS_TASK, demo.BOX_TASK])
+        sizes = {(it.width, it.height) for it in dataset.items.get_all_items()}
+        assert sizes == {(64, 64)}                      # metadata['system']: what a box must lie inside
 
 
 def test_demo_images_beside_store(demo_path):
@@ -131,7 +134,7 @@ def test_force_rebuilds_and_keeps_other_datasets(demo_path):
         assert demo.ensure_demo(store, n_items=N + 10, seed=1, force=True) == "rebuilt"
         assert store.datasets.get(name="shapes").items.count() == N + 10
         assert store.datasets.get(name="mine").items.count() == 1
-        assert len(store.tasks.list()) == 3
+        assert len(store.tasks.list()) == 4
     assert sum(len(files) for _, _, files in os.walk(folder)) == N + 10 + 1  # images + marker
 
 
@@ -175,6 +178,118 @@ def test_render_draws_the_colour(shape):
     blue = (image == demo.COLOURS["blue"]).all(axis=2).sum()
     expected = {"circle": np.pi * 16**2, "square": (2 * 16) ** 2, "triangle": 0.5 * 1.2**2 * 16**2 * 3 * np.sin(np.pi / 3)}
     assert blue == pytest.approx(expected[shape], rel=0.15)
+
+
+# -- the box task ------------------------------------------------------------------------------
+def _errors(found, truth):
+    """|consensus - true| per coordinate (pixels), on the items of ``found``."""
+    sides = ["left", "top", "right", "bottom"]
+    want = truth.loc[found["item_id"], sides].to_numpy()
+    return np.abs(found[sides].to_numpy() - want)
+
+
+def test_box_task_is_partly_drawn_and_its_consensus_is_the_true_box(demo_path):
+    with dl.connect(demo_path) as store:
+        dataset = store.datasets.get(name="shapes")
+        task = dataset.tasks.get(task_name=demo.BOX_TASK)
+        assert (task.annotation_type, task.workers_per_input, task.approval_threshold, task.iou_threshold) == \
+            ("box", 3, 2, 0.5)
+        assert (task.review_strategy, task.assignee_ids, task.reviewer_ids) == \
+            ("consensus", list(demo.BOX_WORKERS), [demo.REVIEWER])
+        counts = task.status_counts().to_dict()
+        assert sum(counts.values()) == 10                               # 10 of the 30 images (the minimum)
+        assert counts.get("approved", 0) + counts.get("awaiting_review", 0) == 7    # 70% drawn by all
+        assert counts.get("approved", 0) >= 5
+        assert (counts.get("awaiting_consensus"), counts.get("pending")) == (1, 2)  # 10% by one, 20% not yet
+        answers = task.labels_df()
+        assert set(answers["worker"]) == set(demo.BOX_WORKERS) and set(answers["kind"]) <= {"box", "none"}
+        truth = demo.true_boxes(dataset)
+        shapes = task.consensus_shapes()
+        approved = task.items_df().query("status == 'approved'")["item_id"]
+        assert set(approved) <= set(shapes["item_id"])                 # every approved item has its box
+        assert (shapes["label"].to_numpy() == truth.loc[shapes["item_id"], "label"].to_numpy()).all()
+        errors = _errors(shapes, truth)
+        assert errors.max() < 3.5 and errors.mean() < 1.0, errors      # 3.2 px at most, 0.6 px on average
+        quality = task.worker_quality()
+        assert quality.loc["alice@example.com", "mean_iou"] > 0.85
+
+
+def test_true_boxes_frame_every_shape(demo_path):
+    with dl.connect(demo_path) as store:
+        dataset = store.datasets.get(name="shapes")
+        truth = demo.true_boxes(dataset)
+        items = dataset.items.to_df()
+    assert list(truth.index) == list(items["id"]) and truth.index.name == "item_id"
+    assert truth["label"].tolist() == items["metadata.user.truth"].tolist()
+    for item_id, path in zip(items["id"].tolist()[:8], items["path"].tolist()[:8]):
+        mask = ~(np.asarray(Image.open(path)) == (245, 245, 240)).all(axis=2)     # not the ground
+        ys, xs = np.nonzero(mask)
+        drawn = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+        assert truth.loc[item_id, ["left", "top", "right", "bottom"]].tolist() == pytest.approx(drawn, abs=1.0)
+
+
+@pytest.mark.parametrize("shape", demo.SHAPES)
+@pytest.mark.parametrize("angle", [-20.0, 0.0, 7.5, 20.0])
+def test_shape_box_is_the_rendered_extent(shape, angle):
+    image = np.asarray(demo.render_shape(shape, "red", 16, 30, 33, angle))
+    ys, xs = np.nonzero((image == demo.COLOURS["red"]).all(axis=2))
+    assert demo.shape_box(shape, 16, 30, 33, angle) == pytest.approx((xs.min(), ys.min(), xs.max() + 1,
+                                                                      ys.max() + 1), abs=1.0)
+
+
+def test_true_boxes_needs_the_demo_dataset(tmp_path):
+    with dl.connect(tmp_path / "x.db") as store:
+        with pytest.raises(ValidationError, match="dataset.*not the demo"):
+            demo.true_boxes(store.datasets.create("mine"))
+
+
+@pytest.fixture
+def box_task():
+    store = dl.connect("sqlite://")
+    dataset = store.datasets.create("d", labels=["a", "b", "c"])
+    n = 80
+    rng = np.random.default_rng(0)
+    left, top = rng.uniform(0, 40, n).round(1), rng.uniform(0, 40, n).round(1)
+    dataset.items.import_df(pd.DataFrame({"name": [f"{i}.png" for i in range(n)],
+                                          "metadata": [{"system": {"width": 64, "height": 64}}] * n}))
+    truth = pd.DataFrame({"label": rng.choice(["a", "b", "c"], n), "left": left, "top": top, "right": left + 20,
+                          "bottom": top + 20, "width": 64, "height": 64}, index=pd.Index(range(1, n + 1)))
+    task = dataset.tasks.create("t", assignee_ids=["good", "poor"], worker_strategy="full", annotation_type="box",
+                                seed=0)
+    return task, truth
+
+
+def test_simulated_boxes_follow_the_skill(box_task):
+    task, truth = box_task
+    out = demo.simulate_boxes(task, {"good": 1.0, "poor": 0.6}, truth, seed=3)
+    assert len(out[["item_id", "worker"]].drop_duplicates()) == 160          # every item, both workers
+    good, poor = out[out["worker"] == "good"], out[out["worker"] == "poor"]
+    sides = ["left", "top", "right", "bottom"]
+    assert (good["kind"] == "box").all() and len(good) == 80                 # a perfect worker: the true boxes
+    assert good[sides].to_numpy().tolist() == truth[sides].to_numpy().tolist()
+    assert (good["label"].to_numpy() == truth["label"].to_numpy()).all()
+    per_item = poor.groupby("item_id")
+    near = poor[poor["kind"] == "box"].merge(truth, left_on="item_id", right_index=True, suffixes=("", "_t"))
+    near = near[(near["left"] - near["left_t"]).abs() < 12]                   # the box around the shape, not a stray
+    missed = 1 - near["item_id"].nunique() / 80
+    assert 0.08 <= missed <= 0.35                                            # (1 - 0.6) / 2 = 0.2
+    assert (per_item.size() > 1).mean() == pytest.approx(0.2, abs=0.12)      # stray boxes
+    jitter = (near["left"] - near["left_t"]).std()
+    assert jitter == pytest.approx(4.0, abs=1.5)                             # 10 * (1 - 0.6) pixels
+    assert ((out[sides] >= 0) & (out[sides] <= 64)).where(out["kind"] == "box", True).all().all()
+    stored = task.labels_df()
+    assert len(stored) == len(out)
+    assert stored.groupby("worker").size().to_dict() == out.groupby("worker").size().to_dict()
+
+
+def test_simulated_boxes_bad_input(box_task):
+    task, truth = box_task
+    for boxes in (truth.drop(columns=["left"]), truth["label"]):
+        with pytest.raises(ValidationError, match="boxes"):
+            demo.simulate_boxes(task, {"good": 1.0}, boxes)
+    with pytest.raises(ValidationError, match="fraction"):
+        demo.simulate_boxes(task, {"good": 1.0}, truth, fraction=1.5)
+    assert task.labels_df().empty
 
 
 # -- simulate_labels -------------------------------------------------------------------------
@@ -371,7 +486,7 @@ def test_lab_prints_one_link_and_keeps_the_repository_clean(tmp_path):
     proc, lines = _start_lab(tmp_path, port)
     try:
         urls = [ln for ln in lines if "http" in ln]
-        assert lines[0] == f"Demo store {tmp_path / 'demo' / 'dltasks.db'} (created): 20 shape images, 6 users, 3 tasks.\n"
+        assert lines[0] == f"Demo store {tmp_path / 'demo' / 'dltasks.db'} (created): 20 shape images, 6 users, 4 tasks.\n"
         assert len(urls) == 1 and not any("warn" in ln.lower() for ln in lines)
         url = urls[0].strip()
         token = url.split("token=")[1]
