@@ -47,7 +47,6 @@ __all__ = ["CHUNK", "EPS", "Geometry", "Shapes", "encode_shapes", "box_iou", "ma
 CHUNK = 1 << 18
 #: IoU is compared with the threshold up to this rounding.
 EPS = 1e-9
-_GRID = float(2**40)
 _WEIGHTS = np.array([1.0, 1.6180339887498949, 2.718281828459045, 3.141592653589793])
 
 
@@ -113,14 +112,11 @@ def _overlap(la: np.ndarray, ta: np.ndarray, ra: np.ndarray, ba: np.ndarray,
 
 
 def _ratio(inter: np.ndarray, area_a: np.ndarray, area_b: np.ndarray) -> np.ndarray:
-    """IoU, rounded to a multiple of 2**-40 so that sums of IoUs do not depend on their order."""
+    """IoU from the intersection and the areas (0 when both areas are 0); symmetric in a and b."""
     union = area_a + area_b
     union -= inter
     out = np.zeros(len(inter))
     np.divide(inter, union, out=out, where=union > 0)
-    out *= _GRID
-    np.rint(out, out=out)
-    out /= _GRID
     return out
 
 
@@ -304,7 +300,7 @@ def _split(cluster: np.ndarray, n: int, members: np.ndarray, clusters: np.ndarra
     fresh = cluster >= n
     moved = np.flatnonzero(fresh)
     moved = moved[np.argsort(cluster[moved], kind="stable")]
-    return int(cluster.max()) + 1, cluster, np.concatenate([members[~fresh[members]], moved])
+    return int(cluster.max()) + 1, cluster, np.concatenate([members[~fresh[members]], moved]).astype(members.dtype)
 
 
 def _candidates(shapes: Shapes, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -323,12 +319,13 @@ def _candidates(shapes: Shapes, threshold: float) -> tuple[np.ndarray, np.ndarra
         lengths = count[start:stop]
         a = np.repeat(np.arange(start, stop), lengths)
         b = concat_ranges(shapes.block_end[shapes.block[start:stop]], lengths)
-        found.append(shapes.geometry.matches(a, b, threshold))
+        a, b, iou = shapes.geometry.matches(a, b, threshold)
+        found.append((a.astype(np.int32), b.astype(np.int32), iou))
         start = stop
     if len(found) == 1:
         return found[0]
     if not found:
-        empty = np.zeros(0, dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int32)
         return empty, empty, np.zeros(0)
     return (np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]),
             np.concatenate([f[2] for f in found]))
@@ -352,17 +349,17 @@ def _assign(shapes: Shapes, a: np.ndarray, b: np.ndarray, iou: np.ndarray
     rank = block_a - shapes.group_start_block[shapes.group[a]]  # one `b`, two `a`s of one worker
     width = int(rank.max()) + 1
     if len(shapes) * width <= 1 << 25:
-        slot = b * width + rank
+        slot = b.astype(np.int64) * width + rank
         ambiguous |= np.bincount(slot, minlength=len(shapes) * width)[slot] > 1
     else:
-        slot = b * np.int64(len(shapes.block_start)) + block_a
+        slot = b.astype(np.int64) * len(shapes.block_start) + block_a
         order = np.argsort(slot, kind="stable")
         same = slot[order][1:] == slot[order][:-1]
         ambiguous[order[1:][same]] = True
         ambiguous[order[:-1][same]] = True
     if not ambiguous.any():
         return a, b, iou
-    pair_key = block_a * np.int64(len(shapes.block_start)) + block_b
+    pair_key = block_a.astype(np.int64) * len(shapes.block_start) + block_b
     # every candidate of a block pair with an ambiguous one: through a table of (block_a, rank of block_b)
     rank_b = block_b - shapes.group_start_block[shapes.group[b]]
     width_b = int(rank_b.max()) + 1
@@ -445,8 +442,8 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray, 
     else:
         graph = sparse.coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n)).tocsr()
         count, labels = csgraph.connected_components(graph, directed=False)
-        labels = labels.astype(np.int64)
-    return int(count), labels, stable_order(labels)
+        labels = labels.astype(np.int32)
+    return int(count), labels, stable_order(labels).astype(np.int32)
 
 
 def _small_components(n: int, a: list[int], b: list[int]) -> np.ndarray:
@@ -464,7 +461,7 @@ def _small_components(n: int, a: list[int], b: list[int]) -> np.ndarray:
         if rx != ry:
             parent[max(rx, ry)] = min(rx, ry)
     number: dict[int, int] = {}
-    return np.array([number.setdefault(root(x), len(number)) for x in range(n)], dtype=np.int64)
+    return np.array([number.setdefault(root(x), len(number)) for x in range(n)], dtype=np.int32)
 
 
 def _shared_worker(shapes: Shapes, cluster: np.ndarray, members: np.ndarray) -> np.ndarray:

@@ -46,10 +46,8 @@ DISTANCES: tuple[str, ...] = ("jaccard", "masi")
 
 @dataclass(frozen=True)
 class LabelSets:
-    """The distinct (item, label, worker) choices, sorted, and the (item, worker) answers, sorted.
-
-    ``unit`` numbers the (item, label) runs of the choices; ``answer_size`` is the number of labels
-    in each (item, worker) answer.
+    """The distinct (item, label, worker) choices, sorted, and the (item, worker) answers, sorted
+    (see :func:`label_sets`); ``answer_size`` is the number of labels in each answer.
     """
 
     answers: Answers
@@ -82,7 +80,16 @@ class LabelSets:
 
 
 def label_sets(answers: pd.DataFrame | Answers | LabelSets) -> LabelSets:
-    """Check a multi_class answers frame and encode its label sets."""
+    """Check a multi_class answers frame and encode its label sets, once for several analyses.
+
+    >>> answers = pd.DataFrame({"item_id": [1, 1, 1], "worker": ["a", "a", "b"], "kind": ["class", "class", "none"],
+    ...                         "label": ["dog", "cat", None]})
+    >>> sets = label_sets(answers)
+    >>> list(sets.labels), sets.answer_size.tolist(), [a.tolist() for a in sets.units()]
+    (['cat', 'dog'], [2, 0], [[0, 0], [0, 1], [1, 1]])
+    >>> agreed(sets, 1, "outvoted").tolist(), agreed(sets, 2, "outvoted").tolist()  # cat, dog: 1 with, 1 without
+    ([True], [False])
+    """
     if isinstance(answers, LabelSets):
         return answers
     enc = answers if isinstance(answers, Answers) else encode_answers(answers, "multi_class")
@@ -99,7 +106,13 @@ def label_sets(answers: pd.DataFrame | Answers | LabelSets) -> LabelSets:
 
 
 def agreed(sets: LabelSets, approval_threshold: int, unmatched: str) -> np.ndarray:
-    """Per item: every label in (``"review"``), or in or out (``"outvoted"``); see ``agreed_from_units``."""
+    """Per item: every label in (``"review"``), or in or out (``"outvoted"``); see ``agreed_from_units``.
+
+    >>> sets = label_sets(pd.DataFrame({"item_id": 1, "worker": ["a", "b", "c"], "kind": "class",
+    ...                                 "label": ["cat", "cat", "dog"]}))
+    >>> agreed(sets, 2, "outvoted").tolist(), agreed(sets, 2, "review").tolist()  # dog is outvoted
+    ([True], [False])
+    """
     unit_item, _, votes = sets.units()
     n_empty = np.bincount(sets.answer_item[sets.answer_size == 0], minlength=sets.answers.n_items)
     return agreed_from_units(unit_item, votes, sets.answers.n_workers, approval_threshold, unmatched, n_empty)

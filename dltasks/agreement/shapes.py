@@ -54,6 +54,17 @@ class ShapeClusters:
     ``cluster_size`` (workers), ``cluster_item``, ``cluster_label`` (codes into ``answers.items`` and
     ``shapes.labels``).  Matched pairs (every two shapes of one cluster): ``pair_a``, ``pair_b``
     (shape positions) and ``pair_iou``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> answers = pd.DataFrame({"item_id": [1, 1, 2], "worker": ["a", "b", "a"], "kind": "box", "label": "cat",
+    ...                         "left": [0.0, 0.0, 5.0], "top": 0.0, "right": [10.0, 8.0, 9.0], "bottom": 10.0})
+    >>> clusters = cluster_shapes(answers)
+    >>> clusters.kind, clusters.n_clusters, clusters.cluster_size.tolist(), clusters.cluster_mean_iou().tolist()
+    ('box', 2, [2, 1], [0.8, nan])
+    >>> clusters.item_agreement().tolist(), clusters.agreed(2, "outvoted").tolist()
+    ([0.8, nan], [True, False])
     """
 
     answers: Answers
@@ -117,7 +128,11 @@ class ShapeClusters:
 
 
 def shape_type(answers: pd.DataFrame) -> str:
-    """``"box"`` or ``"polygon"``: the kind of the frame's shape rows."""
+    """``"box"`` or ``"polygon"``: the kind of the frame's shape rows.
+
+    >>> shape_type(pd.DataFrame({"kind": ["none", "polygon"], "geo": [None, [[0, 0], [1, 0], [0, 1]]]}))
+    'polygon'
+    """
     if not isinstance(answers, pd.DataFrame) or "kind" not in answers.columns:
         return "box"  # encode_answers names what is missing
     kinds = set(pd.unique(answers["kind"])) - {"none"}

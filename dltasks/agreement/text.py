@@ -42,7 +42,12 @@ def normalise_text(text: str) -> str:
 
 
 def normalised_answers(answers: pd.DataFrame | Answers) -> tuple[Answers, np.ndarray]:
-    """The encoded frame and one normalised answer per row ("" for a "none" row); one answer per worker."""
+    """The encoded frame and one normalised answer per row ("" for a "none" row); one answer per worker.
+
+    >>> answers = pd.DataFrame({"item_id": 1, "worker": ["a", "b"], "kind": ["text", "none"], "text": [" Hi ", None]})
+    >>> normalised_answers(answers)[1].tolist()
+    ['hi', '']
+    """
     enc = answers if isinstance(answers, Answers) else encode_answers(answers, "text")
     texts = enc.values("text")
     out = np.empty(len(texts), dtype=object)
