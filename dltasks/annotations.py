@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import builtins
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -43,6 +44,14 @@ class Annotations:
         ``metadata`` (a dict per row); with a ``kind`` column, the long answers frame of boxes, polygons
         and texts (``left``, ``top``, ``right``, ``bottom``; ``geo``; ``text``), as ``to_df`` gives it."""
         return self._ops.import_annotations(self._dataset.id, annotation_rows(df))
+
+    def import_file(self, path: str | Path, format: str, author: str = "import") -> int:
+        """Add the annotations of a COCO, Label Studio JSON or CSV file (or a YOLO folder) to the items
+        they name (matched by file name), all or nothing; return how many (see
+        :func:`dltasks.exports.import_annotations_file`)."""
+        from dltasks.exports import import_annotations_file
+
+        return import_annotations_file(self._dataset, path, format, author)
 
     def to_df(self, task_id: str | None = None) -> pd.DataFrame:
         """Every annotation of the dataset: id, item_id, kind, label, left, top, right, bottom (boxes), geo

@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 import builtins
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 import pandas as pd
@@ -57,6 +58,13 @@ class Dataset:
     def add_labels(self, labels: str | Iterable[str]) -> builtins.list[str]:
         """Add labels to the label set (duplicates ignored); return the new set."""
         return self._store.ops.add_labels(self.id, check_labels(labels))
+
+    def export(self, path: str | Path, format: str = "coco") -> Path:
+        """Write every annotation of the dataset to ``path`` in ``format`` (``"coco"``, ``"yolo"``,
+        ``"label_studio"``, ``"csv"``); return what was written (see :func:`dltasks.exports.export_dataset`)."""
+        from dltasks.exports import export_dataset
+
+        return export_dataset(self, path, format)
 
     def delete(self) -> bool:
         """Delete the dataset with its items, annotations and tasks."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import builtins
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import pandas as pd
@@ -55,6 +56,14 @@ class Task(TaskRecord, TaskWork):
     def dataset(self) -> Dataset:
         """The dataset the task's items belong to."""
         return self._bound().datasets.get(dataset_id=self.dataset_id)
+
+    def export(self, path: str | Path, format: str = "coco", what: str = "consensus") -> Path:
+        """Write the task's work to ``path`` in ``format`` (``"coco"``, ``"yolo"``, ``"label_studio"``,
+        ``"csv"``): the consensus of its decided items (``what="consensus"``) or every worker's answers
+        (``"all"``); return what was written (see :func:`dltasks.exports.export_task`)."""
+        from dltasks.exports import export_task
+
+        return export_task(self, path, format, what)
 
     def visible_metadata(self, item: Item) -> dict[str, Any]:
         """What workers and reviewers see of ``item.metadata['user']`` (the task's ``show_metadata``).

@@ -27,7 +27,7 @@ import pandas as pd
 
 from dltasks.domain.shapes import Definition, definition, geo_json
 
-__all__ = ["ANSWER_COLUMNS", "NONE_KIND", "stored_rows", "answers_frame", "answer_of", "image_size"]
+__all__ = ["ANSWER_COLUMNS", "NONE_KIND", "stored_rows", "stored_answer", "answers_frame", "answer_of", "image_size"]
 
 #: The columns of the long answers frame (``task.labels_df()`` of a task that is not a class task).
 ANSWER_COLUMNS = ("item_id", "worker", "kind", "label", "left", "top", "right", "bottom", "geo", "text")
@@ -46,7 +46,7 @@ def answers_frame(item_ids: Sequence[Any], workers: Sequence[str], kinds: Sequen
                   geos: Sequence[str | None], texts: Sequence[str | None]) -> pd.DataFrame:
     """The long answers frame from stored columns (``geos``: JSON text as stored)."""
     n = len(item_ids)
-    kind = np.asarray(kinds, dtype=object)
+    kind = _objects(kinds)
     box = np.full((n, 4), np.nan)
     geo: list[Any] = [None] * n
     for i, (k, g) in enumerate(zip(kinds, geos)):
@@ -57,18 +57,33 @@ def answers_frame(item_ids: Sequence[Any], workers: Sequence[str], kinds: Sequen
             box[i] = (points[0][0], points[0][1], points[1][0], points[1][1])
         else:
             geo[i] = points
-    label = np.asarray(labels, dtype=object)
-    no_label = (kind == "text") | (kind == NONE_KIND)
-    label[no_label] = None
+    label = _objects(labels)
+    label[((kind == "text") | (kind == NONE_KIND)).to_numpy()] = None
+    ids = np.asarray(item_ids, dtype=np.int64) if n == 0 or isinstance(item_ids[0], (int, np.integer)) \
+        else _objects(item_ids)
     return pd.DataFrame({
-        "item_id": pd.Series(item_ids, dtype="int64" if n == 0 or isinstance(item_ids[0], (int, np.integer))
-                             else object),
-        "worker": pd.Series(workers, dtype=object), "kind": pd.Series(kind, dtype=object),
-        "label": pd.Series(label, dtype=object),
+        "item_id": ids, "worker": _objects(workers), "kind": kind, "label": label,
         "left": box[:, 0], "top": box[:, 1], "right": box[:, 2], "bottom": box[:, 3],
-        "geo": pd.Series(geo, dtype=object),
-        "text": pd.Series([t if isinstance(t, str) else None for t in texts], dtype=object),
+        "geo": _objects(geo), "text": _objects([t if isinstance(t, str) else None for t in texts]),
     })
+
+
+def _objects(values: Sequence[Any]) -> pd.Series:
+    """``values`` as an object column (lists stay whole: one element each; strings are not inferred
+    as pandas' string dtype, so a missing one stays ``None``)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return pd.Series(out, dtype=object)
+
+
+def stored_answer(rows: Sequence[Sequence[Any]]) -> list[Definition]:
+    """One worker's answer for one item back from its stored rows (kind, label, geo JSON, text).
+
+    >>> stored_answer(stored_rows([]) ), stored_answer([("box", "car", "[[1,2],[3,4]]", None)])
+    ([], [Box(left=1.0, top=2.0, right=3.0, bottom=4.0, label='car')])
+    """
+    return [definition(kind, label, json.loads(geo) if geo is not None else None, text)
+            for kind, label, geo, text in rows if kind != NONE_KIND]
 
 
 def answer_of(rows: pd.DataFrame) -> list[Definition]:

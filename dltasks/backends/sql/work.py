@@ -30,7 +30,7 @@ from dltasks.backends.sql import schema as S
 from dltasks.backends.sql.coded_read import read_task_labels
 from dltasks.backends.sql.common import SqlPart, insert_missing_users
 from dltasks.backends.sql.frames import paged, records_frame
-from dltasks.domain.answers import answer_of, answers_frame, image_size, stored_rows
+from dltasks.domain.answers import answers_frame, image_size, stored_answer, stored_rows
 from dltasks.domain.shapes import Definition, answer_given, answer_text, check_answer
 from dltasks.domain.workflow import (check_label_in_task, check_no_label_yet, check_not_decided, check_reopenable,
                                      check_review_label, check_status_action, derive_item_status, top_label)
@@ -84,9 +84,12 @@ class WorkSql(SqlPart):
             if old is not None:
                 conn.execute(sa.delete(ann).where(ann.c.task_id == task_id, ann.c.item_id == item_id,
                                                   ann.c.author == user_id))
-            conn.execute(sa.insert(ann), [{"item_id": item_id, "label": lbl, "author": user_id, "task_id": task_id,
-                                           "created_at": t, "kind": kind, "geo": geo, "text": text}
-                                          for kind, lbl, geo, text in stored_rows(answer)])
+            rows = [{"item_id": item_id, "label": lbl, "author": user_id, "task_id": task_id, "created_at": t,
+                     "kind": kind, "geo": geo, "text": text} for kind, lbl, geo, text in stored_rows(answer)]
+            if len(rows) == 1:  # the common case: one label (a single-row insert costs less than a batch)
+                conn.execute(sa.insert(ann).values(**rows[0]))
+            else:
+                conn.execute(sa.insert(ann), rows)
             conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.user_id == user_id,
                                             a.c.role == "worker").values(status="done", updated_at=t))
             conn.execute(sa.delete(a).where(a.c.task_id == task_id, a.c.item_id == item_id,
@@ -351,8 +354,10 @@ def _answer_text(conn: sa.Connection, rules: _Rules, task_id: str, iid: int, uid
         ann = S.annotations
         return conn.execute(sa.select(ann.c.label).where(ann.c.task_id == task_id, ann.c.item_id == iid,
                                                          ann.c.author == uid)).scalar()
-    rows = _answer_rows(conn, task_id, [iid], uid)
-    return None if rows.empty else answer_text(answer_of(rows))
+    ann = S.annotations
+    rows = conn.execute(sa.select(ann.c.kind, ann.c.label, ann.c.geo, ann.c.text).where(
+        ann.c.task_id == task_id, ann.c.item_id == iid, ann.c.author == uid).order_by(ann.c.id)).all()
+    return None if not rows else answer_text(stored_answer(rows))
 
 
 def _image_size(conn: sa.Connection, iid: int) -> tuple[float, float] | None:
