@@ -111,8 +111,13 @@ def _assignee_axes(fig: Figure, ax: Axes, names: pd.Index, title: str) -> None:
     fig.legend(loc="outside lower center", ncols=2, frameon=False)
 
 
-def _name_axis(ax: Axes, names: pd.Index) -> None:
-    """One y tick per worker, first row at the top, font shrinking for long lists."""
+def _name_axis(ax: Axes, names: pd.Index, empty: str = "") -> None:
+    """One y tick per worker, first row at the top, font shrinking for long lists (``empty`` said with none)."""
+    if not len(names):
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, empty or "nothing to show", transform=ax.transAxes, ha="center", va="center",
+                color="#6b7280")
+        return
     ax.set_yticks(np.arange(len(names)), [_literal(n) for n in names], fontsize=9 if len(names) <= 30 else 7)
     ax.set_ylim(len(names) - 0.5, -0.5)
 
@@ -389,7 +394,7 @@ def plot_shape_worker_quality(quality: pd.DataFrame, figsize: FigSize | None = N
         bars = ax.barh(rows + offset, np.nan_to_num(values, nan=0.0), height=height,
                        color=_QUALITY_COLORS[column], label=names[column])
         ax.bar_label(bars, labels=_share_labels(values), padding=3, fontsize=7)
-    _name_axis(ax, data.index)
+    _name_axis(ax, data.index, "no answers yet")
     ax.set_xlim(0.0, 1.12)
     ax.set_xticks(np.linspace(0.0, 1.0, 6))
     ax.set_xlabel("precision: matched / drawn · recall: matched / consensus\nmean IoU of matched shapes "
@@ -435,7 +440,7 @@ def plot_label_alpha(alpha: pd.Series, figsize: FigSize | None = None) -> Figure
     fig, ax = _new_axes(_rows_figsize(len(values), figsize, width=6.0))
     bars = ax.barh(np.arange(len(values)), np.nan_to_num(numbers, nan=0.0), height=0.7, color=_ACTUAL_COLOR)
     ax.bar_label(bars, labels=_share_labels(numbers), padding=3, fontsize=8)
-    _name_axis(ax, values.index)
+    _name_axis(ax, values.index, "no label chosen yet")
     finite = numbers[np.isfinite(numbers)]
     low = min(0.0, float(finite.min()) if finite.size else 0.0)
     ax.set_xlim(low - 0.15 if low < 0 else 0.0, 1.12)

@@ -190,6 +190,15 @@ def test_plot_label_alpha_draws_each_label_with_zero_marked():
     assert render(plot_label_alpha(pd.Series({"car": 0.5}))).axes[0].get_xlim()[0] == 0.0
 
 
+def test_new_per_row_charts_say_when_there_is_nothing_to_draw(recwarn):
+    empty = pd.DataFrame({"precision": [], "recall": [], "mean_iou": []})
+    ax = render(plot_shape_worker_quality(empty)).axes[0]
+    assert len(ax.patches) == 0 and [t.get_text() for t in ax.texts] == ["no answers yet"]
+    ax = render(plot_label_alpha(pd.Series([], dtype=float))).axes[0]
+    assert [t.get_text() for t in ax.texts] == ["no label chosen yet"]
+    assert not [w for w in recwarn if "singular" in str(w.message)]
+
+
 def test_plot_worker_quality_sorted_series():
     skills = pd.Series(np.linspace(0.55, 0.95, 20), index=pd.Index(WORKERS, name="worker"), name="skill")
     fig = render(plot_worker_quality(skills.sample(frac=1.0, random_state=0)))
