@@ -297,6 +297,24 @@ def test_views_agree_with_the_store_after_every_kind_of_work(dataset: Any) -> No
     assert rows_of(view)[2][2:4] == ["rejected", "tie"]
 
 
+def test_consensus_view_shows_the_figures_of_the_tasks_type(dataset: Any) -> None:
+    task = consensus_task(dataset)
+    vote(task, 1, {"ann": "Adult", "bob": "Child"})
+    votes = ConsensusView(task)
+    assert votes.charts.layout.display == "none"                     # class tasks: the figures of before
+    assert "Agreement per worker" in votes.workers_head.value and ("tied (1)", "tied") in votes.filter_box.options
+    boxes = dataset.tasks.create("boxes", annotation_type="box", assignee_ids=["ann", "bob"], workers_per_input=2,
+                                 review_strategy="consensus", reviewer_ids=["rita"], approval_threshold=2)
+    boxes.submit(1, "ann", annotations=[dl.Box(0, 0, 10, 10, "Adult")])
+    boxes.submit(1, "bob", annotations=[dl.Box(0, 0, 10, 8, "Adult")])   # IoU 80 / 100
+    view = ConsensusView(boxes)
+    assert view.charts.layout.display is None and "Shapes per worker" in view.workers_head.value
+    assert rows_of(view)[0][1:] == ["#1", "approved", "2", "0.80", "1"]
+    assert "tied" not in [value for _, value in view.filter_box.options]
+    view.status_filter = "tied"                                      # no ties between shapes: an empty page
+    assert view.selected().empty and "no items with this status" in view.items_table.value
+
+
 # -- TaskBoard -----------------------------------------------------------------------------
 def make_tasks(dataset: Any) -> list[Any]:
     past = _dt.datetime(2020, 1, 1, tzinfo=UTC)
