@@ -1,4 +1,5 @@
-"""Exports and imports through the SDK, on every backend: tasks of each type worked by several
+"""Exports and imports through the SDK (``task.export``, ``dataset.export``,
+``dataset.annotations.import_file``: :mod:`dltasks.exports`), on every backend: tasks of each type worked by several
 workers, their consensus exported (COCO read back by pycocotools), every answer exported, and
 files imported into a dataset (the store afterwards)."""
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pycocotools.coco import COCO
 
 import dltasks as dl
 from dltasks.errors import ValidationError
-from dltasks.exports import export_dataset, export_task, import_annotations_file
 from dltasks.formats import answers_table, from_label_studio, read_yolo
 from test_formats_frames import assert_same_answers
 
@@ -58,7 +58,7 @@ def _box_task(ds: Any) -> Any:
 
 def test_box_consensus_to_coco_read_by_pycocotools(pictures: Any, tmp_path: Path) -> None:
     task = _box_task(pictures)
-    path = export_task(task, tmp_path / "boxes.json", "coco")
+    path = task.export(tmp_path / "boxes.json", "coco")
     coco = COCO(str(path))
     assert [(c["id"], c["name"]) for c in coco.loadCats(coco.getCatIds())] == [(1, "car"), (2, "bus"), (3, "bike")]
     # the decided items only: item 3 awaits its other workers
@@ -71,16 +71,16 @@ def test_box_consensus_to_coco_read_by_pycocotools(pictures: Any, tmp_path: Path
 
 def test_box_answers_to_label_studio_and_yolo(pictures: Any, tmp_path: Path) -> None:
     task = _box_task(pictures)
-    tasks = json.loads(export_task(task, tmp_path / "all.json", "label_studio", what="all").read_text())
+    tasks = json.loads(task.export(tmp_path / "all.json", "label_studio", what="all").read_text())
     assert [t["data"]["image"] for t in tasks] == ["a.jpg", "b.jpg", "night/a.jpg", "d.jpg"]
     assert [a["completed_by"] for a in tasks[0]["annotations"]] == ["ann", "bob", "cy"]
     items = pictures.items.to_df().assign(width=[100, 100, 640, None], height=[80, 80, 480, None])
     assert_same_answers(from_label_studio(tasks, items), answers_table(task.labels_df()))
 
-    folder = export_task(task, tmp_path / "yolo", "yolo")
+    folder = task.export(tmp_path / "yolo", "yolo")
     assert sorted(p.name for p in folder.iterdir()) == ["a.txt", "b.txt", "classes.txt"]
     assert (folder / "a.txt").read_text() == "0 0.31 0.3125 0.4 0.375\n" and (folder / "b.txt").read_text() == ""
-    every = export_task(task, tmp_path / "yolo-all", "yolo", what="all")
+    every = task.export(tmp_path / "yolo-all", "yolo", what="all")
     assert (every / "night" / "a.txt").read_text().startswith("2 ")
     assert len(read_yolo(every, items)) == 5
 
@@ -91,12 +91,12 @@ def test_polygon_consensus_to_coco_with_its_mask(pictures: Any, tmp_path: Path) 
     task.submit(1, "ann", annotations=[dl.Polygon(geo=square, label="bus")])
     assert task.submit(1, "bob", annotations=[dl.Polygon(geo=[[8, 8], [40, 8], [40, 39], [8, 39]], label="bus")]) \
         == "approved"
-    coco = COCO(str(export_task(task, tmp_path / "poly.json", "coco")))
+    coco = COCO(str(task.export(tmp_path / "poly.json", "coco")))
     (bus,) = coco.loadAnns(coco.getAnnIds())
     assert bus["category_id"] == 2 and bus["bbox"][2] == 32.0 and bus["area"] in (32 * 32, 32 * 31)
     assert coco.annToMask(bus).sum() == bus["area"]
     with pytest.raises(ValidationError) as err:
-        export_task(task, tmp_path / "poly-yolo", "yolo")
+        task.export(tmp_path / "poly-yolo", "yolo")
     assert (err.value.field, err.value.value) == ("kind", "polygon")
 
 
@@ -104,17 +104,17 @@ def test_multi_class_text_and_class_consensus(pictures: Any, tmp_path: Path) -> 
     multi = _task(pictures, "multi_class")
     multi.submit(1, "ann", annotations=[dl.Classification("car"), dl.Classification("bus")])
     assert multi.submit(1, "bob", annotations=[dl.Classification("car"), dl.Classification("bus")]) == "approved"
-    tasks = json.loads(export_task(multi, tmp_path / "multi.json", "label_studio").read_text())
+    tasks = json.loads(multi.export(tmp_path / "multi.json", "label_studio").read_text())
     assert [(a["completed_by"], a["result"][0]["value"]) for a in tasks[0]["annotations"]] == [
         ("consensus", {"choices": ["bus", "car"]})]
     with pytest.raises(ValidationError) as err:
-        export_task(multi, tmp_path / "multi-coco.json", "coco")
+        multi.export(tmp_path / "multi-coco.json", "coco")
     assert (err.value.field, err.value.value) == ("kind", "class")
 
     text = _task(pictures, "text")
     text.submit(2, "ann", annotations=[dl.FreeText("A red  Car")])
     assert text.submit(2, "bob", annotations=[dl.FreeText("a red car")]) == "approved"
-    rows = pd.read_csv(export_task(text, tmp_path / "text.csv", "csv"))
+    rows = pd.read_csv(text.export(tmp_path / "text.csv", "csv"))
     assert rows[["item_id", "file_name", "worker", "kind", "text"]].values.tolist() == [
         [2, "b.jpg", "consensus", "text", "A red  Car"]]  # a worker's own words, not the normalised text
 
@@ -123,9 +123,9 @@ def test_multi_class_text_and_class_consensus(pictures: Any, tmp_path: Path) -> 
     classes.submit(3, "ann", "bike")
     classes.submit(3, "bob", "bike")
     classes.submit(4, "cy", "car")
-    agreed = pd.read_csv(export_task(classes, tmp_path / "class.csv", "csv"))
+    agreed = pd.read_csv(classes.export(tmp_path / "class.csv", "csv"))
     assert agreed[["item_id", "file_name", "label"]].values.tolist() == [[3, "night/a.jpg", "bike"]]
-    every = pd.read_csv(export_task(classes, tmp_path / "class-all.csv", "csv", what="all"))
+    every = pd.read_csv(classes.export(tmp_path / "class-all.csv", "csv", what="all"))
     assert every[["item_id", "worker", "kind", "label"]].values.tolist() == [
         [3, "ann", "class", "bike"], [3, "bob", "class", "bike"], [4, "cy", "class", "car"]]
 
@@ -152,10 +152,10 @@ def _long(ds: Any) -> pd.DataFrame:
 def test_dataset_export_then_import_into_a_copy(store: dl.Store, pictures: Any, tmp_path: Path, fmt: str,
                                                 suffix: str) -> None:
     _annotate(pictures)
-    path = export_dataset(pictures, tmp_path / f"export{suffix}", fmt)
+    path = pictures.export(tmp_path / f"export{suffix}", fmt)
     copy = store.datasets.create("copy", labels=LABELS)
     copy.items.import_df(pictures.items.to_df(metadata="dict")[["name", "dir", "metadata"]])
-    added = import_annotations_file(copy, path, fmt, author="from-file")
+    added = copy.annotations.import_file(path, fmt, author="from-file")
     expected = _long(pictures)
     kinds = {"coco": ["box", "polygon"], "yolo": ["box"]}.get(fmt)
     if kinds is not None:  # those formats hold shapes only; YOLO has no authors
@@ -173,7 +173,7 @@ def test_a_models_predictions_come_in_by_file_name(pictures: Any, tmp_path: Path
     (folder / "night").mkdir(parents=True)
     (folder / "night" / "a.txt").write_text("2 0.5 0.5 0.25 0.5 0.91\n")
     (folder / "b.txt").write_text("")
-    assert import_annotations_file(pictures, folder, "yolo", author="yolo-v8") == 1  # no classes.txt: the labels
+    assert pictures.annotations.import_file(folder, "yolo", author="yolo-v8") == 1  # no classes.txt: the labels
     frame = pictures.annotations.to_df()
     assert frame[["item_id", "kind", "label", "left", "top", "right", "bottom", "author"]].values.tolist() == [
         [3, "box", "bike", 240.0, 120.0, 400.0, 360.0, "yolo-v8"]]
@@ -189,29 +189,29 @@ def test_a_file_that_names_no_item_adds_nothing(pictures: Any, tmp_path: Path,
     path.write_text(json.dumps(coco))
     check = unchanged()
     with pytest.raises(ValidationError) as err:
-        import_annotations_file(pictures, path, "coco")
+        pictures.annotations.import_file(path, "coco")
     assert (err.value.field, err.value.value) == ("file_name", "zebra.jpg")
     coco["categories"][0]["name"] = "tram"  # not one of the dataset's labels
     coco["annotations"].pop()
     path.write_text(json.dumps(coco))
     with pytest.raises(ValidationError, match="tram"):
-        import_annotations_file(pictures, path, "coco")
+        pictures.annotations.import_file(path, "coco")
     with pytest.raises(ValidationError, match="no such file"):
-        import_annotations_file(pictures, tmp_path / "missing.json", "coco")
+        pictures.annotations.import_file(tmp_path / "missing.json", "coco")
     path.write_text("{not json")
     with pytest.raises(ValidationError, match="not JSON"):
-        import_annotations_file(pictures, path, "label_studio")
+        pictures.annotations.import_file(path, "label_studio")
     check()
 
 
 def test_bad_format_and_what_are_refused(pictures: Any, tmp_path: Path) -> None:
     task = _task(pictures, "box")
     with pytest.raises(ValidationError) as err:
-        export_task(task, tmp_path / "x", "pascal_voc")
+        task.export(tmp_path / "x", "pascal_voc")
     assert (err.value.field, err.value.value) == ("format", "pascal_voc")
     with pytest.raises(ValidationError) as err:
-        export_task(task, tmp_path / "x", "coco", what="some")
+        task.export(tmp_path / "x", "coco", what="some")
     assert (err.value.field, err.value.value) == ("what", "some")
     with pytest.raises(ValidationError) as err:
-        import_annotations_file(pictures, tmp_path, "voc")
+        pictures.annotations.import_file(tmp_path, "voc")
     assert err.value.field == "format"
