@@ -35,12 +35,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import ctypes
-import gc
 import itertools
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -52,6 +49,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_consensus import _max_rss_mb, _reset_peak  # noqa: E402 -- one way to measure peak memory
 
 SEED = 14
 WORKERS, PER_ITEM, BOXES, LABELS = 20, 3, 5, ("car", "person", "sign")
@@ -162,24 +161,6 @@ def reference(df: pd.DataFrame, threshold: int, workers_per_input: int) -> tuple
 
 
 # --------------------------------------------------------------------------- child process
-
-
-def _reset_peak() -> bool:
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except OSError:
-        pass
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _max_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 def _timed(call: Any, repeat: int) -> dict[str, Any]:
