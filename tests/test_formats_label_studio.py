@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from label_studio_sdk._extensions.label_studio_tools.core.label_config import parse_config
+from label_studio_sdk.converter.utils import parse_config  # what the Converter reads the config with
 from label_studio_sdk.converter import Converter
 from PIL import Image
 from pycocotools.coco import COCO
