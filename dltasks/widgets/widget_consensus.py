@@ -92,8 +92,7 @@ class AnswersSummary:
     (consensus shapes), ``labels_in`` (labels agreed on) or ``text`` / ``votes`` (the most common
     answer).  ``figures``: the task's figures as shown (name -> text).  ``workers``: box and
     polygon tasks, each worker's shapes against the consensus.  ``labels``: multi_class, per label
-    the items it was chosen on, agreed on, and its alpha.  ``in_consensus``: box and polygon, per
-    answer row (the answers frame's index), whether the shape is in a consensus cluster.
+    the items it was chosen on, agreed on, and its alpha.
     """
 
     annotation_type: str
@@ -101,7 +100,6 @@ class AnswersSummary:
     figures: pd.Series
     workers: pd.DataFrame = field(default_factory=pd.DataFrame)
     labels: pd.DataFrame = field(default_factory=pd.DataFrame)
-    in_consensus: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
 
 
 def _number(value: float, digits: int = 2) -> str:
@@ -138,16 +136,14 @@ def _shape_summary(answers: pd.DataFrame, kind: str, threshold: int, k: int, iou
     quality = shape_worker_quality(clusters, threshold, iou)
     items = decided.assign(shapes=shapes["item_id"].value_counts().reindex(decided.index, fill_value=0)
                            .to_numpy(dtype="int64"))
-    rows = clusters.to_frame()
     figures = _answer_counts(answers, decided) | {
-        f"{kind}es drawn" if kind == "box" else f"{kind}s drawn": f"{len(rows):,}",
+        f"{kind}es drawn" if kind == "box" else f"{kind}s drawn": f"{int((answers['kind'] != 'none').sum()):,}",
         "consensus shapes": f"{len(shapes):,}",
         "mean IoU of matched shapes": _number(float(decided["agreement"].mean())),
         "items whose answers agree": _agreed_text(decided),
         "IoU threshold": f"{iou:g}",
     }
-    return AnswersSummary(kind, items, pd.Series(figures, name="value"), workers=quality,
-                          in_consensus=rows["cluster_size"] >= threshold)
+    return AnswersSummary(kind, items, pd.Series(figures, name="value"), workers=quality)
 
 
 def _multi_class_summary(answers: pd.DataFrame, threshold: int, k: int, unmatched: str) -> AnswersSummary:
@@ -674,11 +670,15 @@ class ConsensusView(LiveView):
         """Each worker's answer to one item in a few words; for shapes, how many are in the consensus."""
         frame = pd.DataFrame({"answer": [describe_answer(self.kind, a) for a in answers_by_worker(answers).values()]},
                              index=pd.Index(sorted(answers["worker"].astype(str).unique()), name="worker"))
-        if self.kind in ("box", "polygon") and self.summary is not None:
-            shapes = answers[answers["kind"] != "none"]
-            matched = self.summary.in_consensus.reindex(shapes.index).fillna(False).astype(bool)
-            drawn = shapes.groupby(shapes["worker"].astype(str)).size().reindex(frame.index, fill_value=0)
-            agreed = matched.groupby(shapes["worker"].astype(str)).sum().reindex(frame.index, fill_value=0)
+        if self.kind in ("box", "polygon") and len(answers):
+            from dltasks.agreement import cluster_shapes
+
+            # the item's shapes matched again: matching is per item, so this is the task's matching
+            shapes = cluster_shapes(answers, self.task.iou_threshold, self.kind).to_frame()
+            by_worker = shapes.groupby(shapes["worker"].astype(str))
+            drawn = by_worker.size().reindex(frame.index, fill_value=0)
+            agreed = by_worker["cluster_size"].agg(lambda c: int((c >= self._threshold()).sum()))
+            agreed = agreed.reindex(frame.index, fill_value=0)
             frame["in consensus"] = [f"{int(m)} of {int(n)}" if n else "—" for m, n in zip(agreed, drawn)]
         return frame
 
