@@ -331,7 +331,7 @@ def plot_iou_histogram(
     >>> [float(p.get_height()) for p in ax.patches]
     [0.0, 0.0, 1.0, 0.0, 2.0]
     >>> ax.get_title(), [float(x) for x in ax.get_xlim()]
-    ('Mean IoU of matched shapes per item (3 items with a match)', [0.0, 1.0])
+    ('Mean IoU of matched shapes per item\\n3 items with a match', [0.0, 1.0])
     """
     values = _values(item_iou, "item_iou")
     if not isinstance(iou_threshold, (int, float)) or not 0.0 < float(iou_threshold) <= 1.0:
@@ -343,7 +343,7 @@ def plot_iou_histogram(
         ax.axvline(values.mean(), color="black", linestyle="--", linewidth=1, label=f"mean {values.mean():.2f}")
     ax.legend(loc="upper left", fontsize=8)
     ax.set_xlabel("mean IoU of matched shapes")
-    ax.set_title(f"Mean IoU of matched shapes per item ({_items(len(values))} with a match)")
+    ax.set_title(f"Mean IoU of matched shapes per item\n{_items(len(values))} with a match", fontsize=11)
     return fig
 
 
@@ -380,7 +380,7 @@ def plot_shape_worker_quality(quality: pd.DataFrame, figsize: FigSize | None = N
     >>> [float(p.get_width()) for p in ax.patches]
     [1.0, 0.5, 1.0, 0.5, 0.9, 0.0]
     >>> [t.get_text() for t in ax.texts][-2:], ax.get_title()
-    (['0.90', '—'], 'Shapes of each worker against the consensus shapes')
+    (['0.90', '—'], 'Workers against the consensus shapes')
     """
     columns = ("precision", "recall", "mean_iou")
     data = _frame(quality, columns, "quality")
@@ -400,7 +400,7 @@ def plot_shape_worker_quality(quality: pd.DataFrame, figsize: FigSize | None = N
     ax.set_xlabel("precision: matched / drawn · recall: matched / consensus\nmean IoU of matched shapes "
                   "with their consensus shape", fontsize=8)
     ax.set_ylabel(_literal(data.index.name or "worker"))
-    ax.set_title("Shapes of each worker against the consensus shapes")
+    ax.set_title("Workers against the consensus shapes")
     ax.grid(axis="x", alpha=0.3)
     fig.legend(loc="outside lower center", ncols=3, frameon=False, fontsize=8)
     return fig
@@ -445,7 +445,7 @@ def plot_label_alpha(alpha: pd.Series, figsize: FigSize | None = None) -> Figure
     low = min(0.0, float(finite.min()) if finite.size else 0.0)
     ax.set_xlim(low - 0.15 if low < 0 else 0.0, 1.12)
     ax.axvline(0.0, color="black", linewidth=0.8)
-    ax.set_xlabel("Krippendorff's alpha of the label's presence (1: full agreement, 0: chance)")
+    ax.set_xlabel("Krippendorff's alpha of the label's presence\n(1: full agreement, 0: chance)", fontsize=9)
     ax.set_ylabel(_literal(values.index.name or "label"))
     ax.set_title("Agreement per label: Krippendorff's alpha")
     ax.grid(axis="x", alpha=0.3)

@@ -110,7 +110,7 @@ def test_box_view_draws_the_iou_histogram_with_the_threshold(street):
     expected = plot_iou_histogram(pd.Series([item_iou]), 0.6, figsize=(4.8, 2.9))
     ax = expected.axes[0]
     assert [p.get_height() for p in ax.patches] == [0] * 8 + [1, 0]        # the one item, in 0.8-0.9
-    assert ax.get_title() == "Mean IoU of matched shapes per item (1 item with a match)"
+    assert ax.get_title() == "Mean IoU of matched shapes per item\n1 item with a match"
     assert "IoU threshold 0.6" in [line.get_label() for line in ax.get_lines()]
     from dltasks.widgets._common import figure_png
 

@@ -152,7 +152,7 @@ def test_plot_iou_histogram_marks_the_threshold_on_a_0_to_1_axis():
     expected, _ = np.histogram(iou.dropna(), bins=10, range=(0, 1))
     assert heights(ax) == expected.astype(float).tolist() == [0, 0, 0, 0, 0, 1, 1, 0, 0, 3]
     assert tuple(map(float, ax.get_xlim())) == (0.0, 1.0)
-    assert ax.get_title() == "Mean IoU of matched shapes per item (5 items with a match)"
+    assert ax.get_title() == "Mean IoU of matched shapes per item\n5 items with a match"
     assert ax.get_xlabel() == "mean IoU of matched shapes" and ax.get_ylabel() == "items"
     lines = {line.get_label(): float(line.get_xdata()[0]) for line in ax.get_lines()}
     assert lines == {"IoU threshold 0.5": 0.5, "mean 0.81": pytest.approx(iou.mean())}
@@ -172,7 +172,7 @@ def test_plot_shape_worker_quality_draws_precision_recall_and_iou_per_worker():
     assert ytick_texts(ax) == WORKERS[:3]
     assert ax.get_xlim() == (0.0, 1.12) and [float(x) for x in ax.get_xticks()] == pytest.approx(np.linspace(0, 1, 6))
     assert [t.get_text() for t in ax.figure.legends[0].get_texts()] == ["precision", "recall", "mean IoU"]
-    assert ax.get_title() == "Shapes of each worker against the consensus shapes"
+    assert ax.get_title() == "Workers against the consensus shapes"
     assert "precision: matched / drawn" in ax.get_xlabel() and "recall: matched / consensus" in ax.get_xlabel()
 
 
