@@ -165,6 +165,12 @@ def test_polygons_have_the_iou_shapely_gives_and_the_most_central_member_is_the_
     assert out[["left", "top", "right", "bottom"]].isna().all(axis=None)
 
 
+def test_polygons_nobody_agrees_on_make_no_consensus():
+    answers = polygons((1, "ann", "x", [[0, 0], [1, 0], [0, 1]]), (1, "bob", "x", [[5, 5], [6, 5], [5, 6]]))
+    assert consensus_shapes(answers, 2).empty
+    assert shape_worker_quality(answers, 2)["precision"].tolist() == [0.0, 0.0]
+
+
 def test_a_self_crossing_polygon_counts_the_area_it_encloses():
     bow = [[0, 0], [10, 10], [10, 0], [0, 10]]  # two triangles of area 25
     answers = polygons((1, "ann", "x", bow), (1, "bob", "x", [[0, 0], [5, 5], [0, 10]]))
@@ -280,8 +286,7 @@ def _frame(rows: list) -> pd.DataFrame:
 
 def _everything(answers: pd.DataFrame, threshold: int, rule: str) -> tuple:
     clusters = cluster_shapes(answers, iou_threshold=0.4)
-    shapes = consensus_shapes(clusters, threshold, iou_threshold=0.4)
-    shapes = shapes.sort_values(["item_id", "label", "left", "top", "right", "bottom"]).reset_index(drop=True)
+    shapes = consensus_shapes(clusters, threshold, iou_threshold=0.4)  # in an order of their own
     return (decide(clusters, "box", threshold, 5, iou_threshold=0.4, unmatched=rule), shapes,
             shape_worker_quality(clusters, threshold, iou_threshold=0.4))
 
@@ -302,6 +307,37 @@ def test_permuting_rows_and_renaming_workers_changes_nothing(rows, threshold, ru
     pd.testing.assert_frame_equal(shapes, shapes2)
     quality2.index = quality2.index.map({v: k for k, v in rename.items()})
     pd.testing.assert_frame_equal(quality, quality2.sort_index(), check_names=False)
+
+
+def _as_polygons(answers: pd.DataFrame) -> pd.DataFrame:
+    """The boxes as polygons: a triangle (the box's lower-left half) for odd left edges, else the rectangle."""
+    out = answers.copy()
+    shapes = out["kind"] == "box"
+    out["geo"] = pd.Series([None] * len(out), dtype=object)
+    out.loc[shapes, "geo"] = pd.Series([
+        [[l, t], [r, b], [l, b]] if int(l) % 2 else [[l, t], [r, t], [r, b], [l, b]]
+        for l, t, r, b in out.loc[shapes, ["left", "top", "right", "bottom"]].values], index=out.index[shapes],
+        dtype=object)
+    out.loc[shapes, "kind"] = "polygon"
+    return out.assign(left=math.nan, top=math.nan, right=math.nan, bottom=math.nan)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=random_answers, threshold=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
+def test_permuting_rows_and_renaming_workers_changes_nothing_for_polygons(rows, threshold, seed):
+    answers = _as_polygons(_frame(rows))
+    rng = np.random.default_rng(seed)
+    shuffled = answers.iloc[rng.permutation(len(answers))].reset_index(drop=True)
+    shuffled["worker"] = shuffled["worker"].map(lambda w: "z" + w[::-1])
+    results = []
+    for frame in (answers, shuffled):
+        clusters = cluster_shapes(frame, iou_threshold=0.4, annotation_type="polygon")
+        quality = shape_worker_quality(clusters, threshold, iou_threshold=0.4)
+        quality.index = quality.index.map(lambda w: w[1:][::-1] if w.startswith("z") else w)
+        results.append((decide(clusters, "polygon", threshold, 5, iou_threshold=0.4),
+                        consensus_shapes(clusters, threshold, iou_threshold=0.4), quality.sort_index()))
+    for ours, theirs in zip(*results):
+        pd.testing.assert_frame_equal(ours, theirs, check_names=False)
 
 
 @settings(max_examples=40, deadline=None)

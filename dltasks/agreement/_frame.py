@@ -399,6 +399,18 @@ def status_frame(items: pd.Index, agreed: np.ndarray, agreement: np.ndarray, n_w
     )
 
 
+def on_grid(values: np.ndarray) -> np.ndarray:
+    """``values`` (in [0, 1]) rounded to multiples of 2**-40: sums of up to 4096 of them are exact, in any order.
+
+    >>> float(on_grid(np.array([0.1]))[0]) == 0.1, float(on_grid(np.array([0.5]))[0])
+    (False, 0.5)
+    """
+    exact = values * _GRID
+    np.rint(exact, out=exact)
+    exact /= _GRID
+    return exact
+
+
 def mean_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Mean of ``values`` (in [0, 1]) per code ``0..n-1``, to 12 decimals; NaN where a code has no value.
 
@@ -408,10 +420,7 @@ def mean_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     >>> mean_by(np.array([0, 0, 2]), np.array([0.1, 0.7, 0.8]), 3).tolist()
     [0.4, nan, 0.8]
     """
-    exact = values * _GRID
-    np.rint(exact, out=exact)
-    exact /= _GRID
-    total = np.bincount(codes, exact, minlength=n)
+    total = np.bincount(codes, on_grid(values), minlength=n)
     count = np.bincount(codes, minlength=n)
     out = np.full(n, math.nan)
     np.divide(total, count, out=out, where=count > 0)

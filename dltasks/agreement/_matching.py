@@ -1,9 +1,10 @@
 """Shapes matched across workers: IoU over every (item, label, worker pair) block at once.
 
-The shapes of an answers frame are put in a canonical order: by item, label, worker, then a
-content key of the shape (:func:`content_key`).  The candidate pairs are every two shapes of one
-(item, label) by two different workers; their IoU is computed with numpy over all blocks in chunks
-of :data:`CHUNK` pairs, and only pairs with IoU >= the threshold are kept.
+The shapes of an answers frame are sorted by item, label and worker (radix passes over one integer
+key), so each (item, label, worker) is a run, a *block*.  The candidate pairs are every two shapes
+of one (item, label) by two different workers; their IoU is computed with numpy over all blocks in
+chunks of :data:`CHUNK` pairs (pairs whose boxes do not overlap left to right dropped first), and
+only pairs with IoU >= the threshold (up to :data:`EPS`) are kept.
 
 Within a (item, label, worker pair) block the matching is the optimal assignment (maximum total IoU
 over candidate pairs).  When each shape of the block has at most one candidate, the candidates are
@@ -13,8 +14,11 @@ the connected components.  A component holding two shapes of one worker (matches
 B1-C1, C1-A2) is split greedily: its edges by decreasing IoU, each kept unless it would join two
 shapes of one worker.
 
-Nothing depends on row order or on worker names: blocks are oriented and rows ordered by shape
-content; ties left are between shapes with equal content keys (equal boxes).
+Nothing depends on row order or on worker names: wherever a tie could go either way (the
+orientation and row order of an ambiguous block, a star's best candidate, the order a chain is
+split in, a polygon cluster's representative) it is broken by shape content (:func:`content_key`),
+and means of IoUs are summed exactly (``mean_by``).  What is left is which of two equal shapes of
+one worker is matched.
 
 Examples
 --------
@@ -77,7 +81,7 @@ class Geometry:
         hit = np.flatnonzero(width > 0)
         a, b = a[hit], b[hit]
         iou = self.iou(a, b, threshold)
-        keep = np.flatnonzero(iou >= threshold - EPS)
+        keep = np.flatnonzero((iou >= threshold - EPS) & (iou > 0))  # shapes that only touch never match
         return a[keep], b[keep], iou[keep]
 
     def iou(self, a: np.ndarray, b: np.ndarray, threshold: float | None = None) -> np.ndarray:
@@ -153,8 +157,9 @@ class Shapes:
     """The shape rows of an answers frame in canonical order (see the module docstring).
 
     ``row`` is each shape's position in the frame; ``block`` numbers the (item, label, worker)
-    runs and ``group`` the (item, label) runs; ``block_end`` / ``group_end`` are, per shape, the
-    position just after its block / group.
+    runs and ``group`` the (item, label) runs; per block, ``block_start`` / ``block_end`` are its
+    first position and the one after its last; per group, ``group_start_block`` is its first block.
+    ``key`` is each shape's :func:`content_key`.
     """
 
     kind: str

@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from dltasks.agreement._frame import (Answers, agreed_whole_answers, check_iou_threshold, check_threshold,
-                                      encode_answers, mean_by, pairs_within_runs)
-from dltasks.agreement._matching import Shapes, box_iou, encode_shapes, match_clusters
+                                      encode_answers, mean_by, on_grid, pairs_within_runs)
+from dltasks.agreement._matching import Geometry, Shapes, box_iou, content_key, encode_shapes, match_clusters
 from dltasks.errors import ValidationError
 
 __all__ = ["ShapeClusters", "cluster_shapes", "consensus_shapes", "shape_worker_quality", "shape_matches"]
@@ -196,11 +196,12 @@ def _consensus(clusters: ShapeClusters, approval_threshold: int) -> tuple[np.nda
         coords = [getattr(geometry, side)[members] for side in _BOX]
         return chosen, members, _run_medians(coords, size[chosen])
     # polygons: the member with the highest mean IoU to the others (ties: by content, then position)
-    total = (np.bincount(clusters.pair_a, clusters.pair_iou, minlength=len(cluster))
-             + np.bincount(clusters.pair_b, clusters.pair_iou, minlength=len(cluster)))
+    iou = on_grid(clusters.pair_iou)  # exact sums: a tie stays a tie whatever the order of the pairs
+    total = np.bincount(clusters.pair_a, iou, minlength=len(cluster)) + np.bincount(clusters.pair_b, iou,
+                                                                                     minlength=len(cluster))
     mean = total / np.maximum(size[cluster] - 1, 1)
     ranked = np.lexsort((members, clusters.shapes.key[members], -mean[members], cluster[members]))
-    first = np.r_[0, np.cumsum(size[chosen])[:-1]].astype(np.int64)
+    first = np.cumsum(size[chosen]) - size[chosen]  # each cluster's first member, best first
     return chosen, members, members[ranked][first]
 
 
@@ -241,7 +242,7 @@ def consensus_shapes(answers: pd.DataFrame | ShapeClusters, approval_threshold: 
     Returns
     -------
     DataFrame
-        One row per consensus shape, ordered by item, label and cluster: ``item_id``, ``label``,
+        One row per consensus shape, ordered by item, label and shape: ``item_id``, ``label``,
         ``kind``, ``left``, ``top``, ``right``, ``bottom`` (boxes: the per-coordinate median of the
         cluster's boxes; NaN for polygons), ``geo`` (polygons: the points of the member with the
         highest mean IoU to the others; None for boxes), ``n_workers`` and ``mean_iou`` (mean IoU
@@ -262,7 +263,12 @@ def consensus_shapes(answers: pd.DataFrame | ShapeClusters, approval_threshold: 
     clusters = cluster_shapes(answers, iou_threshold)
     chosen, members, shapes = _consensus(clusters, threshold)
     enc, kind = clusters.answers, clusters.kind
-    order = np.lexsort((chosen, clusters.cluster_label[chosen], clusters.cluster_item[chosen]))
+    if kind == "box":
+        left, top, right, bottom = shapes
+        content = content_key(Geometry(left, top, right, bottom, (right - left) * (bottom - top)))
+    else:
+        content = clusters.shapes.key[shapes]
+    order = np.lexsort((content, clusters.cluster_label[chosen], clusters.cluster_item[chosen]))
     chosen = chosen[order]
     n = len(chosen)
     frame = pd.DataFrame({
