@@ -200,9 +200,6 @@ def test_polygon_view_shows_the_mean_iou_and_the_workers(street):
     assert cells(view.votes_table.value)[1] == ["ann", "1 polygon (car)", "1 of 1"]
 
 
-@pytest.mark.xfail(raises=IndexError, strict=True,
-                   reason="dltasks.agreement.consensus_shapes / shape_worker_quality raise IndexError on polygons "
-                          "when no cluster reaches the threshold (shapes.py _consensus: members[ranked][first])")
 def test_polygon_view_when_no_two_polygons_match(street):
     task = make_task(street, "polygon")
     task.submit(1, "ann", annotations=[dl.Polygon(SQUARE, "car")])

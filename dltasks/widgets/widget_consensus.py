@@ -93,6 +93,17 @@ class AnswersSummary:
     answer).  ``figures``: the task's figures as shown (name -> text).  ``workers``: box and
     polygon tasks, each worker's shapes against the consensus.  ``labels``: multi_class, per label
     the items it was chosen on, agreed on, and its alpha.
+
+    >>> answers = pd.DataFrame({"item_id": [1, 1, 2, 2], "worker": ["a", "b", "a", "b"], "kind": "text",
+    ...                         "text": ["Oak", "oak ", "elm", "ash"]})
+    >>> out = summarise_answers(answers, "text", approval_threshold=2, workers_per_input=2)
+    >>> out.items[["status", "agreement", "text", "votes"]]  # doctest: +NORMALIZE_WHITESPACE
+                      status  agreement  text  votes
+    item_id
+    1               approved        1.0   oak      2
+    2        awaiting_review        0.5   ash      1
+    >>> out.figures["items whose answers agree"], out.workers.empty
+    ('1 of 2 (50.0%)', True)
     """
 
     annotation_type: str
