@@ -174,10 +174,22 @@ def encode_answers(answers: Any, annotation_type: str) -> Answers:
     worker, workers = factorize(columns["worker"], "worker")
     given = _given_rows(columns.get("kind"), annotation_type, len(answers))
     n_items, n_workers = len(items), max(len(workers), 1)
-    key = item.astype(np.int64) * n_workers + worker
-    pairs = np.unique(key) if len(key) <= SMALL else pd.unique(key)
-    per_item = np.bincount(pairs // n_workers, minlength=n_items)
+    per_item = _workers_per_item(item, worker, n_items, n_workers)
     return Answers(answers, annotation_type, columns, item, worker, items, workers, given, per_item)
+
+
+def _workers_per_item(item: np.ndarray, worker: np.ndarray, n_items: int, n_workers: int) -> np.ndarray:
+    """How many distinct workers answered each item."""
+    key = item.astype(np.int64) * n_workers + worker
+    if len(key) <= SMALL:
+        pairs = np.unique(key)
+    elif n_items * n_workers <= 4 * len(key):  # a dense (item, worker) table: no hashing
+        seen = np.zeros(n_items * n_workers, dtype=bool)
+        seen[key] = True
+        return np.count_nonzero(seen.reshape(n_items, n_workers), axis=1)
+    else:
+        pairs = pd.unique(key)
+    return np.bincount(pairs // n_workers, minlength=n_items)
 
 
 def _read(answers: pd.DataFrame, names: tuple[str, ...]) -> dict[str, Any]:
