@@ -32,8 +32,8 @@ Examples
 >>> len(load_truth(dataset))
 30
 >>> boxes = dataset.tasks.get(task_name=BOX_TASK)
->>> boxes.annotation_type, len(boxes.items_df()), sorted(true_boxes(dataset).columns)
-('box', 10, ['bottom', 'height', 'label', 'left', 'right', 'top', 'width'])
+>>> boxes.annotation_type, len(boxes.items_df()), len(true_boxes(dataset))
+('box', 10, 30)
 >>> again = build_demo(folder + "/demo.db", n_items=30)  # the same settings: reused as it is
 >>> again.datasets.get(name="shapes").items.count()
 30
@@ -193,8 +193,8 @@ def shape_box(shape: str, size_px: float, x: float = IMAGE_SIZE // 2, y: float =
         xs, ys = [x - size_px, x + size_px], [y - size_px, y + size_px]
     else:
         xs, ys = (list(c) for c in zip(*_corners(shape, size_px, x, y, angle)))
-    clip = lambda v: float(min(max(v, 0.0), IMAGE_SIZE))  # noqa: E731
-    return clip(min(xs)), clip(min(ys)), clip(max(xs) + 1), clip(max(ys) + 1)
+    box = np.clip(np.array([min(xs), min(ys), max(xs) + 1, max(ys) + 1], dtype=float), 0, IMAGE_SIZE).tolist()
+    return box[0], box[1], box[2], box[3]
 
 
 def _write_images(catalogue: pd.DataFrame, folder: str) -> list[str]:
@@ -316,6 +316,16 @@ def true_boxes(dataset: Any) -> pd.DataFrame:
     :func:`shape_box`), ``width`` and ``height`` (the image's).  Computed from the images'
     catalogue (:func:`make_catalogue` with the settings the demo was built with), so it works
     on the demo's ``shapes`` dataset only.
+
+    >>> import tempfile, shutil
+    >>> folder = tempfile.mkdtemp()
+    >>> store = build_demo(folder + "/demo.db", n_items=20)
+    >>> boxes = true_boxes(store.datasets.get(name="shapes"))
+    >>> list(boxes.columns)
+    ['label', 'left', 'top', 'right', 'bottom', 'width', 'height']
+    >>> boxes.round(1).head(2).values.tolist()
+    [['circle', 12.0, 11.0, 57.0, 56.0, 64, 64], ['triangle', 21.4, 15.1, 55.1, 47.4, 64, 64]]
+    >>> store.close(); shutil.rmtree(folder)
     """
     try:
         settings = dataset.tasks.get(task_name=CONSENSUS_TASK).metadata.get("demo") or {}
