@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from dltasks.agreement._frame import (Answers, agreed_whole_answers, check_iou_threshold, check_threshold,
-                                      encode_answers, mean_by, on_grid, pairs_within_runs)
+                                      encode_answers, mean_by, on_grid, pairs_within_runs, stable_order)
 from dltasks.agreement._matching import Geometry, Shapes, box_iou, content_key, encode_shapes, match_clusters
 from dltasks.errors import ValidationError
 
@@ -268,18 +268,21 @@ def consensus_shapes(answers: pd.DataFrame | ShapeClusters, approval_threshold: 
         content = content_key(Geometry(left, top, right, bottom, (right - left) * (bottom - top)))
     else:
         content = clusters.shapes.key[shapes]
-    order = np.lexsort((content, clusters.cluster_label[chosen], clusters.cluster_item[chosen]))
+    group = clusters.cluster_item[chosen].astype(np.int64) * max(len(clusters.shapes.label_values), 1)
+    group += clusters.cluster_label[chosen]
+    order = np.argsort(content, kind="stable")
+    order = order[stable_order(group[order])]  # by item, label, then content
     chosen = chosen[order]
     n = len(chosen)
     frame = pd.DataFrame({
         "item_id": enc.items.take(clusters.cluster_item[chosen]),
         "label": clusters.shapes.labels.take(clusters.cluster_label[chosen]),
-        "kind": pd.Series([kind] * n, dtype=object),
+        "kind": pd.Series(np.full(n, kind, dtype=object), dtype=object),
     })
     if kind == "box":
         for side, values in zip(_BOX, shapes):
             frame[side] = values[order]
-        frame["geo"] = pd.Series([None] * n, dtype=object)
+        frame["geo"] = pd.Series(np.full(n, None, dtype=object), dtype=object)
     else:
         for side in _BOX:
             frame[side] = math.nan
