@@ -257,10 +257,12 @@ def given_labels(enc: Answers) -> tuple[np.ndarray, np.ndarray, Uniques]:
     labels = enc.columns["label"]
     if len(rows) < len(labels):
         labels = labels[rows] if isinstance(labels, np.ndarray) else labels.iloc[rows]
-    missing = np.flatnonzero(pd.isna(labels))
-    if len(missing):
-        raise ValidationError(f"missing value ({enc.where(int(rows[missing[0]]))})", field="label", value=None)
-    codes, values = factorize(labels, "label")
+    try:
+        codes, values = factorize(labels, "label")
+    except ValidationError:
+        missing = np.flatnonzero(pd.isna(labels))
+        raise ValidationError(f"missing value ({enc.where(int(rows[missing[0]]))})", field="label",
+                              value=None) from None
     return rows, codes, values
 
 
