@@ -19,7 +19,7 @@ from scipy.optimize import linear_sum_assignment
 
 from dltasks.agreement import (agreed_items, cluster_shapes, consensus_shapes, decide, shape_matches,
                                shape_worker_quality)
-from dltasks.agreement._frame import SMALL
+from dltasks.agreement._arrays import SMALL
 from dltasks.errors import ValidationError
 
 COLUMNS = ["item_id", "worker", "kind", "label", "left", "top", "right", "bottom", "geo", "text"]

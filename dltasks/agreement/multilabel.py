@@ -34,8 +34,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dltasks.agreement._arrays import pairs_within_runs
 from dltasks.agreement._frame import (Answers, Uniques, agreed_from_units, as_index, check_threshold, encode_answers,
-                                      given_labels, pairs_within_runs)
+                                      given_labels)
 from dltasks.errors import ValidationError
 
 __all__ = ["label_consensus", "item_jaccard", "label_alpha", "set_alpha", "DISTANCES"]

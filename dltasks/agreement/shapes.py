@@ -35,9 +35,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dltasks.agreement._frame import (Answers, agreed_whole_answers, check_iou_threshold, check_threshold,
-                                      encode_answers, mean_by, on_grid, pairs_within_runs, stable_order)
-from dltasks.agreement._matching import Geometry, Shapes, box_iou, content_key, encode_shapes, match_clusters
+from dltasks.agreement._arrays import mean_by, on_grid, pairs_within_runs, stable_order
+from dltasks.agreement._frame import Answers, agreed_whole_answers, check_iou_threshold, check_threshold, encode_answers
+from dltasks.agreement._geometry import Geometry, Shapes, box_iou, content_key, encode_shapes
+from dltasks.agreement._matching import match_clusters
 from dltasks.errors import ValidationError
 
 __all__ = ["ShapeClusters", "cluster_shapes", "consensus_shapes", "shape_worker_quality", "shape_matches"]
