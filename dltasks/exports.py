@@ -40,7 +40,7 @@ from dltasks.domain.workflow import COMPLETED
 from dltasks.errors import ValidationError
 from dltasks.formats import (answers_from_rows, answers_table, from_coco, from_csv, from_label_studio, read_yolo,
                              to_coco, to_csv, to_label_studio, write_yolo)
-from dltasks.formats.frames import ANSWER_COLUMNS, check_labels
+from dltasks.formats.frames import ANSWER_COLUMNS
 
 if TYPE_CHECKING:  # pragma: no cover
     from dltasks.datasets import Dataset
@@ -242,10 +242,8 @@ def import_annotations_file(dataset: Dataset, path: str | Path, format: str, aut
     ``ValidationError`` naming it.  Empty answers (Label Studio annotations without results)
     add nothing.
     """
-    labels = dataset.labels
-    answers = read_answers(path, format, items_frame(dataset), labels, author=author)
-    if labels:
-        check_labels(answers, labels, "labels")
+    # the labels are checked by the store (dataset.annotations.import_df), as for any import
+    answers = read_answers(path, format, items_frame(dataset), dataset.labels, author=author)
     answers = answers[answers["kind"] != "none"].rename(columns={"worker": "author"})
     if answers.empty:
         return 0

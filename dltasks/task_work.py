@@ -207,7 +207,7 @@ class TaskWork:
         of matched shapes), n_workers per item, by its ``iou_threshold`` and ``unmatched`` rule.
         """
         k = max(1, self.workers_per_input)
-        t = self._threshold()
+        t = self.consensus_threshold
         if self.annotation_type != "class":
             from dltasks.agreement import decide
 
@@ -218,8 +218,16 @@ class TaskWork:
         return threshold_consensus(self.labels_df() if labels is None else labels, approval_threshold=t,
                                    workers_per_input=k, tie_policy=tie_policy)
 
-    def _threshold(self) -> int:
-        """The approval threshold, or a strict majority of ``workers_per_input`` without one."""
+    @property
+    def consensus_threshold(self) -> int:
+        """How many workers must agree: the approval threshold, or a strict majority of
+        ``workers_per_input`` without one (what :meth:`consensus` and the views use).
+
+        >>> import dltasks as dl
+        >>> ds = dl.connect("sqlite://").datasets.create("d", labels=["a"])
+        >>> ds.tasks.create("t", workers_per_input=3).consensus_threshold
+        2
+        """
         return self.approval_threshold or (max(1, self.workers_per_input) // 2 + 1)
 
     def consensus_shapes(self, labels: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -229,7 +237,7 @@ class TaskWork:
         from dltasks.agreement import consensus_shapes
 
         self._require_shapes("consensus_shapes")
-        return consensus_shapes(self.labels_df() if labels is None else labels, self._threshold(),
+        return consensus_shapes(self.labels_df() if labels is None else labels, self.consensus_threshold,
                                 self.iou_threshold)
 
     def _require_shapes(self, what: str) -> None:
@@ -271,7 +279,7 @@ class TaskWork:
         if self.annotation_type in ("box", "polygon"):
             from dltasks.agreement import shape_worker_quality
 
-            return shape_worker_quality(self.labels_df() if labels is None else labels, self._threshold(),
+            return shape_worker_quality(self.labels_df() if labels is None else labels, self.consensus_threshold,
                                         self.iou_threshold)
         from dltasks.consensus import DawidSkene, worker_agreement
 

@@ -97,3 +97,19 @@ def test_a_task_label_cannot_change_by_hand_but_its_metadata_can(store, item):
     with pytest.raises(dl.ConflictError, match="is a label of task"):
         a.update()
     assert ds.annotations.get(a.id).label == "car"
+
+
+def test_annotations_outside_tasks_take_the_datasets_labels(store, item):
+    ds = store.datasets.get(dataset_id=item.dataset_id)
+    before = snapshot_rows(store)
+    with pytest.raises(dl.ValidationError, match=r"is not one of the dataset's labels \['car', 'bus'\]") as err:
+        item.annotations.create(annotation_definition=dl.Box(1, 1, 5, 5, "truck"))
+    assert (err.value.field, err.value.value) == ("label", "truck")
+    with pytest.raises(dl.ValidationError, match="dataset's labels"):
+        ds.annotations.import_df(pd.DataFrame({"item_id": [1, 2], "label": ["car", "truck"]}))
+    a = item.annotations.create(label="car")
+    a.label = "truck"
+    with pytest.raises(dl.ValidationError, match="dataset's labels"):
+        a.update()
+    assert snapshot_rows(store) != before and ds.annotations.get(a.id).label == "car"
+    assert item.annotations.create(annotation_definition=dl.FreeText("any text")).text == "any text"

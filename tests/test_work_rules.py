@@ -107,9 +107,9 @@ def test_a_task_label_cannot_be_changed_or_deleted_as_a_plain_annotation(store, 
     with pytest.raises(dl.ConflictError, match=r"task.retract\(item_id, user_id\)"):
         dataset.annotations.delete(ann.id)
     check()
-    free = dataset.items.get(item_id=iid).annotations.create("cat", author="w")  # outside any task: free
-    free.label = "dog"
-    assert free.update().label == "dog" and free.delete()
+    free = dataset.items.get(item_id=iid).annotations.create("Adult", author="w")  # outside any task: free
+    free.label = "Child"  # (one of the dataset's labels, as any annotation's)
+    assert free.update().label == "Child" and free.delete()
 
 
 # -- 3. nothing is overwritten silently ---------------------------------------------------------

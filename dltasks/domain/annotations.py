@@ -30,7 +30,7 @@ from dltasks.domain.values import MAX_METADATA_BYTES
 from dltasks.domain.shapes import Definition, check_definition, definition
 from dltasks.errors import ValidationError
 
-__all__ = ["AnnotationRows", "annotation_rows", "check_annotation_metadata"]
+__all__ = ["AnnotationRows", "annotation_rows", "check_annotation_metadata", "check_dataset_labels"]
 
 
 @dataclass
@@ -133,3 +133,18 @@ def check_annotation_metadata(value: Any, field: str = "metadata") -> dict[str, 
         raise ValidationError("must be a dict", field, value)
     jsonutil.dumps(value, field, max_bytes=MAX_METADATA_BYTES)
     return value
+
+
+def check_dataset_labels(labels: list[str], dataset_labels: list[str]) -> None:
+    """Annotations outside tasks take the dataset's labels (any label when it has none); a text has none.
+
+    >>> check_dataset_labels(["cat", "", "owl"], ["cat", "dog"])
+    Traceback (most recent call last):
+    dltasks.errors.ValidationError: label: is not one of the dataset's labels ['cat', 'dog'] (got 'owl')
+    """
+    if not dataset_labels:
+        return
+    known = set(dataset_labels)
+    unknown = next((lbl for lbl in labels if lbl and lbl not in known), None)
+    if unknown is not None:
+        raise ValidationError(f"is not one of the dataset's labels {list(dataset_labels)}", "label", unknown)

@@ -390,7 +390,7 @@ class ConsensusView(LiveView):
 
     def _threshold(self) -> int:
         """The approval threshold (a strict majority of ``workers_per_input`` without one), as the task applies it."""
-        return int(self.task._threshold())
+        return int(self.task.consensus_threshold)
 
     def _rule(self) -> str:
         """The task's agreement rule in a few words (the title's note)."""

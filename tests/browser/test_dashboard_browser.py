@@ -52,7 +52,7 @@ def test_dashboard_in_voila(voila: str, page: Any, artifacts: Path) -> None:
     names = board.locator(".dlt-rowpick button")
     for name in TASKS:
         expect(names.filter(has_text=re.compile(f"^{re.escape(name)}$"))).to_have_count(1)
-    expect(board).to_contain_text("(3 tasks)")
+    expect(board).to_contain_text("(4 tasks)")
     page.screenshot(path=artifacts / "dashboard.png")
     assert_rows_aligned(board)
     width = board.locator(".dlt-rowpick").first.evaluate(

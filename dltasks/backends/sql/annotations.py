@@ -20,7 +20,7 @@ from dltasks import jsonutil
 from dltasks.backends.sql import schema as S
 from dltasks.backends.sql.common import SqlPart, found
 from dltasks.backends.sql.frames import paged
-from dltasks.domain.annotations import AnnotationRows
+from dltasks.domain.annotations import AnnotationRows, check_dataset_labels
 from dltasks.domain.answers import answers_frame, stored_rows
 from dltasks.domain.records import Annotation
 from dltasks.domain.shapes import Definition, answer_given, check_definition, check_label_change
@@ -68,7 +68,9 @@ class AnnotationsSql(SqlPart):
         """Insert one annotation per row, all or nothing; return how many."""
         unique = sorted(set(rows.item_ids))
         with self.db.atomic() as conn:
-            name = self._dataset(conn, dataset_id).name
+            dataset = self._dataset(conn, dataset_id)
+            name = dataset.name
+            check_dataset_labels(rows.labels, dataset.labels)
             known = set(found(conn, S.items.c.id, unique, S.items.c.dataset_id == dataset_id))
             missing = [i for i in unique if i not in known]
             if missing:
@@ -115,10 +117,11 @@ class AnnotationsSql(SqlPart):
                              "annotation_definition")
         ((kind, text_label, geo, text),) = stored_rows([check_definition(given[0], "annotation_definition")])
         with self.db.atomic() as conn:
-            name = self._dataset(conn, dataset_id).name
+            dataset = self._dataset(conn, dataset_id)
+            check_dataset_labels([text_label], dataset.labels)
             if not conn.execute(sa.select(S.items.c.id).where(S.items.c.id == item_id,
                                                               S.items.c.dataset_id == dataset_id)).first():
-                raise NotFoundError(f"item {item_id!r} is not in dataset {name!r}")
+                raise NotFoundError(f"item {item_id!r} is not in dataset {dataset.name!r}")
             key = conn.execute(sa.insert(S.annotations).values(
                 item_id=item_id, label=text_label, author=author or "import", task_id=None, created_at=now(),
                 kind=kind, geo=geo, text=text,
@@ -151,6 +154,7 @@ class AnnotationsSql(SqlPart):
             if label is not None and label != old.label:
                 check_generic_change(old.task_id, annotation_id)
                 check_label_change(old.kind, label)
+                check_dataset_labels([label], self._dataset(conn, dataset_id).labels)
                 values["label"] = label
             if metadata is not None:
                 values["metadata"] = jsonutil.dumps(metadata)
