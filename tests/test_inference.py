@@ -158,6 +158,18 @@ def test_wawa_matches_crowdkit_and_the_definition(aggregation):
     assert accuracy(ours.labels_, truth) > accuracy(majority_vote(frame), truth) + 0.01
 
 
+def test_wawa_equals_crowdkit_where_no_majority_is_tied(aggregation):
+    # crowd-kit breaks a tied majority towards the label most frequent in the whole data set, we towards
+    # the smallest label; with two labels and three votes no majority is tied, and the results are equal
+    frame, _ = crowd(3000, 30, n_classes=2, seed=8)
+    ours = Wawa().fit(frame)
+    skills = aggregation.Wawa().fit(as_crowdkit(frame)).skills_
+    theirs = aggregation.MajorityVote().fit(as_crowdkit(frame), skills=skills)
+    np.testing.assert_allclose(ours.skills_, skills.loc[ours.skills_.index], rtol=1e-12)
+    assert (ours.labels_ == theirs.labels_.loc[ours.labels_.index]).all()
+    np.testing.assert_allclose(ours.probas_, theirs.probas_.loc[ours.probas_.index, ours.probas_.columns], rtol=1e-12)
+
+
 def test_seeded_dawid_skene_matches_crowdkit_with_true_labels(adversarial_crowd, aggregation):
     frame, truth, gold, _ = adversarial_crowd
     ours = SeededDawidSkene().fit(frame, gold=gold)

@@ -158,28 +158,36 @@ class _Model:
         self.log_wrong = np.log(max(votes.n_labels - 1, 1))
         self.prior_means = prior_means
         self.probas = np.empty((votes.n_items, votes.n_labels))
+        self.wrong_mass = 0.0  # sum over votes of 1 - the posterior of the label given
 
-    def _split(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """alphas, betas, exp(beta) per vote and alpha * exp(beta) per vote."""
+    def _terms(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """alphas, betas, and per vote: ``exp(beta)``, ``z = alpha * exp(beta)``, ``exp(-|z|)``, ``log sigmoid(z)``.
+
+        ``log P(right) = log sigmoid(z)`` and ``log P(one given wrong label) = log sigmoid(z) - z -
+        log(K - 1)``: one exp and one log1p per vote serve both, and the gradient's ``sigmoid(z)``.
+        """
         alphas, betas = x[: self.votes.n_workers], x[self.votes.n_workers:]
         scale = np.exp(betas)[self.votes.item]
-        return alphas, betas, scale, alphas[self.votes.worker] * scale
-
-    def _log_right_wrong(self, ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """log P(answer is the true label) and log P(answer is one given wrong label), per vote."""
-        return special.log_expit(ab), special.log_expit(-ab) - self.log_wrong
+        z = alphas[self.votes.worker] * scale
+        small = np.exp(-np.abs(z))
+        log_right = np.minimum(z, 0.0) - np.log1p(small)
+        return alphas, betas, scale, z, small, log_right
 
     def e_step(self, x: np.ndarray) -> np.ndarray:
         """Posteriors of the true labels (kept in ``self.probas``); returns each vote's label's posterior."""
         votes, k = self.votes, self.votes.n_labels
-        right, wrong = self._log_right_wrong(self._split(x)[3])
-        lik: np.ndarray = np.bincount(self.cell, right - wrong, minlength=votes.n_items * k).reshape(votes.n_items, k)
-        lik += np.bincount(votes.item, wrong, minlength=votes.n_items)[:, None]
+        _, _, _, z, _, log_right = self._terms(x)
+        log_wrong = log_right - z - self.log_wrong
+        lik: np.ndarray = np.bincount(self.cell, z + self.log_wrong, minlength=votes.n_items * k)
+        lik = lik.reshape(votes.n_items, k)
+        lik += np.bincount(votes.item, log_wrong, minlength=votes.n_items)[:, None]
         lik -= lik.max(axis=1, keepdims=True)  # the uniform prior cancels out
         np.exp(lik, out=lik)
         lik /= lik.sum(axis=1, keepdims=True)
         self.probas = fix_gold(lik, self.gold)
-        return self.probas.ravel()[self.cell]
+        given = self.probas.ravel()[self.cell]
+        self.wrong_mass = len(given) - float(given.sum())
+        return given
 
     def objective(self, x: np.ndarray, given: np.ndarray) -> tuple[float, np.ndarray]:
         """Minus the expected log-likelihood plus log priors, and its gradient (for the minimiser).
@@ -188,13 +196,14 @@ class _Model:
         one per item, a vote adds ``p log a + (1 - p) log((1 - a) / (K - 1))``.
         """
         votes = self.votes
-        alphas, betas, scale, ab = self._split(x)
-        right, wrong = self._log_right_wrong(ab)
+        alphas, betas, scale, z, small, log_right = self._terms(x)
         da, db = alphas - self.prior_means[0], betas - self.prior_means[1]
-        value = float(given @ right + (1 - given) @ wrong) - 0.5 * (da @ da + db @ db) - _HALF_LOG_2PI * len(x)
-        slope = (given - special.expit(ab)) * scale  # d/d(alpha*exp(beta)) times exp(beta)
+        expected = float(log_right.sum() - (1.0 - given) @ z) - self.log_wrong * self.wrong_mass
+        value = expected - 0.5 * (da @ da + db @ db) - _HALF_LOG_2PI * len(x)
+        sigmoid = np.where(z >= 0, 1.0, small) / (1.0 + small)
+        slope = (given - sigmoid) * scale  # d/dz times dz/d(alpha) = exp(beta)
         grad_alpha = np.bincount(votes.worker, slope, minlength=votes.n_workers) - da
-        slope *= alphas[votes.worker]
+        slope *= alphas[votes.worker]  # dz/d(beta) = alpha * exp(beta)
         grad_beta = np.bincount(votes.item, slope, minlength=votes.n_items) - db
         if not np.isfinite(value):
             return np.inf, -np.concatenate([grad_alpha, grad_beta])

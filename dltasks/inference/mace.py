@@ -118,13 +118,13 @@ class MACE:
         seed = _check_int(self.random_state, "random_state", 0)
         votes = as_votes(labels)
         w, k = votes.n_workers, votes.n_labels
-        cell = _pair(votes.item, votes.label, k)
+        cells = (_pair(votes.item, votes.label, k), _pair(votes.worker, votes.label, k))
         rng = np.random.default_rng(seed)
         best, kept = -np.inf, None
         for _ in range(restarts):
             spamming = _normalise(rng.uniform(1, 1 + noise, (w, 2)))
             thetas = _normalise(rng.uniform(1, 1 + noise, (w, k)))
-            log_likelihood, knowing, strategy = self._e_step(votes, cell, spamming, thetas)[:3]
+            log_likelihood, knowing, strategy = self._e_step(votes, cells, spamming, thetas)[:3]
             for _ in range(n_iter):
                 if self.method == "vb":
                     spamming = _variational_normalise(knowing + priors)
@@ -132,12 +132,12 @@ class MACE:
                 else:
                     spamming = _normalise(knowing + 0.01 / k)
                     thetas = _normalise(strategy + 0.01 / k)
-                log_likelihood, knowing, strategy = self._e_step(votes, cell, spamming, thetas)[:3]
+                log_likelihood, knowing, strategy = self._e_step(votes, cells, spamming, thetas)[:3]
             if kept is None or log_likelihood > best:
                 best, kept = log_likelihood, (spamming, thetas)
         assert kept is not None  # n_restarts >= 1
         spamming, thetas = kept
-        self.log_likelihood_, _, _, probas = self._e_step(votes, cell, spamming, thetas)
+        self.log_likelihood_, _, _, probas = self._e_step(votes, cells, spamming, thetas)
         competence = spamming[:, 1] / spamming.sum(axis=1)
         self.labels_, self.probas_, self.skills_ = result_frames(votes, probas, competence)
         self.spamming_ = pd.DataFrame(spamming, index=votes.workers, columns=["spam", "know"])
@@ -150,29 +150,36 @@ class MACE:
 
     @staticmethod
     def _e_step(
-        votes: Votes, cell: np.ndarray, spamming: np.ndarray, thetas: np.ndarray
+        votes: Votes, cells: tuple[np.ndarray, np.ndarray], spamming: np.ndarray, thetas: np.ndarray
     ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
         """Log marginal likelihood, expected (spam, know) counts per worker, expected spam counts
         per (worker, label), and the posteriors of the true labels.
 
-        A vote for ``l`` has probability ``spam * theta[l] + know * [l == true]``.
+        A vote for ``l`` has probability ``spam * theta[l] + know * [l == true]``; what depends on
+        the vote only through its (worker, label) is computed per pair and gathered (``cells``:
+        each vote's (item, label) and (worker, label) codes).
         """
-        n, k = votes.n_items, votes.n_labels
-        spam = np.maximum(spamming[votes.worker, 0] * thetas[votes.worker, votes.label], EPS * EPS)
-        know = spamming[votes.worker, 1]
-        log_spam, log_both = np.log(spam), np.log(spam + know)
-        lik = np.bincount(cell, log_both - log_spam, minlength=n * k).reshape(n, k)
-        lik += np.bincount(votes.item, log_spam, minlength=n)[:, None] - np.log(k)
-        log_marginal = special.logsumexp(lik, axis=1)
-        lik -= log_marginal[:, None]
+        n, k, w = votes.n_items, votes.n_labels, votes.n_workers
+        item_cell, worker_cell = cells
+        spam = np.maximum(spamming[:, :1] * thetas, EPS * EPS)  # (worker, label)
+        both = spam + spamming[:, 1:]
+        log_spam = np.log(spam).ravel()
+        lik: np.ndarray = np.bincount(item_cell, (np.log(both).ravel() - log_spam)[worker_cell], minlength=n * k)
+        lik = lik.reshape(n, k)
+        lik += np.bincount(votes.item, log_spam[worker_cell], minlength=n)[:, None] - np.log(k)
+        top = lik.max(axis=1)
+        lik -= top[:, None]
         probas = np.exp(lik, out=lik)
-        knew = probas.ravel()[cell] * know / (spam + know)  # posterior that the vote came from knowledge
-        spammed = 1.0 - knew
-        counts = np.stack([np.bincount(votes.worker, spammed, minlength=votes.n_workers),
-                           np.bincount(votes.worker, knew, minlength=votes.n_workers)], axis=1)
-        strategy = np.bincount(_pair(votes.worker, votes.label, k), spammed,
-                               minlength=votes.n_workers * k).reshape(votes.n_workers, k)
-        return float(log_marginal.sum()), counts, strategy, probas
+        total = probas.sum(axis=1)
+        probas /= total[:, None]
+        log_marginal = float(top.sum() + np.log(total).sum())
+        # the posterior that a vote came from knowledge, summed per (worker, label)
+        knew = probas.ravel()[item_cell]
+        knew *= (spamming[:, 1:] / both).ravel()[worker_cell]
+        knew_pairs = np.bincount(worker_cell, knew, minlength=w * k).reshape(w, k)
+        strategy = np.bincount(worker_cell, minlength=w * k).reshape(w, k) - knew_pairs
+        counts = np.stack([strategy.sum(axis=1), knew_pairs.sum(axis=1)], axis=1)
+        return log_marginal, counts, strategy, probas
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
