@@ -1,14 +1,4 @@
-"""GLAD: worker abilities and item difficulties (Whitehill et al. 2009).
-
-Examples
---------
->>> import pandas as pd
->>> from dltasks.inference import GLAD
->>> votes = pd.DataFrame({"item_id": [1, 1, 1, 2, 2, 2], "worker": ["a", "b", "c"] * 2,
-...                       "label": ["x", "x", "y", "y", "y", "y"]})
->>> GLAD().fit(votes).labels_.to_dict()
-{1: 'x', 2: 'y'}
-"""
+"""GLAD: worker abilities and item difficulties (Whitehill et al. 2009); see :class:`GLAD`."""
 from __future__ import annotations
 
 import numpy as np

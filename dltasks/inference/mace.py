@@ -1,14 +1,4 @@
-"""MACE: Multi-Annotator Competence Estimation (Hovy et al. 2013).
-
-Examples
---------
->>> import pandas as pd
->>> from dltasks.inference import MACE
->>> votes = pd.DataFrame({"item_id": [1, 1, 1, 2, 2, 2], "worker": ["a", "b", "c"] * 2,
-...                       "label": ["x", "x", "y", "y", "y", "y"]})
->>> MACE().fit(votes).labels_.to_dict()
-{1: 'x', 2: 'y'}
-"""
+"""MACE: Multi-Annotator Competence Estimation (Hovy et al. 2013); see :class:`MACE`."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,14 +1,4 @@
-"""One-coin Dawid–Skene: one accuracy per worker instead of a confusion matrix.
-
-Examples
---------
->>> import pandas as pd
->>> from dltasks.inference import OneCoinDawidSkene
->>> votes = pd.DataFrame({"item_id": [1, 1, 1, 2, 2, 2], "worker": ["a", "b", "c"] * 2,
-...                       "label": ["x", "x", "y", "y", "y", "y"]})
->>> OneCoinDawidSkene().fit(votes).labels_.to_dict()
-{1: 'x', 2: 'y'}
-"""
+"""One-coin Dawid–Skene: one accuracy per worker instead of a confusion matrix; see :class:`OneCoinDawidSkene`."""
 from __future__ import annotations
 
 import numpy as np
