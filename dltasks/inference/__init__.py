@@ -88,10 +88,10 @@ def make_estimator(method: str, **params: Any) -> Estimator:
 
     >>> make_estimator("glad", n_iter=20)
     GLAD(n_iter=20, tol=1e-05, m_step_max_iter=25, m_step_tol=0.01)
-    >>> make_estimator("magic")
+    >>> make_estimator("magic")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    dltasks.errors.ValidationError: method: unknown; one of majority, wawa, dawid_skene, one_coin, glad, mace (got 'magic')
+    dltasks.errors.ValidationError: method: unknown; one of majority, wawa, dawid_skene, ..., mace (got 'magic')
     """
     if method not in METHODS:
         raise ValidationError(f"unknown; one of {', '.join(METHODS)}", field="method", value=method)
