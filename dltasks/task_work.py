@@ -17,7 +17,7 @@ from :meth:`TaskWork.labels_df` with the pure functions of :mod:`dltasks.consens
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, cast
 
 import pandas as pd
 
@@ -197,15 +197,24 @@ class TaskWork:
         return self._bound().ops.status_counts(self.id)
 
     # -- analysis (pure functions over the task's labels) --------------------------------
-    def consensus(self, tie_policy: str = "review", labels: pd.DataFrame | Votes | None = None) -> pd.DataFrame:
+    def consensus(self, tie_policy: str = "review", labels: pd.DataFrame | Votes | None = None,
+                  method: str | None = None, gold: Any = None) -> pd.DataFrame:
         """Threshold consensus per labelled item (see :func:`dltasks.consensus.threshold_consensus`).
 
         Tasks without a consensus threshold use a strict majority of ``workers_per_input``.
         Pass ``labels`` (from :meth:`labels_df`, or ``dltasks.consensus.encode_votes`` of it) to
-        reuse one read, and one encoding, for several analyses.  A task that is not a class task
+        reuse one read, and one encoding, for several analyses.
+
+        ``method`` infers each item's true label from every vote instead (class tasks):
+        ``"majority"``, ``"wawa"``, ``"dawid_skene"``, ``"one_coin"``, ``"glad"`` or ``"mace"``
+        (:mod:`dltasks.inference`); ``gold`` (``{item_id: label}``) fixes known items for the
+        methods that take it.  The result is indexed by item_id: label, probability (of that
+        label).  A task that is not a class task
         gets :func:`dltasks.agreement.decide`: status, agreement (boxes and polygons: the mean IoU
         of matched shapes), n_workers per item, by its ``iou_threshold`` and ``unmatched`` rule.
         """
+        if method is not None:
+            return self._inferred(method, self.labels_df() if labels is None else labels, gold)
         k = max(1, self.workers_per_input)
         t = self.consensus_threshold
         if self.annotation_type != "class":
@@ -217,6 +226,33 @@ class TaskWork:
 
         return threshold_consensus(self.labels_df() if labels is None else labels, approval_threshold=t,
                                    workers_per_input=k, tie_policy=tie_policy)
+
+    def _inferred(self, method: str, labels: pd.DataFrame | Votes, gold: Any) -> pd.DataFrame:
+        from dltasks.inference import GOLD_METHODS, make_estimator
+
+        if self.annotation_type != "class":
+            raise ValidationError(f"truth inference applies to class tasks, not {self.annotation_type} tasks",
+                                  "method", method)
+        estimator = make_estimator(method)
+        if gold is not None and method not in GOLD_METHODS:
+            raise ValidationError(f"takes no gold; these do: {', '.join(GOLD_METHODS)}", "method", method)
+        if gold is not None:
+            cast(Any, estimator).fit(labels, gold=gold)  # the GOLD_METHODS' fit takes gold
+        else:
+            estimator.fit(labels)
+        out = pd.DataFrame({"label": estimator.labels_, "probability": estimator.probas_.max(axis=1)})
+        out.index.name = "item_id"
+        return out
+
+    def compare_methods(self, methods: Sequence[str] | None = None, gold: Any = None) -> pd.DataFrame:
+        """Each item's label by several truth-inference methods side by side, and whether they all agree
+        (see :func:`dltasks.inference.compare_methods`; class tasks)."""
+        from dltasks.inference import METHODS, compare_methods
+
+        if self.annotation_type != "class":
+            raise ValidationError(f"truth inference applies to class tasks, not {self.annotation_type} tasks",
+                                  "annotation_type", self.annotation_type)
+        return compare_methods(self.labels_df(), list(methods) if methods is not None else list(METHODS), gold)
 
     @property
     def consensus_threshold(self) -> int:
