@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,9 @@ __all__ = [
     "threshold_consensus",
     "majority_vote",
     "DawidSkene",
+    "Gold",
+    "gold_codes",
+    "fix_gold",
     "percent_agreement",
     "item_agreement",
     "worker_agreement",
@@ -60,6 +63,9 @@ STATUSES: tuple[str, ...] = ("approved", "awaiting_review", "awaiting_consensus"
 _COLUMNS = ("item_id", "worker", "label")
 _TIE_POLICIES = ("review", "first")
 _EPS = 1e-10  # probability floor, the same as crowd-kit's
+
+#: Known true labels: a Series (or mapping) item_id -> label, or a DataFrame with item_id and label.
+Gold = Union[pd.Series, Mapping[Any, Any], pd.DataFrame]
 
 
 # --------------------------------------------------------------------------- encoding
@@ -372,6 +378,74 @@ def majority_vote(
     return _label_series(votes, top)
 
 
+# --------------------------------------------------------------------------- gold
+
+
+def _gold_series(gold: Gold) -> pd.Series:
+    if isinstance(gold, pd.DataFrame):
+        missing = [c for c in ("item_id", "label") if c not in gold.columns]
+        if missing:
+            raise ValidationError("needs columns item_id and label", field="gold", value=list(gold.columns))
+        return pd.Series(gold["label"].to_numpy(), index=pd.Index(gold["item_id"]))
+    if isinstance(gold, pd.Series):
+        return gold
+    if isinstance(gold, Mapping):
+        return pd.Series(list(gold.values()), index=pd.Index(list(gold.keys())), dtype=object)
+    raise ValidationError("must be a Series item_id -> label, a mapping or a DataFrame(item_id, label)",
+                          field="gold", value=type(gold).__name__)
+
+
+def gold_codes(votes: Votes, gold: Gold | None) -> tuple[np.ndarray, np.ndarray]:
+    """Item indexes and label codes of the known truths, for the items that have votes.
+
+    Gold items nobody voted on carry no information and are left out.  A gold label no worker
+    gave, a missing label or an item given twice raise ValidationError.
+
+    >>> import pandas as pd
+    >>> votes = encode_votes(pd.DataFrame({"item_id": [1, 2], "worker": ["a", "a"], "label": ["x", "y"]}))
+    >>> gold_codes(votes, pd.DataFrame({"item_id": [2, 1], "label": ["x", "x"]}))
+    (array([1, 0]), array([0, 0]))
+    >>> gold_codes(votes, {1: "z"})
+    Traceback (most recent call last):
+    ...
+    dltasks.errors.ValidationError: gold: label is not among the workers' labels (got 'z')
+    """
+    empty = np.zeros(0, dtype=np.intp)
+    if gold is None:
+        return empty, empty
+    series = _gold_series(gold)
+    if not series.index.is_unique:
+        raise ValidationError("an item_id is given twice", field="gold",
+                              value=series.index[series.index.duplicated()][0])
+    if series.isna().any():
+        raise ValidationError("missing label", field="gold", value=series.index[series.isna().to_numpy()][0])
+    items = votes.items.get_indexer(series.index)
+    known = items >= 0
+    try:
+        labels = votes.labels.get_indexer(pd.Index(series.to_numpy()[known]))
+    except TypeError as error:  # unorderable mix of label types
+        raise ValidationError(f"labels do not match the votes' ({error})", field="gold") from error
+    if (labels < 0).any():
+        raise ValidationError("label is not among the workers' labels", field="gold",
+                              value=series.to_numpy()[known][labels < 0][0])
+    return items[known].astype(np.intp), labels.astype(np.intp)
+
+
+def fix_gold(probas: np.ndarray, gold: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Posteriors of the gold items set to their known label (in place); returns ``probas``.
+
+    >>> import numpy as np
+    >>> fix_gold(np.full((2, 2), 0.5), (np.array([1]), np.array([0]))).tolist()
+    [[0.5, 0.5], [1.0, 0.0]]
+    """
+    items, labels = gold
+    if len(items):
+        probas[items] = 0.0
+        probas[items, labels] = 1.0
+    return probas
+
+
+
 # --------------------------------------------------------------------------- Dawid-Skene
 
 
@@ -433,28 +507,33 @@ class DawidSkene:
     def __repr__(self) -> str:
         return f"DawidSkene(n_iter={self.n_iter!r}, tol={self.tol!r})"
 
-    def fit(self, labels: pd.DataFrame | Votes) -> DawidSkene:
-        """Run EM on a long votes table (``item_id``, ``worker``, ``label``); return self."""
+    def fit(self, labels: pd.DataFrame | Votes, gold: Gold | None = None) -> DawidSkene:
+        """Run EM on a long votes table (``item_id``, ``worker``, ``label``); return self.
+
+        ``gold`` (item_id -> label, see :func:`gold_codes`) fixes those items' posteriors before the
+        first M-step and after every E-step, as crowd-kit's ``fit(data, true_labels)``.
+        """
         n_iter = _check_int(self.n_iter, "n_iter", 1)
         if not np.isfinite(self.tol) or self.tol < 0:
             raise ValidationError("must be a finite number >= 0", field="tol", value=self.tol)
         votes = _encode(labels)
         if not len(votes.item):
             raise ValidationError("no votes to fit", field="labels")
+        known = gold_codes(votes, gold)
         w, k = votes.n_workers, votes.n_labels
         onehot = votes.onehot()
         onehot_t = onehot.T  # a CSC view of the same arrays, not a copy
         seen = np.asarray(onehot.sum(axis=0)).reshape(w, k) > 0
         per_item = votes.votes_per_item().astype(float)
 
-        probas = votes.counts() / per_item[:, None]
+        probas = fix_gold(votes.counts() / per_item[:, None], known)
         priors = probas.mean(axis=0)
         errors = self._m_step(onehot_t, probas, seen)
         item_log_errors = onehot @ self._log_errors(errors, seen)
         scratch = np.empty_like(probas)
         loss, history = -np.inf, []
         for _ in range(n_iter):
-            probas = self._e_step(item_log_errors, priors)  # consumes item_log_errors
+            probas = fix_gold(self._e_step(item_log_errors, priors), known)  # consumes item_log_errors
             priors = probas.mean(axis=0)
             errors = self._m_step(onehot_t, probas, seen)
             item_log_errors = onehot @ self._log_errors(errors, seen)
@@ -466,9 +545,9 @@ class DawidSkene:
         self._store(votes, probas, priors, errors, history)
         return self
 
-    def fit_predict(self, labels: pd.DataFrame | Votes) -> pd.Series:
+    def fit_predict(self, labels: pd.DataFrame | Votes, gold: Gold | None = None) -> pd.Series:
         """Fit and return :attr:`labels_`."""
-        return self.fit(labels).labels_
+        return self.fit(labels, gold).labels_
 
     @staticmethod
     def _m_step(onehot_t: sparse.spmatrix, probas: np.ndarray, seen: np.ndarray) -> np.ndarray:

@@ -11,11 +11,7 @@ Examples
 """
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
-from dltasks.consensus import DawidSkene, Votes
-from dltasks.inference._common import Gold, as_votes, check_params, fix_gold, gold_codes
+from dltasks.consensus import DawidSkene
 
 __all__ = ["SeededDawidSkene"]
 
@@ -45,39 +41,3 @@ class SeededDawidSkene(DawidSkene):
 
     def __repr__(self) -> str:
         return f"SeededDawidSkene(n_iter={self.n_iter!r}, tol={self.tol!r})"
-
-    def fit(self, labels: pd.DataFrame | Votes, gold: Gold | None = None) -> SeededDawidSkene:
-        """Run EM on a votes table or ``Votes``; ``gold`` (item_id -> label) fixes those items; return self."""
-        n_iter = check_params(self.n_iter, self.tol)
-        votes = as_votes(labels)
-        known = gold_codes(votes, gold)
-        if not len(known[0]):
-            super().fit(votes)
-            return self
-        w, k = votes.n_workers, votes.n_labels
-        onehot = votes.onehot()
-        onehot_t = onehot.T
-        seen = np.asarray(onehot.sum(axis=0)).reshape(w, k) > 0
-        per_item = votes.votes_per_item().astype(float)
-        probas = fix_gold(votes.counts() / per_item[:, None], known)
-        priors = probas.mean(axis=0)
-        errors = self._m_step(onehot_t, probas, seen)
-        item_log_errors = onehot @ self._log_errors(errors, seen)
-        scratch = np.empty_like(probas)
-        loss, history = -np.inf, []
-        for _ in range(n_iter):
-            probas = fix_gold(self._e_step(item_log_errors, priors), known)  # consumes item_log_errors
-            priors = probas.mean(axis=0)
-            errors = self._m_step(onehot_t, probas, seen)
-            item_log_errors = onehot @ self._log_errors(errors, seen)
-            new_loss = self._lower_bound(item_log_errors, probas, priors, per_item, scratch) / len(votes)
-            history.append(float(new_loss))
-            if new_loss - loss < self.tol:
-                break
-            loss = new_loss
-        self._store(votes, probas, priors, errors, history)
-        return self
-
-    def fit_predict(self, labels: pd.DataFrame | Votes, gold: Gold | None = None) -> pd.Series:
-        """Fit and return :attr:`labels_`."""
-        return self.fit(labels, gold).labels_
