@@ -553,7 +553,7 @@ class DawidSkene:
     def _m_step(onehot_t: sparse.spmatrix, probas: np.ndarray, seen: np.ndarray) -> np.ndarray:
         """Confusion matrices (worker, observed, true) from the posteriors."""
         w, k = seen.shape
-        counts = np.asarray(onehot_t @ probas).reshape(w, k, k)
+        counts: np.ndarray = np.asarray(onehot_t @ probas).reshape(w, k, k)
         counts = np.where(seen[:, :, None], np.maximum(counts, _EPS), 0.0)
         return counts / counts.sum(axis=1, keepdims=True)
 

@@ -63,7 +63,7 @@ def stable_order(key: np.ndarray) -> np.ndarray:
     top = int(key.max())
     if int(key.min()) < 0 or top >= 1 << 48:
         return np.argsort(key, kind="stable")
-    order = np.arange(len(key))
+    order: np.ndarray = np.arange(len(key))
     shift = 0
     while True:
         digit = (key >> shift) & 0xFFFF if shift else key & 0xFFFF

@@ -136,7 +136,7 @@ def _assign(shapes: Shapes, a: np.ndarray, b: np.ndarray, iou: np.ndarray
     if not len(a):
         return a, b, iou
     block_a, block_b = shapes.block[a], shapes.block[b]
-    ambiguous = np.zeros(len(a), dtype=bool)
+    ambiguous: np.ndarray = np.zeros(len(a), dtype=bool)
     twice = (a[1:] == a[:-1]) & (block_b[1:] == block_b[:-1])  # one `a`, two `b`s of one worker
     ambiguous[1:] |= twice
     ambiguous[:-1] |= twice

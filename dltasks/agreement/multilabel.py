@@ -157,7 +157,7 @@ def label_consensus(answers: pd.DataFrame, approval_threshold: int) -> pd.DataFr
 def _worker_pairs(sets: LabelSets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every two workers who answered one item (answer positions ``p < q``) and the labels both chose."""
     p, q = pairs_within_runs(sets.answer_item)
-    inter = np.zeros(len(p), dtype=np.int64)
+    inter: np.ndarray = np.zeros(len(p), dtype=np.int64)
     if len(sets.item):
         new = np.ones(len(sets.item), dtype=bool)
         new[1:] = (sets.item[1:] != sets.item[:-1]) | (sets.label[1:] != sets.label[:-1])
@@ -232,7 +232,7 @@ def label_alpha(answers: pd.DataFrame) -> pd.Series:
     observed = np.bincount(label[ok], mixed, minlength=n_labels)  # half the off-diagonal coincidences
     yes = np.bincount(label[ok], votes[ok], minlength=n_labels)
     expected = yes * (n - yes)
-    alpha = np.full(n_labels, math.nan)
+    alpha: np.ndarray = np.full(n_labels, math.nan)
     np.divide((n - 1) * observed, expected, out=alpha, where=(expected > 0) & (n > 1))
     alpha = np.where((expected > 0) & (n > 1), 1.0 - alpha, math.nan)
     return pd.Series(alpha, index=pd.Index(sets.labels, name="label"), name="alpha")
