@@ -14,7 +14,7 @@ Examples
 >>> frame = answers_frame([7, 7], ["ann", "bob"], *zip(*rows))
 >>> frame[["item_id", "worker", "kind", "label", "left", "bottom"]].values.tolist()
 [[7, 'ann', 'box', 'car', 1.0, 4.0], [7, 'bob', 'none', None, nan, nan]]
->>> answer_of(frame[frame.worker == "bob"]), answer_of(frame[frame.worker == "ann"])
+>>> stored_answer(rows[1:]), stored_answer(rows[:1])
 ([], [Box(left=1.0, top=2.0, right=3.0, bottom=4.0, label='car')])
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pandas as pd
 
 from dltasks.domain.shapes import Definition, definition, geo_json
 
-__all__ = ["ANSWER_COLUMNS", "NONE_KIND", "stored_rows", "stored_answer", "answers_frame", "answer_of", "image_size"]
+__all__ = ["ANSWER_COLUMNS", "NONE_KIND", "stored_rows", "stored_answer", "answers_frame", "image_size"]
 
 #: The columns of the long answers frame (``task.labels_df()`` of a task that is not a class task).
 ANSWER_COLUMNS = ("item_id", "worker", "kind", "label", "left", "top", "right", "bottom", "geo", "text")
@@ -84,17 +84,6 @@ def stored_answer(rows: Sequence[Sequence[Any]]) -> list[Definition]:
     """
     return [definition(kind, label, json.loads(geo) if geo is not None else None, text)
             for kind, label, geo, text in rows if kind != NONE_KIND]
-
-
-def answer_of(rows: pd.DataFrame) -> list[Definition]:
-    """One worker's answer for one item back from its rows of the long frame."""
-    out = []
-    for r in rows.itertuples(index=False):
-        if r.kind == NONE_KIND:
-            continue
-        geo = [[r.left, r.top], [r.right, r.bottom]] if r.kind == "box" else r.geo
-        out.append(definition(r.kind, r.label, geo, r.text))
-    return out
 
 
 def image_size(metadata: Any) -> tuple[float, float] | None:

@@ -32,7 +32,7 @@ from dltasks.backends.sql.common import SqlPart, insert_missing_users
 from dltasks.backends.sql.frames import paged, records_frame
 from dltasks.domain.answers import answers_frame, image_size, stored_answer, stored_rows
 from dltasks.domain.shapes import Definition, answer_given, answer_text, check_answer
-from dltasks.domain.workflow import (check_label_in_task, check_no_label_yet, check_not_decided, check_reopenable,
+from dltasks.domain.workflow import (check_no_label_yet, check_not_decided, check_reopenable,
                                      check_review_label, check_status_action, derive_item_status, top_label)
 from dltasks.errors import NotFoundError, PermissionDeniedError, ValidationError
 from dltasks.timeutil import now
