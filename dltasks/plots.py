@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import matplotlib
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -45,6 +47,9 @@ __all__ = [
     "plot_shape_worker_quality",
     "plot_label_alpha",
     "plot_confusion_matrix",
+    "throughput",
+    "plot_throughput",
+    "plot_seconds_per_item",
 ]
 
 FigSize = tuple[float, float]
@@ -552,4 +557,190 @@ def plot_confusion_matrix(
     ax.set_xlabel(_literal(xlabel if xlabel is not None else data.columns.name or "column"))
     ax.set_ylabel(_literal(ylabel if ylabel is not None else data.index.name or "row"))
     ax.set_title(_literal(title))
+    return fig
+
+
+#: Horizontal box plots: ``orientation`` from matplotlib 3.10 (``vert`` is deprecated from 3.11).
+_HORIZONTAL: dict[str, Any] = ({"orientation": "horizontal"} if tuple(int(p) for p in
+                               matplotlib.__version__.split(".")[:2]) >= (3, 10) else {"vert": False})
+
+#: Time bins :func:`throughput` chooses from, shortest first (pandas offset aliases).
+_TIME_BINS = ("1min", "5min", "15min", "30min", "1h", "3h", "6h", "12h", "1D", "7D", "28D")
+
+
+def _worker_column(frame: pd.DataFrame) -> str:
+    """The column naming who answered: ``user_id`` (history, progress, gold) or ``worker`` (labels)."""
+    for column in ("user_id", "worker"):
+        if column in frame.columns:
+            return column
+    raise ValidationError("missing column 'user_id' (or 'worker')", field="user_id", value=list(frame.columns))
+
+
+def _time_bin(span: pd.Timedelta, max_bins: int) -> str:
+    """The shortest of :data:`_TIME_BINS` that cuts ``span`` into at most ``max_bins`` bins.
+
+    >>> _time_bin(pd.Timedelta(minutes=50), 24), _time_bin(pd.Timedelta(days=2), 24)
+    ('5min', '3h')
+    """
+    for alias in _TIME_BINS:
+        if span / pd.Timedelta(alias) < max_bins:
+            return alias
+    return _TIME_BINS[-1]
+
+
+def throughput(answers: pd.DataFrame, freq: str | None = None, max_bins: int = 24) -> pd.DataFrame:
+    """Items answered per hour by each worker in each time bin: the table :func:`plot_throughput` draws.
+
+    Parameters
+    ----------
+    answers : DataFrame
+        One row per answer, with ``user_id`` (or ``worker``) and ``at`` (when it was given):
+        ``task.history_df()`` filtered to ``action == "submit"``, or any frame with those columns.
+    freq : str, optional
+        Width of a time bin, a pandas offset alias (``"15min"``, ``"1h"``, ``"1D"``); default: the
+        shortest of 1 min, 5 min, 15 min, 30 min, 1 h, 3 h, 6 h, 12 h, 1 day, 7 days, 28 days
+        that needs at most ``max_bins`` bins.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by the bins' start times (every bin from the first answer to the last, empty ones
+        as 0), one column per worker (sorted): answers in the bin divided by the bin's hours.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> answers = pd.DataFrame({"user_id": ["ann", "ann", "bob", "ann"],
+    ...                         "at": pd.to_datetime(["2024-05-01 09:05", "2024-05-01 09:10",
+    ...                                               "2024-05-01 09:20", "2024-05-01 10:40"])})
+    >>> throughput(answers, freq="1h")  # doctest: +NORMALIZE_WHITESPACE
+    user_id              ann  bob
+    at
+    2024-05-01 09:00:00  2.0  1.0
+    2024-05-01 10:00:00  1.0  0.0
+    """
+    data = _frame(answers, ["at"], "answers")
+    who = _worker_column(data)
+    at = pd.to_datetime(data["at"])
+    if freq is None:
+        freq = _time_bin(at.max() - at.min() if len(at) else pd.Timedelta(0), max_bins)
+    try:
+        width = pd.Timedelta(freq)
+    except ValueError as err:
+        raise ValidationError("must be a time span such as '15min' or '1h'", field="freq", value=freq) from err
+    if width <= pd.Timedelta(0):
+        raise ValidationError("must be a positive time span", field="freq", value=freq)
+    bins = at.dt.floor(width)
+    counts = pd.crosstab(bins.to_numpy(), data[who].astype(str).to_numpy())
+    if len(counts):
+        counts = counts.reindex(pd.date_range(bins.min(), bins.max(), freq=width), fill_value=0)
+    counts = counts.reindex(columns=sorted(counts.columns))
+    counts.index.name, counts.columns.name = "at", who
+    return counts.astype(float) / (width / pd.Timedelta(hours=1))
+
+
+def plot_throughput(answers: pd.DataFrame, freq: str | None = None, figsize: FigSize = (8.0, 3.5)) -> Figure:
+    """Items per hour per worker over time: one line per worker, a point per time bin.
+
+    ``answers``: one row per answer with ``user_id`` (or ``worker``) and ``at``, e.g.
+    ``task.history_df().query("action == 'submit'")``; ``freq`` the bin width (see :func:`throughput`,
+    which computes what is drawn).  Lines are in worker order; the legend names them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> answers = pd.DataFrame({"user_id": ["ann", "ann", "bob"],
+    ...                         "at": pd.to_datetime(["2024-05-01 09:05", "2024-05-01 09:40", "2024-05-01 10:20"])})
+    >>> ax = plot_throughput(answers, freq="1h").axes[0]
+    >>> [(line.get_label(), line.get_ydata().tolist()) for line in ax.lines]
+    [('ann', [2.0, 0.0]), ('bob', [0.0, 1.0])]
+    """
+    rates = throughput(answers, freq)
+    fig, ax = _new_axes(figsize)
+    if rates.empty:
+        ax.text(0.5, 0.5, "no answers yet", transform=ax.transAxes, ha="center", va="center", color="#6b7280")
+        ax.set_xticks([])
+    else:
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    many = len(rates.columns) > 10
+    for worker in rates.columns:
+        ax.plot(rates.index, rates[worker].to_numpy(), marker="" if many else "o", markersize=3,
+                linewidth=1.2, label=_literal(worker))
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("items per hour")
+    ax.set_xlabel("time (bins start)" if rates.empty else f"time ({_bin_text(rates)} bins)")
+    ax.set_title("Throughput per worker")
+    ax.grid(alpha=0.3)
+    if len(rates.columns):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                  fontsize=8 if len(rates.columns) <= 15 else 6, ncols=1 if len(rates.columns) <= 20 else 2)
+    return fig
+
+
+def _bin_text(rates: pd.DataFrame) -> str:
+    """The width of the bins of a :func:`throughput` table in words ("15 min", "1 h", "1 day").
+
+    >>> _bin_text(throughput(pd.DataFrame({"user_id": ["a"], "at": [pd.Timestamp("2024-01-01")]}), freq="15min"))
+    '15 min'
+    """
+    width = pd.Timedelta(rates.index.freq) if getattr(rates.index, "freq", None) else None
+    if width is None:
+        return "1 bin" if len(rates) <= 1 else _span_text(rates.index[1] - rates.index[0])
+    return _span_text(width)
+
+
+def _span_text(width: pd.Timedelta) -> str:
+    """A time span in the unit that says it best.
+
+    >>> _span_text(pd.Timedelta(minutes=5)), _span_text(pd.Timedelta(hours=3)), _span_text(pd.Timedelta(days=7))
+    ('5 min', '3 h', '7 days')
+    """
+    minutes = width / pd.Timedelta(minutes=1)
+    if minutes < 60:
+        return f"{minutes:g} min"
+    if minutes < 24 * 60:
+        return f"{minutes / 60:g} h"
+    days = minutes / (24 * 60)
+    return f"{days:g} day" + ("" if days == 1 else "s")
+
+
+def plot_seconds_per_item(answers: pd.DataFrame, figsize: FigSize | None = None) -> Figure:
+    """Seconds per item of each worker as horizontal box plots, fastest median at the top.
+
+    ``answers``: one row per answer with ``user_id`` (or ``worker``) and ``seconds`` (the time the
+    item was on screen: ``task.labels_df()``); answers without a time (NaN) are left out, and a
+    worker with none has an empty row.  Each row's label gives the answers timed and the median.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> answers = pd.DataFrame({"worker": ["ann", "ann", "bob", "bob", "bob"],
+    ...                         "seconds": [4.0, 6.0, 2.0, 3.0, float("nan")]})
+    >>> ax = plot_seconds_per_item(answers, figsize=(5, 2)).axes[0]
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['bob (2, median 2.5 s)', 'ann (2, median 5.0 s)']
+    """
+    data = _frame(answers, ["seconds"], "answers")
+    who = _worker_column(data)
+    seconds = pd.to_numeric(data["seconds"], errors="coerce")
+    groups = seconds.groupby(data[who].astype(str))
+    medians = groups.median().sort_values(na_position="last")
+    fig, ax = _new_axes(_rows_figsize(len(medians), figsize))
+    by_worker = {str(w): v.dropna().to_numpy(dtype=float) for w, v in groups}
+    timed = [by_worker[w] for w in medians.index]
+    if any(len(t) for t in timed):
+        ax.boxplot([t if len(t) else [np.nan] for t in timed], positions=np.arange(len(timed)), widths=0.6,
+                   **_HORIZONTAL, showfliers=True, patch_artist=True,
+                   boxprops={"facecolor": _TARGET_COLOR, "edgecolor": _ACTUAL_COLOR},
+                   medianprops={"color": _ACTUAL_COLOR, "linewidth": 2})
+        ax.set_xlim(left=0)
+    names = pd.Index([f"{w} ({len(t):,}, median {m:.1f} s)" if len(t) else f"{w} (no times)"
+                      for w, t, m in zip(medians.index, timed, medians)], name=who)
+    _name_axis(ax, names, empty="no answers yet")
+    ax.set_xlabel("seconds on screen per item")
+    ax.set_ylabel(_literal(who))
+    ax.set_title("Seconds per item")
+    ax.grid(axis="x", alpha=0.3)
     return fig

@@ -23,8 +23,11 @@ from dltasks.plots import (  # noqa: E402
     plot_label_alpha,
     plot_partition,
     plot_progress,
+    plot_seconds_per_item,
     plot_shape_worker_quality,
+    plot_throughput,
     plot_worker_quality,
+    throughput,
 )
 
 WORKERS = [f"annotator.{i:02d}@example.com" for i in range(20)]
@@ -249,9 +252,16 @@ def test_plot_confusion_matrix_heat_map():
         (lambda: plot_iou_histogram([0.5]), "item_iou"),
         (lambda: plot_shape_worker_quality(pd.DataFrame({"precision": [1.0], "recall": [1.0]})), "mean_iou"),
         (lambda: plot_label_alpha([0.5]), "alpha"),
+        (lambda: plot_throughput(pd.DataFrame({"user_id": ["a"]})), "at"),
+        (lambda: plot_throughput(pd.DataFrame({"at": [pd.Timestamp("2024-01-01")]})), "user_id"),
+        (lambda: throughput(pd.DataFrame({"user_id": ["a"], "at": [pd.Timestamp("2024-01-01")]}), freq="soon"),
+         "freq"),
+        (lambda: throughput(pd.DataFrame({"user_id": ["a"], "at": [pd.Timestamp("2024-01-01")]}), freq="-1h"),
+         "freq"),
+        (lambda: plot_seconds_per_item(pd.DataFrame({"worker": ["a"]})), "seconds"),
     ],
     ids=["partition", "progress", "status", "item-status", "histogram", "quality", "confusion", "iou", "shape-quality",
-         "label-alpha"],
+         "label-alpha", "throughput-at", "throughput-who", "throughput-freq", "throughput-negative", "seconds"],
 )
 def test_bad_input_names_the_field(call, field):
     with pytest.raises(ValidationError) as info:
@@ -268,3 +278,80 @@ def test_no_pyplot_state(summary, progress):
     plot_shape_worker_quality(pd.DataFrame({"precision": [1.0], "recall": [1.0], "mean_iou": [0.9]}, index=["a"]))
     plot_label_alpha(pd.Series({"car": 0.5}))
     assert pyplot.get_fignums() == before
+
+
+# -- time ----------------------------------------------------------------------------------
+def answers_at(rows: list[tuple[str, str]], column: str = "user_id") -> pd.DataFrame:
+    return pd.DataFrame({column: [w for w, _ in rows], "at": pd.to_datetime([t for _, t in rows], utc=True)})
+
+
+def test_throughput_counts_answers_per_hour_in_every_bin():
+    answers = answers_at([("bob", "2024-05-01 09:01"), ("ann", "2024-05-01 09:02"), ("ann", "2024-05-01 09:14"),
+                          ("ann", "2024-05-01 09:59"), ("bob", "2024-05-01 10:05")])
+    rates = throughput(answers, freq="15min")
+    assert rates.columns.tolist() == ["ann", "bob"]
+    assert rates.index.strftime("%H:%M").tolist() == ["09:00", "09:15", "09:30", "09:45", "10:00"]
+    assert rates["ann"].tolist() == [8.0, 0.0, 0.0, 4.0, 0.0]       # 2 answers in 15 min = 8 an hour
+    assert rates["bob"].tolist() == [4.0, 0.0, 0.0, 0.0, 4.0]
+    assert (rates * 0.25).to_numpy().sum() == len(answers)            # every answer counted once
+
+
+def test_throughput_picks_a_bin_for_the_span_and_takes_a_worker_column():
+    day = answers_at([("ann", f"2024-05-01 {h:02d}:30") for h in range(0, 24, 2)], column="worker")
+    rates = throughput(day)
+    assert rates.index.freq == pd.Timedelta("1h") and len(rates) == 23 and rates.columns.name == "worker"
+    assert rates["ann"].sum() == 12
+    week = answers_at([("ann", "2024-05-01 08:00"), ("ann", "2024-05-08 08:00")])
+    assert throughput(week).index.freq == pd.Timedelta("12h")
+
+
+def test_plot_throughput_draws_a_line_per_worker():
+    workers = [f"w{i:02d}" for i in range(12)]
+    rows = [(w, f"2024-05-01 {9 + i % 3}:{10 + i:02d}") for i, w in enumerate(workers * 2)]
+    answers = answers_at(rows)
+    fig = render(plot_throughput(answers, freq="1h"))
+    ax = fig.axes[0]
+    rates = throughput(answers, freq="1h")
+    assert [line.get_label() for line in ax.lines] == workers
+    assert [line.get_ydata().tolist() for line in ax.lines] == [rates[w].tolist() for w in workers]
+    assert ax.get_title() == "Throughput per worker" and ax.get_ylabel() == "items per hour"
+    assert ax.get_xlabel() == "time (1 h bins)" and ax.get_ylim()[0] == 0
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == workers
+
+
+def test_plot_throughput_of_nothing_says_so():
+    ax = render(plot_throughput(pd.DataFrame({"user_id": [], "at": pd.to_datetime([], utc=True)}))).axes[0]
+    assert len(ax.lines) == 0 and [t.get_text() for t in ax.texts] == ["no answers yet"]
+
+
+def test_plot_throughput_of_a_tasks_history():
+    import dltasks as dl
+
+    ds = dl.connect("sqlite://").datasets.create("d", labels=["a", "b"])
+    ds.items.import_df(pd.DataFrame({"name": [f"i{i}" for i in range(6)]}))
+    task = ds.tasks.create("t", assignee_ids=["ann", "bob"])
+    for item_id, user in task.assignments_df()[["item_id", "user_id"]].itertuples(index=False):
+        task.submit(int(item_id), user, "a")
+    submits = task.history_df().query("action == 'submit'")
+    ax = render(plot_throughput(submits, freq="1min")).axes[0]
+    assert sorted(line.get_label() for line in ax.lines) == ["ann", "bob"]
+    assert sum(line.get_ydata().sum() for line in ax.lines) / 60 == 6    # six answers, per hour in 1-min bins
+
+
+def test_plot_seconds_per_item_orders_workers_by_median():
+    answers = pd.DataFrame({"worker": ["ann"] * 4 + ["bob"] * 3 + ["cy"] * 2,
+                            "seconds": [4.0, 6.0, 5.0, 30.0, 2.0, 3.0, float("nan"), float("nan"), float("nan")]})
+    fig = render(plot_seconds_per_item(answers))
+    ax = fig.axes[0]
+    assert ytick_texts(ax) == ["bob (2, median 2.5 s)", "ann (4, median 5.5 s)", "cy (no times)"]
+    assert ax.get_title() == "Seconds per item" and ax.get_xlabel() == "seconds on screen per item"
+    medians = [line.get_xdata()[0] for line in ax.lines if line.get_color() == "#2f6fad" and line.get_linewidth() == 2]
+    assert medians[:2] == [2.5, 5.5] and np.isnan(medians[2])          # cy's row is empty
+    assert fig.get_size_inches()[1] == 2.5
+
+
+def test_plot_seconds_per_item_without_times():
+    ax = render(plot_seconds_per_item(pd.DataFrame({"user_id": ["ann"], "seconds": [float("nan")]}))).axes[0]
+    assert ytick_texts(ax) == ["ann (no times)"]
+    empty = render(plot_seconds_per_item(pd.DataFrame({"user_id": [], "seconds": []}))).axes[0]
+    assert [t.get_text() for t in empty.texts] == ["no answers yet"]
