@@ -89,7 +89,7 @@ def test_a_failing_listener_does_not_undo_or_hide_a_submit(dataset: Any, caplog:
     work_events.subscribe(task.id, broken)
     iid = int(task.items_df()["item_id"].iloc[0])
     assert task.submit(iid, "ann", "Adult") == "completed"
-    assert task.labels_df().values.tolist() == [[iid, "ann", "Adult"]]
+    assert task.labels_df()[["item_id", "worker", "label"]].values.tolist() == [[iid, "ann", "Adult"]]
     assert "view exploded" in caplog.text and task.id in caplog.text
     work_events.unsubscribe(task.id, broken)
 
@@ -316,6 +316,77 @@ def test_consensus_view_shows_the_figures_of_the_tasks_type(dataset: Any) -> Non
 
 
 # -- TaskBoard -----------------------------------------------------------------------------
+def crowd_task(dataset: Any) -> Any:
+    """ann and bob agree on items 1-6 and cy says the opposite; on 7 and 8 only ann (Child) and cy (Adult)
+    voted: a tie the majority breaks to "Adult" and the methods that weigh workers give to ann."""
+    task = dataset.tasks.create("crowd", assignee_ids=["ann", "bob", "cy"], workers_per_input=3)
+    for item_id in range(1, 7):
+        truth = "Adult" if item_id % 2 else "Child"
+        vote(task, item_id, {"cy": "Child" if truth == "Adult" else "Adult", "ann": truth, "bob": truth})
+    for item_id in (7, 8):
+        vote(task, item_id, {"ann": "Child", "cy": "Adult"})
+    return task
+
+
+def test_consensus_view_labels_by_a_chosen_method(dataset: Any) -> None:
+    task = crowd_task(dataset)
+    view = ConsensusView(task, refresh_budget=60.0)
+    assert [r[3] for r in rows_of(view)][6:8] == ["tie", "tie"]            # the task's rule: a tie
+    assert "labels by" not in view.title.value
+    view.methods.dropdown.value = "dawid_skene"                            # the user picks Dawid-Skene
+    assert view.method == "dawid_skene"
+    expected = task.consensus(method="dawid_skene")
+    assert view.consensus["label"].to_dict() == expected["label"].to_dict()
+    assert view.consensus.loc[[7, 8], "label"].tolist() == ["Child", "Child"]
+    rows = rows_of(view)
+    assert rows[6][2:] == ["pending", "Child", "1 of 2", "50.0%",
+                           f"{100 * expected.loc[7, 'probability']:.1f}%"]
+    assert rows[0][3:5] == ["Adult", "2 of 3"] and rows[8][3:] == ["—", "—", "—", "—"]   # unlabelled: nothing
+    assert "labels by Dawid-Skene · statuses: majority of 3 votes" in view.title.value
+    assert "with the Dawid-Skene label" in view.workers_head.value
+    assert view.workers.loc["cy", "agreement_with_consensus"] == 0.0          # cy agrees with no label
+    view.method = "majority"                                               # in code: the same
+    assert view.consensus.loc[[7, 8], "label"].tolist() == ["Adult", "Adult"]
+    assert [r[3] for r in rows_of(view)][6:8] == ["Adult", "Adult"]
+    view.method = ""
+    assert [r[3] for r in rows_of(view)][6:8] == ["tie", "tie"] and "probability" not in view.consensus
+
+
+def test_consensus_view_compares_the_methods(dataset: Any) -> None:
+    task = crowd_task(dataset)
+    view = ConsensusView(task, refresh_budget=60.0)
+    assert view.comparison is None and view.methods.summary.value == ""
+    view.methods.toggle.value = True                                       # "Compare methods"
+    pd.testing.assert_frame_equal(view.comparison, task.compare_methods(), check_names=False)
+    assert "6 methods disagree on 2 of 8 items (25.0%)" in view.methods.summary.value
+    table = view.methods.table.value
+    assert "<td>#7</td><td>Adult</td><td>Child</td>" in table and "<td>#1</td>" not in table
+    assert "<th>majority vote</th>" in table and "<th>Dawid-Skene</th>" in table
+    assert ("methods disagree (2)", "disagree") in view.filter_box.options
+    view.filter_box.value = "disagree"
+    assert view.selected().index.tolist() == [7, 8] and [r[1] for r in rows_of(view)] == ["#7", "#8"]
+    task.submit(7, "bob", "Child")                                         # the work moves the comparison
+    assert "on 1 of 8 items" in view.methods.summary.value and view.selected().index.tolist() == [8]
+    view.compare = False
+    assert view.comparison is None and view.status_filter == "all" and view.methods.table.value == ""
+
+
+def test_the_method_choice_is_for_class_tasks(dataset: Any) -> None:
+    task = crowd_task(dataset)
+    view = ConsensusView(task)
+    try:
+        view.method = "vibes"
+    except dl.ValidationError as err:
+        assert err.field == "method" and "dawid_skene" in str(err)
+    else:
+        raise AssertionError("an unknown method was taken")
+    assert view.method == ""
+    empty = ConsensusView(dataset.tasks.create("fresh", assignee_ids=["ann"]), method="glad", compare=True)
+    assert empty.consensus.empty and "no votes to compare yet" in empty.methods.summary.value
+    text = dataset.tasks.create("notes", assignee_ids=["ann"], annotation_type="text")
+    assert ConsensusView(text).methods.layout.display == "none"
+
+
 def make_tasks(dataset: Any) -> list[Any]:
     past = _dt.datetime(2020, 1, 1, tzinfo=UTC)
     a = dataset.tasks.create("alpha", assignee_ids=["ann"], due_date=past, priority="high")

@@ -20,6 +20,7 @@ from dltasks.plots import (plot_agreement_histogram, plot_iou_histogram, plot_it
 from dltasks.widgets._common import (TABLE_CSS, LiveView, RowPicker, chart, fmt_share, html_table, message,
                                      short_id, show_figure, status_order, thumbnail_html)
 from dltasks.widgets.answer_tools import answers_by_worker, describe_answer
+from dltasks.widgets.consensus_methods import MethodChoice, method_name, relabel
 
 __all__ = ["ConsensusView", "AnswersSummary", "summarise_answers", "vote_share_text", "label_text"]
 
@@ -280,15 +281,37 @@ class ConsensusView(LiveView):
     two votes); for other types the workers who answered, the agreement and the consensus
     (shapes, labels agreed on, or the most common text).  Click an item's name to see it with
     its votes (or each worker's answer) under the table.
+
+    A class task's labels can come from a truth-inference method instead of the task's rule
+    (*Labels by*, or ``method``: majority, Wawa, Dawid-Skene, one-coin Dawid-Skene, GLAD,
+    MACE; ``task.consensus(method=...)``): the items table, the votes for each item's label
+    and each worker's agreement then follow that method; statuses stay the store's.
+    *Compare methods* (``compare=True``) runs them all on the same votes and shows on how many
+    items they disagree, the first of them, and a "methods disagree" filter of the items table
+    (:mod:`dltasks.widgets.consensus_methods`).
+
+    >>> import dltasks as dl, pandas as pd
+    >>> ds = dl.connect("sqlite://").datasets.create("d", labels=["x", "y"])
+    >>> _ = ds.items.import_df(pd.DataFrame({"name": ["a", "b"]}))
+    >>> task = ds.tasks.create("t", assignee_ids=["ann", "bob", "cy"], workers_per_input=3)
+    >>> for worker, label in zip(["ann", "bob", "cy"], ["x", "y", "y"]):
+    ...     _ = task.submit(1, worker, label)
+    >>> view = ConsensusView(task, method="glad")
+    >>> view.consensus["label"].equals(task.consensus(method="glad")["label"])
+    True
     """
 
     page = T.Int(1, help="page of the items table (from 1)")
-    status_filter = T.Unicode("all", help="'all', 'tied' or an item status")
+    status_filter = T.Unicode("all", help="'all', 'tied', 'disagree' (methods disagree) or an item status")
     item = T.Int(-1, help="id of the item shown under the table (-1: none)")
 
     def __init__(self, task: Any, page_size: int = 20, auto_refresh: bool = True, skill: bool = False,
-                 **kwargs: Any) -> None:
+                 method: str = "", compare: bool = False, **kwargs: Any) -> None:
         self.page_size, self.skill = page_size, skill
+        #: The truth-inference method and the comparison of every method (class tasks).
+        self.methods = MethodChoice(method=method, compare=compare)
+        #: Every method's label per item and whether they agree, while ``compare`` is on (else None).
+        self.comparison: pd.DataFrame | None = None
         self.kind = str(getattr(task, "annotation_type", "class") or "class")
         self._drawn: tuple[Any, ...] | None = None
         self._chart_keys: dict[str, Any] = {}
@@ -335,7 +358,10 @@ class ConsensusView(LiveView):
             self.breakdown_chart.layout.display = "none"
         head = W.HBox()
         items = W.HBox([self.picker, self.items_table], layout=W.Layout(max_width="100%", overflow="auto"))
-        super().__init__(task, [head, top, self.charts, W.HTML("<b>Items</b>"), nav, items, self.detail], **kwargs)
+        if self.kind != "class":   # truth inference is for class labels
+            self.methods.layout.display = "none"
+        super().__init__(task, [head, self.methods, top, self.charts, W.HTML("<b>Items</b>"), nav, items,
+                                self.detail], **kwargs)
         head.children = [self.title, self.refresh_button, self.status]
         self.add_class("dlt-consensus-view")
         self.prev_button.on_click(lambda _b: self._go(-1))
@@ -346,6 +372,7 @@ class ConsensusView(LiveView):
         self._listing = False
         self._draw_detail()
         self.refresh()
+        self.methods.observe(lambda _c: self.refresh(), ["method", "compare"])
 
     # -- public ---------------------------------------------------------------------------
     def _redraw(self) -> bool:
@@ -355,6 +382,9 @@ class ConsensusView(LiveView):
                 votes = encode_votes(labels)  # one read, one encoding, every analysis
                 consensus = self.task.consensus(labels=votes)
                 agreement = self.task.agreement(labels=votes)
+                if self.method and len(labels):
+                    consensus = relabel(consensus, labels, self.task.consensus(labels=votes, method=self.method))
+                comparison = self._compare(votes, len(labels))
                 workers = _honest_workers(votes, consensus)
                 if self.skill:
                     workers["skill"] = self.task.worker_quality(labels=votes, skill=True)["skill"]
@@ -374,6 +404,8 @@ class ConsensusView(LiveView):
         self.title.value = (f"<b>Consensus — {html.escape(self.task.name)}</b> "
                             f"<span class='dlt-muted'>({html.escape(self._rule())})</span>")
         if self.kind == "class":
+            self.comparison = comparison
+            self.methods.show(comparison)
             self._draw_class_figures()
         else:
             self.summary = summary
@@ -387,6 +419,34 @@ class ConsensusView(LiveView):
         if self.item >= 0:
             self._draw_detail()
         return True
+
+    @property
+    def method(self) -> str:
+        """The truth-inference method giving the labels ('' for the task's rule); set it to recompute."""
+        return self.methods.method
+
+    @method.setter
+    def method(self, value: str) -> None:
+        self.methods.method = value
+
+    @property
+    def compare(self) -> bool:
+        """Whether every method is compared (:attr:`comparison`); set it to compare."""
+        return self.methods.compare
+
+    @compare.setter
+    def compare(self, value: bool) -> None:
+        self.methods.compare = value
+
+    def _compare(self, votes: Any, n_votes: int) -> pd.DataFrame | None:
+        """Every method's label per item (:func:`dltasks.inference.compare_methods`) when asked for."""
+        if not self.compare or self.kind != "class":
+            return None
+        from dltasks.inference import METHODS, compare_methods
+
+        if not n_votes:
+            return pd.DataFrame(columns=[*METHODS, "agree"], index=pd.Index([], name="item_id"))
+        return compare_methods(votes, list(METHODS))
 
     def _threshold(self) -> int:
         """The approval threshold (a strict majority of ``workers_per_input`` without one), as the task applies it."""
@@ -404,6 +464,8 @@ class ConsensusView(LiveView):
             stray = "shape" if self.kind != "multi_class" else "label"
             fate = "outvoted" if t.unmatched == "outvoted" else "sends the item to review"
             rule += f" · a {stray} fewer than {self._threshold()} workers gave: {fate}"
+        if self.kind == "class" and self.method:
+            rule = f"labels by {method_name(self.method)} · statuses: {rule}"
         return rule
 
     def _draw_class_figures(self) -> None:
@@ -415,6 +477,9 @@ class ConsensusView(LiveView):
             f"{int(a.get('n_items', 0)):,}", f"{int(a.get('n_workers', 0)):,}", f"{int(a.get('n_labels', 0)):,}",
         ]}, index=pd.Index(["percent agreement", "Fleiss' kappa", "Krippendorff's alpha", "items labelled",
                             "workers", "labels"], name="agreement")))
+        self.workers_head.value = _PANEL_HEADS["class"].replace(
+            "the majority label", f"the {html.escape(method_name(self.method))} label" if self.method
+            else "the majority label")
         shown = self.workers.rename(columns={"n_labels": "labels", "n_compared": "compared",
                                              "agreement_with_consensus": "agreement"})
         self.worker_table.value = TABLE_CSS + html_table(
@@ -493,13 +558,18 @@ class ConsensusView(LiveView):
                 return items.iloc[:0]
             tied = self.consensus.index[self.consensus["tie"].to_numpy(dtype=bool)]
             return items[items.index.isin(tied)]
+        if f == "disagree":
+            if self.comparison is None:
+                return items.iloc[:0]
+            apart = self.comparison.index[~self.comparison["agree"].to_numpy(dtype=bool)]
+            return items[items.index.isin(apart)]
         return items[items["status"] == f]
 
     def _n_selected(self) -> int:
         f = self.status_filter
         if f == "all":
             return int(self.counts.sum())
-        if f == "tied":
+        if f in ("tied", "disagree"):
             return len(self._filtered(self._all_statuses()))
         return int(self.counts.get(f, 0))
 
@@ -512,6 +582,8 @@ class ConsensusView(LiveView):
         out["votes"] = c["votes"].fillna(0).astype("int64")
         out["n_labels"] = c["n_labels"].fillna(0).astype("int64")
         out["tie"] = c["tie"].fillna(False).astype(bool)
+        if "probability" in c:
+            out["probability"] = c["probability"].astype(float)
         return out
 
     def _with_answers(self, items: pd.DataFrame) -> pd.DataFrame:
@@ -533,6 +605,9 @@ class ConsensusView(LiveView):
         options += [(f"{_status_text(s)} ({int(n):,})", s) for s, n in self.counts.items()]
         if self.kind == "class":   # ties are between class labels
             options.append((f"tied ({int(self.consensus['tie'].sum()):,})", "tied"))
+        if self.comparison is not None:
+            apart = int((~self.comparison["agree"].astype(bool)).sum())
+            options.append((f"methods disagree ({apart:,})", "disagree"))
         keep = self.status_filter if self.status_filter in [v for _, v in options] else "all"
         self._listing = True
         try:
@@ -620,11 +695,14 @@ class ConsensusView(LiveView):
     def _vote_columns(rows: pd.DataFrame) -> list[tuple[str, list[str]]]:
         """The items table's columns of a class task: label ("tie" for a tie), votes, agreement."""
         reviewed = rows["label"] if "reviewer_label" not in rows else rows["reviewer_label"]
-        return [
+        columns = [
             ("label", [label_text(lab, tie, n) for lab, tie, n in zip(reviewed, rows["tie"], rows["n_labels"])]),
             ("votes", [f"{v} of {n}" if n else "—" for v, n in zip(rows["votes"], rows["n_labels"])]),
             ("agreement", [vote_share_text(v, n) for v, n in zip(rows["votes"], rows["n_labels"])]),
         ]
+        if "probability" in rows:   # a truth-inference method's confidence in its label
+            columns.append(("probability", [fmt_share(p) if p == p else "—" for p in rows["probability"]]))
+        return columns
 
     def _answer_columns(self, rows: pd.DataFrame) -> list[tuple[str, list[str]]]:
         """The items table's columns of another type: workers, then the type's consensus and agreement."""
