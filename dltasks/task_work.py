@@ -56,13 +56,18 @@ class TaskWork:
     def _bound(self) -> Any:  # pragma: no cover - provided by Task
         raise NotImplementedError
 
+    if TYPE_CHECKING:  # provided by TaskQuality (dltasks.task_quality)
+        def _votes(self) -> pd.DataFrame: ...
+
+        def _gold_columns(self, quality: pd.DataFrame, workers: Sequence[str]) -> pd.DataFrame: ...
+
     def _written(self, result: Any) -> Any:
         """Tell this task's open views (:mod:`dltasks.work_events`) that work was written; pass ``result`` on."""
         work_events.notify(self.id)
         return result
 
     def submit(self, item_id: int, user_id: str, label: str | None = None, replace: bool = False,
-               annotations: Sequence[Definition] | None = None) -> str:
+               annotations: Sequence[Definition] | None = None, seconds: float | None = None) -> str:
         """Record ``user_id``'s answer for an item assigned to them; return the item's new status.
 
         A class task takes ``label``; every task type takes ``annotations``, a list of
@@ -74,7 +79,9 @@ class TaskWork:
         ``replace=True``, which replaces their whole answer; the replaced one stays in the task's
         history.  Once an item is approved its answers cannot change until a reviewer reopens it
         (:meth:`reopen`).  On a task with no assignees the item is claimed by whoever submits
-        first (up to ``workers_per_input`` workers).
+        first (up to ``workers_per_input`` workers).  ``seconds``: how long the item was on screen
+        before this answer (the work widgets measure it); :meth:`labels_df` and :meth:`progress`
+        show it.
 
         >>> import dltasks as dl, pandas as pd
         >>> ds = dl.connect("sqlite://").datasets.create("d", labels=["car", "bus"])
@@ -87,7 +94,7 @@ class TaskWork:
         """
         answer = None if annotations is None else list(annotations)
         return self._written(self._bound().ops.submit(self.id, to_item_id(item_id), user_id, label, replace,
-                                                      answer))
+                                                      answer, seconds))
 
     def set_status(self, item_ids: int | Iterable[int], status: str, user_id: str) -> int:
         """Mark items with an action (``completed``, ``discard``, ``approved`` in QA, or a custom one)."""
@@ -126,7 +133,11 @@ class TaskWork:
         return self._bound().ops.assignments_frame(self.id, user_id, status, role, 0, limit)
 
     def labels_df(self) -> pd.DataFrame:
-        """The labels given in this task, long form: item_id, worker, label (by item, then worker)."""
+        """The labels given in this task, long form: item_id, worker, label, seconds (by item, then worker).
+
+        ``seconds`` is how long the item was on screen before the answer (NaN: not measured).
+        A task that is not a class task gives the long answers frame (one row per shape).
+        """
         return self._bound().ops.labels_frame(self.id)
 
     def items_df(self) -> pd.DataFrame:
@@ -140,7 +151,7 @@ class TaskWork:
         if self.annotation_type != "class":
             return self._answered_items(items)
         reviewed = items.pop("label") if "label" in items else pd.Series(None, index=items.index, dtype=object)
-        labels = self.labels_df()
+        labels = self._votes()
         out = items.set_index("item_id")
         reviewed.index = out.index
         if labels.empty:
@@ -183,14 +194,18 @@ class TaskWork:
         return self._bound().ops.history_frame(self.id, None if item_id is None else to_item_id(item_id))
 
     def progress(self) -> pd.DataFrame:
-        """Per assignee: assigned, done, percent; plus a ``total`` row."""
+        """Per assignee: assigned, done, percent, median_seconds (per item on screen) and items_per_hour (of
+        that time); plus a ``total`` row (its items_per_hour: the team's, working side by side)."""
         df = self._bound().ops.progress_frame(self.id).set_index("user_id")
-        df = df.reindex(list(dict.fromkeys(list(self.assignee_ids) + list(df.index))), fill_value=0)
-        df.loc["total"] = df.sum()
-        df = df.astype({"assigned": "int64", "done": "int64"})
+        order = list(dict.fromkeys(list(self.assignee_ids) + list(df.index)))
+        df = df.reindex(order)
+        df[["assigned", "done"]] = df[["assigned", "done"]].fillna(0)
+        df.loc["total"] = [df["assigned"].sum(), df["done"].sum(), float("nan"), df["items_per_hour"].sum(min_count=1)]
+        df = df.astype({"assigned": "int64", "done": "int64", "median_seconds": "float64",
+                        "items_per_hour": "float64"})
         df["percent"] = (100.0 * df["done"] / df["assigned"].where(df["assigned"] > 0)).fillna(0.0).round(1)
         df.index.name = "user_id"
-        return df
+        return df[["assigned", "done", "percent", "median_seconds", "items_per_hour"]]
 
     def status_counts(self) -> pd.Series:
         """How many items are in each status."""
@@ -213,19 +228,18 @@ class TaskWork:
         gets :func:`dltasks.agreement.decide`: status, agreement (boxes and polygons: the mean IoU
         of matched shapes), n_workers per item, by its ``iou_threshold`` and ``unmatched`` rule.
         """
+        labels = self._votes() if labels is None else labels
         if method is not None:
-            return self._inferred(method, self.labels_df() if labels is None else labels, gold)
+            return self._inferred(method, labels, gold)
         k = max(1, self.workers_per_input)
         t = self.consensus_threshold
         if self.annotation_type != "class":
             from dltasks.agreement import decide
 
-            return decide(self.labels_df() if labels is None else labels, self.annotation_type, t, k,
-                          self.iou_threshold, self.unmatched)
+            return decide(labels, self.annotation_type, t, k, self.iou_threshold, self.unmatched)
         from dltasks.consensus import threshold_consensus
 
-        return threshold_consensus(self.labels_df() if labels is None else labels, approval_threshold=t,
-                                   workers_per_input=k, tie_policy=tie_policy)
+        return threshold_consensus(labels, approval_threshold=t, workers_per_input=k, tie_policy=tie_policy)
 
     def _inferred(self, method: str, labels: pd.DataFrame | Votes, gold: Any) -> pd.DataFrame:
         from dltasks.inference import GOLD_METHODS, make_estimator
@@ -252,7 +266,7 @@ class TaskWork:
         if self.annotation_type != "class":
             raise ValidationError(f"truth inference applies to class tasks, not {self.annotation_type} tasks",
                                   "annotation_type", self.annotation_type)
-        return compare_methods(self.labels_df(), list(methods) if methods is not None else list(METHODS), gold)
+        return compare_methods(self._votes(), list(methods) if methods is not None else list(METHODS), gold)
 
     @property
     def consensus_threshold(self) -> int:
@@ -273,7 +287,7 @@ class TaskWork:
         from dltasks.agreement import consensus_shapes
 
         self._require_shapes("consensus_shapes")
-        return consensus_shapes(self.labels_df() if labels is None else labels, self.consensus_threshold,
+        return consensus_shapes(self._votes() if labels is None else labels, self.consensus_threshold,
                                 self.iou_threshold)
 
     def _require_shapes(self, what: str) -> None:
@@ -289,10 +303,10 @@ class TaskWork:
         Krippendorff's alpha with the Jaccard and MASI distances.
         """
         if self.annotation_type != "class":
-            return self._answers_agreement(self.labels_df() if labels is None else labels)
+            return self._answers_agreement(self._votes() if labels is None else labels)
         from dltasks.consensus import agreement_summary
 
-        return agreement_summary(self.labels_df() if labels is None else labels)
+        return agreement_summary(self._votes() if labels is None else labels)
 
     def _answers_agreement(self, labels: pd.DataFrame) -> pd.Series:
         decided = self.consensus(labels=labels)
@@ -307,7 +321,8 @@ class TaskWork:
         return pd.Series(out, name="agreement")
 
     def worker_quality(self, labels: pd.DataFrame | Votes | None = None, skill: bool = True) -> pd.DataFrame:
-        """Per worker: labels given, agreement with the consensus, and (``skill``) Dawid–Skene skill.
+        """Per worker: labels given, agreement with the consensus, (``skill``) Dawid–Skene skill, and their gold
+        answers: gold_n, gold_accuracy with its 95 % Wilson interval (gold_low, gold_high), flagged.
 
         A box or polygon task: shapes, precision, recall and mean IoU against the consensus shapes
         (:func:`dltasks.agreement.shape_worker_quality`).
@@ -321,13 +336,12 @@ class TaskWork:
 
         labels = self.labels_df() if labels is None else labels
         quality = worker_agreement(labels)
-        if not skill:
-            return quality
-        if len(labels):
-            quality["skill"] = DawidSkene().fit(labels).skills_.reindex(quality.index)
-        else:
-            quality["skill"] = pd.Series(dtype=float)
-        return quality
+        if skill:
+            if len(labels):
+                quality["skill"] = DawidSkene().fit(labels).skills_.reindex(quality.index)
+            else:
+                quality["skill"] = pd.Series(dtype=float)
+        return self._gold_columns(quality, self.assignee_ids)
 
     def partition(self) -> pd.DataFrame:
         """Per assignee: assigned, target (exact share), target_share, actual_share, done, percent."""

@@ -26,9 +26,11 @@ import pandas as pd
 from dltasks.domain.checks import to_item_id
 from dltasks.domain.filters import Filters
 from dltasks.domain.records import Item, TaskRecord, copy_fields
+from dltasks.domain.gold import gold_pairs
 from dltasks.domain.task_options import build_spec, is_overdue, options_of
 from dltasks.domain.visibility import visible_metadata
 from dltasks.errors import ValidationError
+from dltasks.task_quality import TaskQuality
 from dltasks.task_work import TaskWork
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,7 +41,7 @@ __all__ = ["Task", "Tasks", "DatasetTasks", "TaskPage", "tasks_frame"]
 
 
 @dataclass(eq=False, kw_only=True)
-class Task(TaskRecord, TaskWork):
+class Task(TaskRecord, TaskWork, TaskQuality):
     """An annotation or QA task over items of a dataset.
 
     Change attributes and call :meth:`update` to overwrite the task (validated like create).
@@ -221,8 +223,29 @@ class DatasetTasks:
                available_actions: Any = None, priority: str = "medium", metadata: dict[str, Any] | None = None,
                task_type: str = "annotation", seed: int | None = None,
                show_metadata: Sequence[str] | None = None, annotation_type: str = "class",
-               iou_threshold: float = 0.5, unmatched: str = "outvoted") -> Task:
+               iou_threshold: float = 0.5, unmatched: str = "outvoted", gold: Any = None, gold_rate: float = 0.0,
+               min_gold_accuracy: float | None = None, min_gold_n: int = 3, min_workers: int | None = None,
+               max_workers: int | None = None, qualification: Any = None, order: str = "item") -> Task:
         """Create a task over the dataset's items (or the ``filters``/``items`` subset).
+
+        Quality control (class and multi_class tasks):
+
+        - ``gold`` (``{item_id: label}`` or a DataFrame item_id, label; a list of labels for
+          multi_class) are items whose answer is known.  About ``gold_rate`` of each worker's queue
+          is gold, each gold item at most once per worker, served like any other item
+          (:meth:`Task.queue`).  They are not the task's items: answers on them go to
+          :meth:`Task.gold_df`.
+        - ``min_gold_accuracy`` / ``min_gold_n``: a worker whose gold accuracy is below it after
+          ``min_gold_n`` gold answers is flagged (:meth:`Task.flagged_workers`): their unworked items
+          go to the others, and their labels leave consensus (they stay in the store).
+        - ``worker_strategy="dynamic"`` with ``min_workers`` and ``max_workers`` (and
+          ``review_strategy="consensus"``): each item starts with ``min_workers``; when all its
+          labels are in without consensus one more worker who has not seen it is assigned, up
+          to ``max_workers``, then it goes to review.
+        - ``qualification``: a qualification task (:meth:`create_qualification_task`) a worker
+          must pass before getting real items.
+        - ``order="uncertainty"``: queues serve the items whose model prediction
+          (:meth:`Task.import_predictions`) has the lowest margin first.
 
         ``annotation_type`` is what each worker gives an item: ``"class"`` (one label, the
         default), ``"multi_class"`` (any number of labels), ``"text"``, ``"box"`` or
@@ -245,10 +268,38 @@ class DatasetTasks:
                           approval_threshold=approval_threshold, labels=labels, available_actions=available_actions,
                           priority=priority, metadata=metadata, task_type=task_type, seed=seed,
                           show_metadata=show_metadata, annotation_type=annotation_type, iou_threshold=iou_threshold,
-                          unmatched=unmatched, default_labels=self._dataset.labels if labels is None else ())
+                          unmatched=unmatched, gold_rate=gold_rate, min_gold_accuracy=min_gold_accuracy,
+                          min_gold_n=min_gold_n, min_workers=min_workers, max_workers=max_workers,
+                          qualification_task_id=qualification, order=order,
+                          default_labels=self._dataset.labels if labels is None else ())
         if spec.type == "qa":
             raise ValidationError("use create_qa_task for QA tasks", "task_type", task_type)
-        return self._store.tasks._task(self._ops.create_task(self._dataset.id, spec, filters, _item_ids(items)))
+        if spec.type == "qualification":
+            raise ValidationError("use create_qualification_task for qualification tasks", "task_type", task_type)
+        return self._store.tasks._task(self._ops.create_task(self._dataset.id, spec, filters, _item_ids(items),
+                                                             None if gold is None else gold_pairs(gold)))
+
+    def create_qualification_task(self, task_name: str, gold: Any, assignee_ids: Sequence[str] | None = None,
+                                  pass_accuracy: float = 0.8, due_date: Any = None, labels: Sequence[str] | None = None,
+                                  annotation_type: str = "class", **options: Any) -> Task:
+        """A qualification task: every assignee answers every ``gold`` item (``{item_id: label}``); those
+        with at least ``pass_accuracy`` right pass (:meth:`Task.qualification_df`).  A task created with
+        ``qualification=`` this task gives its real items only to workers who passed.
+
+        >>> import dltasks as dl, pandas as pd
+        >>> ds = dl.connect("sqlite://").datasets.create("d", labels=["cat", "dog"])
+        >>> _ = ds.items.import_df(pd.DataFrame({"name": ["a.jpg", "b.jpg", "c.jpg"]}))
+        >>> quiz = ds.tasks.create_qualification_task("quiz", gold={1: "cat", 2: "dog"}, assignee_ids=["ann"],
+        ...                                            pass_accuracy=1.0)
+        >>> work = ds.tasks.create("work", assignee_ids=["ann"], items=[3], qualification=quiz)
+        >>> work.queue("ann"), quiz.submit(1, "ann", "cat"), quiz.submit(2, "ann", "dog"), work.queue("ann")
+        ([], 'completed', 'completed', [3])
+        """
+        spec = build_spec(task_name=task_name, due_date=due_date, assignee_ids=assignee_ids,
+                          task_type="qualification", pass_accuracy=pass_accuracy, labels=labels,
+                          annotation_type=annotation_type, default_labels=self._dataset.labels if labels is None else (),
+                          **options)
+        return self._store.tasks._task(self._ops.create_task(self._dataset.id, spec, None, None, gold_pairs(gold)))
 
     def create_qa_task(self, task: Task, due_date: Any = None, assignee_ids: Sequence[str] | None = None,
                        filters: Filters | None = None, task_name: str | None = None, **options: Any) -> Task:

@@ -37,7 +37,8 @@ def test_a_box_task_stores_each_workers_boxes_exactly(store, images):
         == "pending"
     assert task.submit(1, "bob", annotations=[]) == "completed"  # "nothing here" is an answer
     df = task.labels_df()
-    assert list(df.columns) == ["item_id", "worker", "kind", "label", "left", "top", "right", "bottom", "geo", "text"]
+    assert list(df.columns) == ["item_id", "worker", "kind", "label", "left", "top", "right", "bottom", "geo", "text",
+                                "seconds"]
     assert df[["item_id", "worker", "kind", "label", "left", "top", "right", "bottom"]].iloc[:2].values.tolist() == [
         [1, "ann", "box", "car", 10.0, 20.0, 50.0, 60.0], [1, "ann", "box", "bus", 0.5, 1.25, 99.5, 80.0]]
     assert df.loc[2, ["item_id", "worker", "kind"]].tolist() == [1, "bob", "none"]
@@ -83,7 +84,7 @@ def test_a_class_task_takes_a_label_or_one_classification(store, images):
     task = make_task(images, "class")
     task.submit(1, "ann", "car")
     task.submit(1, "bob", annotations=[dl.Classification("bus")])
-    assert list(task.labels_df().columns) == ["item_id", "worker", "label"]
+    assert list(task.labels_df().columns) == ["item_id", "worker", "label", "seconds"]
     assert task.labels_df()["label"].tolist() == ["car", "bus"]
 
 

@@ -134,7 +134,7 @@ def test_task_partition_submit_progress_consensus(faces):
     consensus = task.consensus()
     assert consensus.loc[items[1], "label"] == "Child" and consensus.loc[items[1], "status"] == "approved"
     labels = task.labels_df()
-    assert list(labels.columns) == ["item_id", "worker", "label"] and len(labels) == 5
+    assert list(labels.columns) == ["item_id", "worker", "label", "seconds"] and len(labels) == 5
     assert task.assignments_df()["role"].eq("worker").all()
     assert task.agreement()["n_items"] == 2
     with pytest.raises(dl.ValidationError, match="label"):

@@ -129,7 +129,7 @@ def test_a_version_1_store_gets_the_covering_indexes(tmp_path):
         conn.exec_driver_sql("CREATE INDEX ix_assignments_task_user ON assignments (task_id, user_id, role, status)")
         conn.execute(sa.update(S.meta_table).values(value="1"))
     s = dl.connect(path)
-    assert s.tasks.get(task.id).labels_df().values.tolist() == [[iid, "ann", "Child"]]
+    assert s.tasks.get(task.id).labels_df()[["item_id", "worker", "label"]].values.tolist() == [[iid, "ann", "Child"]]
     s.close()
     with engine.begin() as conn:
         names = {ix["name"] for table in ("annotations", "assignments") for ix in sa.inspect(conn).get_indexes(table)}

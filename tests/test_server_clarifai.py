@@ -337,3 +337,25 @@ def test_a_detection_task_is_a_shape_task_both_ways(setup, clarifai_type, annota
     # a task made in dltasks shows Clarifai the type it maps to
     sdk = ds.tasks.create("boxes", annotation_type=annotation_type)
     assert api("GET", f"/tasks/{sdk.id}").json()["task"]["type"] == clarifai_type
+
+
+def test_dynamic_with_consensus_is_dynamic_overlap(setup):
+    server, _, api = setup
+    body = {"tasks": [{
+        "type": "CONCEPTS_CLASSIFICATION", "name": "Dynamic water",
+        "worker": {"strategy": "DYNAMIC", "user_ids": [W1, W2, W3],
+                   "partitioned_strategy_info": {"type": "EVENLY", "workers_per_input": 2}},
+        "concept_ids": ["water", "land"], "input_source": {"type": "ALL_INPUTS"},
+        "review": {"strategy": "CONSENSUS", "consensus_strategy_info": {"approval_threshold": 2},
+                   "user_ids": [REVIEWER]}}]}
+    task = created(api("POST", json=body))
+    assert task["worker"]["strategy"] == "DYNAMIC"
+    assert task["worker"]["partitioned_strategy_info"]["workers_per_input"] == 2
+    assert task["worker"]["partitioned_strategy_info"]["max_workers"] == 3
+    sdk_task = server.store.tasks.get(task["id"])
+    assert (sdk_task.worker_strategy, sdk_task.workers_per_input, sdk_task.max_workers) == ("dynamic", 2, 3)
+    item = int(sdk_task.items_df()["item_id"][0])
+    first, second = sdk_task.assignments_df(role="worker").query("item_id == @item")["user_id"].tolist()
+    sdk_task.submit(item, first, "water")
+    assert sdk_task.submit(item, second, "land") == "awaiting_consensus"  # a third opinion is asked for
+    assert len(sdk_task.assignments_df(role="worker").query("item_id == @item")) == 3

@@ -102,7 +102,7 @@ BAD = [
      "approval_threshold", 0),
     (dict(task_name="t", assignee_ids=W3, review_strategy="manual"), "reviewer_ids", None),
     (dict(task_name="t", assignee_ids=W3, review_strategy="sometimes"), "review_strategy", "sometimes"),
-    (dict(task_name="t", assignee_ids=W3, worker_strategy="dynamic"), "worker_strategy", "dynamic"),
+    (dict(task_name="t", assignee_ids=W3, worker_strategy="random"), "worker_strategy", "random"),
     (dict(task_name="t", assignee_ids=["a", "a"]), "assignee_ids", "a"),
     (dict(task_name="t", assignee_ids=W3, priority="urgent"), "priority", "urgent"),
     (dict(task_name="t", assignee_ids=W3, filters=dl.Filters(field="name", values="nothing")), "filters", None),

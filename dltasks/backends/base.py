@@ -37,7 +37,7 @@ from dltasks.domain.types import (Answer, AnnotationMetadata, OptionalDefinition
                                   MetadataMode, MetadataPatch, Name, OptionalItemId, OptionalItemIds, OptionalLabel,
                                   OptionalName, OptionalRole, OptionalShort, OptionalTaskIds, OptionalUserId,
                                   OptionalUserIds, Page, PageSize, PerPage, RowLimit, RowOffset, Spec, TaskId, TaskIds,
-                                  UserId, UserIds)
+                                  UserId, UserIds, Gold, Seconds, Predictions)
 
 __all__ = ["Backend", "OPERATIONS", "PAGE_BYTES"]
 
@@ -197,8 +197,9 @@ class Backend(Protocol):
 
     # -- tasks -------------------------------------------------------------------------------
     def create_task(self, dataset_id: DatasetId, spec: Spec, filters: ItemFilters = None,
-                    items: OptionalItemIds = None) -> TaskRecord:
-        """A task over the dataset's items (or the ``filters`` / ``items`` subset), planned exactly."""
+                    items: OptionalItemIds = None, gold: Gold = None) -> TaskRecord:
+        """A task over the dataset's items (or the ``filters`` / ``items`` subset), planned exactly; ``gold``:
+        items with known answers mixed into the queues (a qualification task has only those)."""
         ...
 
     def create_qa_task(self, dataset_id: DatasetId, parent_task_id: TaskId, spec: Spec,
@@ -230,9 +231,9 @@ class Backend(Protocol):
 
     # -- work ---------------------------------------------------------------------------------
     def submit(self, task_id: TaskId, item_id: ItemId, user_id: UserId, label: OptionalLabel = None,
-               replace: Flag = False, annotations: Answer = None) -> str:
+               replace: Flag = False, annotations: Answer = None, seconds: Seconds = None) -> str:
         """Record a worker's answer on an item, ``label`` (class tasks) or ``annotations`` (a second one only with
-        ``replace``); return the item's new status."""
+        ``replace``), and the ``seconds`` it was on screen; return the item's new status."""
         ...
 
     def set_status(self, task_id: TaskId, item_ids: ItemIds, status: Name, user_id: UserId) -> int:
@@ -282,6 +283,31 @@ class Backend(Protocol):
 
     def status_counts(self, task_id: TaskId) -> pd.Series:
         """How many items are in each status."""
+        ...
+
+    # -- quality control ----------------------------------------------------------------------
+    def queue(self, task_id: TaskId, user_id: UserId, limit: RowLimit = None) -> list[int]:
+        """The worker's pending items in the order they are served (gold items spread through them)."""
+        ...
+
+    def gold_frame(self, task_id: TaskId) -> pd.DataFrame:
+        """Each answer on a gold item: item_id, user_id, answer, gold, correct, seconds, at."""
+        ...
+
+    def flagged_frame(self, task_id: TaskId) -> pd.DataFrame:
+        """The workers flagged by their gold accuracy: user_id, flagged_at."""
+        ...
+
+    def qualification_frame(self, task_id: TaskId) -> pd.DataFrame:
+        """Per assignee of a qualification task: user_id, answered, correct, accuracy, passed."""
+        ...
+
+    def import_predictions(self, task_id: TaskId, rows: Predictions) -> int:
+        """Store a model's predictions (``[item_id, model, label, score]`` rows) on the task's items."""
+        ...
+
+    def predictions_frame(self, task_id: TaskId) -> pd.DataFrame:
+        """The task's predictions: item_id, model, label, score."""
         ...
 
 

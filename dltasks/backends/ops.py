@@ -203,6 +203,12 @@ OPS: dict[str, Op] = _ops(
     ("history_frame", "GET", "/tasks/{task_id}/history", _VIEWER, "frame", "work"),
     ("progress_frame", "GET", "/tasks/{task_id}/progress", _ANY, "frame", "work"),
     ("status_counts", "GET", "/tasks/{task_id}/status-counts", _ANY, "frame", "work"),
+    ("queue", "GET", "/tasks/{task_id}/queue", ActsAs("user_id", "read work queues"), "ids", "quality"),
+    ("gold_frame", "GET", "/tasks/{task_id}/gold", _ADMIN, "frame", "quality"),
+    ("flagged_frame", "GET", "/tasks/{task_id}/flagged", _ANY, "frame", "quality"),
+    ("qualification_frame", "GET", "/tasks/{task_id}/qualification", _ANY, "frame", "quality"),
+    ("import_predictions", "POST", "/tasks/{task_id}/predictions", _ADMIN, "count", "quality"),
+    ("predictions_frame", "GET", "/tasks/{task_id}/predictions", _ANY, "frame", "quality"),
 )
 
 class Checked:

@@ -16,6 +16,8 @@ dltasks.errors.ValidationError: labels: must be a non-empty string (at most 255 
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -173,3 +175,22 @@ def check_whole(value: Any, field: str, low: int = 0, high: int | None = None) -
         span = f">= {low}" if high is None else f"from {low} to {high}"
         raise ValidationError(f"must be a whole number {span}", field, value)
     return int(value)
+
+
+#: The longest time an item can be on screen before an answer that is stored (a day).
+MAX_SECONDS = 86_400.0
+
+
+def check_seconds(value: Any, field: str) -> float:
+    """A time in seconds: a finite number from 0 to a day.
+
+    >>> check_seconds(2, "seconds")
+    2.0
+    >>> check_seconds(-1, "seconds")
+    Traceback (most recent call last):
+    dltasks.errors.ValidationError: seconds: must be a number of seconds from 0 to 86400 (got -1)
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(float(value)) or not 0 <= float(value) <= MAX_SECONDS:
+        raise ValidationError(f"must be a number of seconds from 0 to {MAX_SECONDS:g}", field, value)
+    return float(value)

@@ -77,14 +77,35 @@ class TaskSpec:
     #: ``"outvoted"``, it is dropped once that many workers answered without it; ``"review"``, the
     #: item is approved only when every shape anybody gave is in a consensus cluster.
     unmatched: _Short = "outvoted"
+    #: About this share of each worker's queue is gold items (known answers), in [0, 0.5].
+    gold_rate: float = 0.0
+    #: A worker whose gold accuracy is below this after ``min_gold_n`` gold answers is flagged
+    #: (``None``: nobody is): their unworked items go to the others, their labels leave consensus.
+    min_gold_accuracy: Union[float, None] = None
+    min_gold_n: Annotated[int, Rule(ge=1, le=MAX_COUNT)] = 3
+    #: ``worker_strategy="dynamic"``: an item without consensus gets one more worker, up to this many
+    #: (it starts with ``workers_per_input``, the minimum).
+    max_workers: Annotated[Union[int, None], Rule(ge=1, le=MAX_COUNT)] = None
+    #: A qualification task a worker must pass before getting this task's items.
+    qualification_task_id: Annotated[Union[str, None], Rule(max_length=64)] = None
+    #: A qualification task's pass mark: the share of its gold items answered right.
+    pass_accuracy: Union[float, None] = None
+    #: The order a worker's queue is served in: ``"item"`` (item order), ``"uncertainty"`` (lowest
+    #: model prediction margin first, :meth:`Task.import_predictions`).
+    order: _Short = "item"
 
 
 #: Changing any of these re-plans the items nobody has worked on.
-PLAN_FIELDS = ("assignee_ids", "worker_strategy", "workers_per_input", "weights")
+PLAN_FIELDS = ("assignee_ids", "worker_strategy", "workers_per_input", "weights", "max_workers")
 #: Changing any of these re-derives every item's status.
-STATUS_FIELDS = PLAN_FIELDS + ("review_strategy", "approval_threshold", "iou_threshold", "unmatched")
+STATUS_FIELDS = PLAN_FIELDS + ("review_strategy", "approval_threshold", "iou_threshold", "unmatched",
+                                "min_gold_accuracy", "min_gold_n")
 #: How agreement is decided among shapes (and multi_class labels): a task option.
 UNMATCHED = ("outvoted", "review")
+#: The orders a worker's queue can be served in.
+QUEUE_ORDERS = ("item", "uncertainty")
+#: The largest share of a worker's queue that may be gold.
+MAX_GOLD_RATE = 0.5
 
 
 def _choice(value: Any, allowed: Sequence[str], fld: str) -> str:
@@ -116,6 +137,63 @@ def _fraction(value: Any, fld: str) -> float:
 
 def _whole(value: Any, fld: str, low: int = 1, high: int = MAX_COUNT) -> int:
     return check_whole(value, fld, low, high)
+
+
+def _share(value: Any, fld: str, high: float = 1.0) -> float:
+    """A number from 0 to ``high``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 <= float(value) <= high:
+        raise ValidationError(f"must be a number from 0 to {high:g}", fld, value)
+    return float(value)
+
+
+def _quality(ttype: str, workers: list[str], gold_rate: Any, min_gold_accuracy: Any, min_gold_n: Any,
+             qualification_task_id: Any, pass_accuracy: Any) -> dict[str, Any]:
+    """The gold, flagging and qualification options, checked together."""
+    rate = _share(gold_rate, "gold_rate", MAX_GOLD_RATE)
+    low = None if min_gold_accuracy is None else _fraction(min_gold_accuracy, "min_gold_accuracy")
+    n = _whole(min_gold_n, "min_gold_n")
+    qual = None
+    if qualification_task_id is not None:
+        qual = getattr(qualification_task_id, "id", qualification_task_id)
+        if not isinstance(qual, str) or not qual.strip() or len(qual) > 64:
+            raise ValidationError("must be a qualification task (or its id)", "qualification", qualification_task_id)
+        if ttype == "qualification":
+            raise ValidationError("a qualification task cannot need another one", "qualification", qual)
+    if ttype == "qualification":
+        if pass_accuracy is None:
+            raise ValidationError("a qualification task needs a pass mark", "pass_accuracy", None)
+        if rate:
+            raise ValidationError("a qualification task's items are all gold: no gold_rate", "gold_rate", rate)
+        return {"gold_rate": 0.0, "min_gold_accuracy": None, "min_gold_n": n, "qualification_task_id": None,
+                "pass_accuracy": _fraction(pass_accuracy, "pass_accuracy")}
+    if pass_accuracy is not None:
+        raise ValidationError("only applies to a qualification task (create_qualification_task)", "pass_accuracy",
+                              pass_accuracy)
+    return {"gold_rate": rate, "min_gold_accuracy": low, "min_gold_n": n, "qualification_task_id": qual,
+            "pass_accuracy": None}
+
+
+def _dynamic(strategy: str, k: int, min_workers: Any, max_workers: Any, workers: list[str], review: str
+             ) -> tuple[int, int | None]:
+    """``workers_per_input`` (the minimum, for dynamic overlap) and ``max_workers``, checked."""
+    if strategy != "dynamic":
+        for value, fld in ((min_workers, "min_workers"), (max_workers, "max_workers")):
+            if value is not None:
+                raise ValidationError('only applies to worker_strategy="dynamic"', fld, value)
+        return k, None
+    low = k if min_workers is None else _whole(min_workers, "min_workers")
+    if workers and low > len(workers):
+        raise ValidationError(f"cannot exceed the number of assignees ({len(workers)})", "min_workers", low)
+    high = _whole(max_workers if max_workers is not None else max(low, min(5, len(workers) or low)), "max_workers")
+    if high < low:
+        raise ValidationError(f"cannot be below min_workers ({low})", "max_workers", high)
+    if workers and high > len(workers):
+        raise ValidationError(f"cannot exceed the number of assignees ({len(workers)})", "max_workers", high)
+    if review != "consensus":
+        raise ValidationError('dynamic overlap adds a worker when there is no consensus: use '
+                              'review_strategy="consensus"', "review_strategy", review)
+    return low, high
 
 
 def _weights(weights: Any, workload: Any, workers: list[str]) -> dict[str, float]:
@@ -155,16 +233,29 @@ def build_spec(*, task_name: Any, due_date: Any = None, assignee_ids: Any = None
                labels: Any = None, available_actions: Any = None, priority: Any = "medium",
                metadata: Any = None, task_type: Any = "annotation", seed: Any = None,
                status: Any = "in_progress", show_metadata: Any = None, annotation_type: Any = "class",
-               iou_threshold: Any = 0.5, unmatched: Any = "outvoted", default_labels: Sequence[str] = ()
-               ) -> TaskSpec:
-    """Check every option; return the :class:`TaskSpec` to store."""
+               iou_threshold: Any = 0.5, unmatched: Any = "outvoted", gold_rate: Any = 0.0,
+               min_gold_accuracy: Any = None, min_gold_n: Any = 3, min_workers: Any = None, max_workers: Any = None,
+               qualification_task_id: Any = None, pass_accuracy: Any = None, order: Any = "item",
+               default_labels: Sequence[str] = ()) -> TaskSpec:
+    """Check every option; return the :class:`TaskSpec` to store.
+
+    >>> spec = build_spec(task_name="t", assignee_ids=list("abcd"), worker_strategy="dynamic", min_workers=2,
+    ...                   max_workers=4, review_strategy="consensus", reviewer_ids=["r"], approval_threshold=2)
+    >>> spec.workers_per_input, spec.max_workers
+    (2, 4)
+    >>> build_spec(task_name="t", gold_rate=0.9)
+    Traceback (most recent call last):
+    dltasks.errors.ValidationError: gold_rate: must be a number from 0 to 0.5 (got 0.9)
+    """
     name = check_name(task_name, "task_name")
-    ttype = _choice(task_type, ("annotation", "qa"), "task_type")
+    ttype = _choice(task_type, ("annotation", "qa", "qualification"), "task_type")
     due = now() + DEFAULT_DUE_DAYS * 86400 if due_date is None else to_epoch(due_date, "due_date")
     if workload is not None and assignee_ids is None and hasattr(workload, "to_weights"):
         assignee_ids = list(workload.to_weights())
     workers = _ids(assignee_ids, "assignee_ids")
     strategy = "partitioned" if worker_strategy is None else _choice(worker_strategy, WORKER_STRATEGIES, "worker_strategy")
+    if ttype == "qualification":  # every worker answers every gold item
+        strategy = "full"
     k = _whole(workers_per_input, "workers_per_input")
     if strategy == "full":
         if weights is not None or workload is not None:
@@ -176,6 +267,7 @@ def build_spec(*, task_name: Any, due_date: Any = None, assignee_ids: Any = None
             raise ValidationError(f"cannot exceed the number of assignees ({len(workers)})", "workers_per_input", k)
         wts = _weights(weights, workload, workers)
     review = _choice(review_strategy, REVIEW_STRATEGIES, "review_strategy")
+    k, most = _dynamic(strategy, k, min_workers, max_workers, workers, review)
     reviewers = _ids(reviewer_ids, "reviewer_ids")
     if review in ("manual", "consensus") and not reviewers:
         raise ValidationError(f"the {review} review strategy needs reviewer_ids", "reviewer_ids", reviewer_ids)
@@ -185,9 +277,9 @@ def build_spec(*, task_name: Any, due_date: Any = None, assignee_ids: Any = None
             raise ValidationError("the consensus review strategy needs an approval threshold",
                                   "approval_threshold", None)
         threshold = _whole(approval_threshold, "approval_threshold")
-        if threshold > k:
-            raise ValidationError(f"cannot exceed workers_per_input ({k}): no item would get that many votes",
-                                  "approval_threshold", threshold)
+        if threshold > (most or k):
+            raise ValidationError(f"cannot exceed {'max_workers' if most else 'workers_per_input'} ({most or k}): "
+                                  "no item would get that many votes", "approval_threshold", threshold)
     elif approval_threshold is not None:
         raise ValidationError("only applies to the consensus review strategy", "approval_threshold", approval_threshold)
     if labels is None:
@@ -212,6 +304,8 @@ def build_spec(*, task_name: Any, due_date: Any = None, assignee_ids: Any = None
         show_metadata=check_show_metadata(show_metadata, "show_metadata"),
         annotation_type=_choice(annotation_type, ANNOTATION_TYPES, "annotation_type"),
         iou_threshold=_fraction(iou_threshold, "iou_threshold"), unmatched=_choice(unmatched, UNMATCHED, "unmatched"),
+        max_workers=most, order=_choice(order, QUEUE_ORDERS, "order"),
+        **_quality(ttype, workers, gold_rate, min_gold_accuracy, min_gold_n, qualification_task_id, pass_accuracy),
     )
 
 
@@ -220,13 +314,16 @@ def options_of(spec: TaskSpec) -> dict[str, Any]:
     return {"task_name": spec.name, "task_type": spec.type, "due_date": spec.due_date, "status": spec.status,
             "priority": spec.priority, "assignee_ids": list(spec.assignee_ids),
             "worker_strategy": spec.worker_strategy, "workers_per_input": spec.workers_per_input,
-            "weights": dict(spec.weights) if spec.worker_strategy == "partitioned" else None,
+            "weights": dict(spec.weights) if spec.worker_strategy != "full" else None,
             "review_strategy": spec.review_strategy, "reviewer_ids": list(spec.reviewer_ids),
             "approval_threshold": spec.approval_threshold, "labels": list(spec.labels),
             "available_actions": [dict(a) for a in spec.available_actions], "metadata": spec.metadata,
             "seed": spec.seed,
             "show_metadata": spec.show_metadata,  # checked (and copied) by build_spec
-            "annotation_type": spec.annotation_type, "iou_threshold": spec.iou_threshold, "unmatched": spec.unmatched}
+            "annotation_type": spec.annotation_type, "iou_threshold": spec.iou_threshold, "unmatched": spec.unmatched,
+            "gold_rate": spec.gold_rate, "min_gold_accuracy": spec.min_gold_accuracy, "min_gold_n": spec.min_gold_n,
+            "max_workers": spec.max_workers, "qualification_task_id": spec.qualification_task_id,
+            "pass_accuracy": spec.pass_accuracy, "order": spec.order}
 
 
 def recheck(spec: Any, field: str = "spec") -> TaskSpec:

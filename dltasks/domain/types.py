@@ -24,8 +24,10 @@ from typing import Annotated, Any, Callable, Literal, Union
 from dltasks.domain.annotations import AnnotationRows, annotation_rows, check_annotation_metadata
 from dltasks.domain.checks import (MAX_ID, MAX_NAME, MAX_TEXT, Rule, check_author, check_bool, check_id, check_ids,
                                    check_label, check_labels, check_name, check_role, check_user_id, check_user_ids,
-                                   check_whole, to_item_id, to_item_ids)
+                                   check_seconds, check_whole, to_item_id, to_item_ids, MAX_SECONDS)
 from dltasks.domain.filters import Filters
+from dltasks.domain.gold import MAX_GOLD, gold_pairs
+from dltasks.domain.predictions import MAX_PREDICTIONS, prediction_rows
 from dltasks.domain.items import ItemEdit, ItemRows, check_item_edit, check_update_values, item_rows
 from dltasks.domain.shapes import MAX_SHAPES, Definition, check_definition, check_definitions
 from dltasks.domain.task_options import TaskSpec, recheck
@@ -37,7 +39,7 @@ __all__ = [
     "UserId", "UserIds", "OptionalUserId", "OptionalUserIds", "DisplayName", "Author", "ItemId", "OptionalItemId",
     "ItemIds", "OptionalItemIds", "ItemFilters", "ImportItems", "ImportAnnotations", "MetadataPatch", "ItemChange",
     "Spec", "Page", "PerPage", "PageSize", "MetadataMode", "OptionalRole", "OptionalShort", "Approve", "Flag",
-    "FilePath", "Answer", "OptionalDefinition", "AnnotationMetadata", "RowOffset", "RowLimit", "check_args", "MAX_ITEM_IDS", "MAX_PAGE_ITEMS",
+    "FilePath", "Answer", "Gold", "Seconds", "Predictions", "OptionalDefinition", "AnnotationMetadata", "RowOffset", "RowLimit", "check_args", "MAX_ITEM_IDS", "MAX_PAGE_ITEMS",
     "MAX_STATUS_ITEMS",
 ]
 
@@ -151,6 +153,12 @@ OptionalDefinition = Annotated[Union[Definition, None], Rule(_optional(check_def
 AnnotationMetadata = Annotated[Union[dict[str, Any], None], Rule(_optional(check_annotation_metadata))]
 Answer = Annotated[Union[list[Definition], None], Rule(_optional(check_definitions), max_length=MAX_SHAPES)]
 Flag = Annotated[bool, Rule(check_bool)]
+#: Known answers of gold items: ``[item_id, label or list of labels]`` pairs (a dict or frame becomes them).
+Gold = Annotated[Union[list[list[Any]], None], Rule(_optional(gold_pairs), max_length=MAX_GOLD)]
+#: How long an item was on screen before an answer, in seconds (at most a day).
+Seconds = Annotated[Union[float, None], Rule(_optional(check_seconds), ge=0, le=MAX_SECONDS)]
+#: A model's predictions: ``[item_id, model, label, score]`` rows (a DataFrame becomes them).
+Predictions = Annotated[list[list[Any]], Rule(prediction_rows, max_length=MAX_PREDICTIONS)]
 
 
 @functools.lru_cache(maxsize=None)

@@ -41,7 +41,7 @@ __all__ = [
     "top_label",
 ]
 
-WORKER_STRATEGIES = ("full", "partitioned")
+WORKER_STRATEGIES = ("full", "partitioned", "dynamic")
 REVIEW_STRATEGIES = ("none", "manual", "consensus")
 PRIORITIES = ("low", "medium", "high")
 TASK_STATUSES = ("in_progress", "done", "wont_do")
@@ -55,6 +55,8 @@ _DEFAULT_ACTIONS = {
                    {"name": "discard", "display_name": "Discard", "color": "#9e9e9e"}],
     "qa": [{"name": "approved", "display_name": "Approved", "color": "#2e7d32"},
            {"name": "discard", "display_name": "Discard", "color": "#9e9e9e"}],
+    # a qualification task's items are all gold: a worker answers each, nothing else
+    "qualification": [{"name": "completed", "display_name": "Completed", "color": "#2e7d32"}],
 }
 
 

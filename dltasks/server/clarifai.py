@@ -141,6 +141,8 @@ def parse_task(data: dict[str, Any], where: str = "tasks[0]") -> ClarifaiTask:
     if rstrategy == "CONSENSUS":
         options["approval_threshold"] = threshold
         _reach_threshold(options, threshold, clarifai)
+        if strategy == "DYNAMIC":
+            _dynamic_overlap(options, info, clarifai)
         if cinfo.get("approval_threshold_reviewers") is not None:
             clarifai["approval_threshold_reviewers"] = cinfo["approval_threshold_reviewers"]
     if rstrategy == "MANUAL" and review.get("manual_strategy_info") is not None:
@@ -175,6 +177,24 @@ def parse_task(data: dict[str, Any], where: str = "tasks[0]") -> ClarifaiTask:
         status = _STATUS_BY_CODE[code]
     return ClarifaiTask(options=options, source=(stype, source.get("id") if stype == "DATASET" else None),
                         status=status, clarifai=clarifai, paths=paths)
+
+
+def _dynamic_overlap(options: dict[str, Any], info: dict[str, Any], clarifai: dict[str, Any]) -> None:
+    """Clarifai's DYNAMIC strategy with consensus review is dltasks' dynamic overlap.
+
+    Each input starts with ``workers_per_input`` workers (raised to the threshold); without
+    consensus one more worker is added, up to ``max_workers`` (the body's, else two more than
+    the start, at most the number of workers).  The response says so under ``dltasks``.  Without
+    consensus review there is nothing to decide "more" by: DYNAMIC stays a fixed partition.
+    """
+    start = options["workers_per_input"]
+    workers = options["assignee_ids"]
+    most = info.get("max_workers")
+    if most is None:
+        most = max(start, min(start + 2, len(workers))) if workers else start + 2
+    options.update(worker_strategy="dynamic", min_workers=start, max_workers=most)
+    options.pop("workers_per_input")
+    clarifai["dynamic_overlap"] = {"min_workers": start, "max_workers": most}
 
 
 def _reach_threshold(options: dict[str, Any], threshold: Any, clarifai: dict[str, Any]) -> None:
@@ -227,12 +247,14 @@ def task_to_clarifai(task: Any, app_id: str | None = None, user_id: str | None =
         "strategy": cl.get("worker_strategy") or task.worker_strategy.upper(),
         "user_ids": workers, "users": [{"id": u} for u in workers], "workers": [{"user": {"id": u}} for u in workers],
     }
-    if task.worker_strategy == "partitioned":
+    if task.worker_strategy in ("partitioned", "dynamic"):
         weights = {u: _number(task.weights.get(u, 1.0)) for u in workers}
         even = len(set(weights.values())) <= 1
         worker["partitioned_strategy_info"] = {
             "type": cl.get("partition_type") or ("EVENLY" if even else "WEIGHTED"),
             "workers_per_input": task.workers_per_input, "weights": weights}
+        if task.worker_strategy == "dynamic":
+            worker["partitioned_strategy_info"]["max_workers"] = task.max_workers
     reviewers = list(task.reviewer_ids)
     review: dict[str, Any] = {"strategy": task.review_strategy.upper(), "user_ids": reviewers,
                               "users": [{"id": u} for u in reviewers]}

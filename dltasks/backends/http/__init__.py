@@ -30,7 +30,7 @@ from dltasks.domain.types import (Answer, AnnotationMetadata, OptionalDefinition
                                   MetadataMode, MetadataPatch, Name, OptionalItemId, OptionalItemIds, OptionalLabel,
                                   OptionalName, OptionalRole, OptionalShort, OptionalTaskIds, OptionalUserId,
                                   OptionalUserIds, Page, PageSize, PerPage, RowLimit, RowOffset, Spec, TaskId, TaskIds,
-                                  UserId, UserIds)
+                                  UserId, UserIds, Gold, Seconds, Predictions)
 from dltasks.errors import DltasksError, ValidationError
 
 __all__ = ["HttpBackend", "Transport"]
@@ -224,7 +224,7 @@ class HttpBackend:
         return self._call("delete_annotation", locals())
 
     def create_task(self, dataset_id: DatasetId, spec: Spec, filters: ItemFilters = None,
-                    items: OptionalItemIds = None) -> TaskRecord:
+                    items: OptionalItemIds = None, gold: Gold = None) -> TaskRecord:
         return self._call("create_task", locals())
 
     def create_qa_task(self, dataset_id: DatasetId, parent_task_id: TaskId, spec: Spec,
@@ -249,7 +249,7 @@ class HttpBackend:
         return self._call("delete_tasks", locals())
 
     def submit(self, task_id: TaskId, item_id: ItemId, user_id: UserId, label: OptionalLabel = None,
-               replace: Flag = False, annotations: Answer = None) -> str:
+               replace: Flag = False, annotations: Answer = None, seconds: Seconds = None) -> str:
         return self._call("submit", locals())
 
     def set_status(self, task_id: TaskId, item_ids: ItemIds, status: Name, user_id: UserId) -> int:
@@ -286,3 +286,21 @@ class HttpBackend:
 
     def status_counts(self, task_id: TaskId) -> pd.Series:
         return self._call("status_counts", locals())
+
+    def queue(self, task_id: TaskId, user_id: UserId, limit: RowLimit = None) -> list[int]:
+        return self._call("queue", locals())
+
+    def gold_frame(self, task_id: TaskId) -> pd.DataFrame:
+        return self._call("gold_frame", locals())
+
+    def flagged_frame(self, task_id: TaskId) -> pd.DataFrame:
+        return self._call("flagged_frame", locals())
+
+    def qualification_frame(self, task_id: TaskId) -> pd.DataFrame:
+        return self._call("qualification_frame", locals())
+
+    def import_predictions(self, task_id: TaskId, rows: Predictions) -> int:
+        return self._call("import_predictions", locals())
+
+    def predictions_frame(self, task_id: TaskId) -> pd.DataFrame:
+        return self._call("predictions_frame", locals())

@@ -23,6 +23,7 @@ from dltasks.backends.sql.annotations import AnnotationsSql
 from dltasks.backends.sql.datasets import DatasetsSql
 from dltasks.backends.sql.engine import Database
 from dltasks.backends.sql.items import ItemsSql
+from dltasks.backends.sql.predictions import PredictionsSql
 from dltasks.backends.sql.tasks import TasksSql
 from dltasks.backends.sql.tokens import Principal, TokensSql
 from dltasks.backends.sql.work import WorkSql
@@ -30,7 +31,7 @@ from dltasks.backends.sql.work import WorkSql
 __all__ = ["SqlBackend", "Principal"]
 
 
-class SqlBackend(DatasetsSql, TokensSql, ItemsSql, AnnotationsSql, TasksSql, WorkSql):
+class SqlBackend(DatasetsSql, TokensSql, ItemsSql, AnnotationsSql, TasksSql, WorkSql, PredictionsSql):
     """A store in a SQLite file (or memory) or a PostgreSQL database: every :class:`~dltasks.backends.base.Backend` operation.
 
     Parameters

@@ -8,7 +8,9 @@ Versions: 1, the first; 2, annotations indexed by (task_id, item_id, author, lab
 (task_id, item_id), so reading a task's votes never visits the table, and assignments by
 (task_id, user_id, role, item_id, status) instead of (task_id, user_id, role, status), so a
 worker's queue is read in item order from the index; 3, the ``history`` table (every work
-action: a replaced label keeps its old value there).
+action: a replaced label keeps its old value there); 4, quality control: the ``gold_items``,
+``gold_answers`` and ``predictions`` tables, and columns for gold, flagging, dynamic overlap,
+qualification, the queue order and the seconds an answer took.
 """
 from typing import Any, Callable
 
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 
 __all__ = ["metadata", "SCHEMA_VERSION", "migrate", "TABLES"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = sa.MetaData()
 
@@ -94,6 +96,13 @@ tasks = sa.Table(
     sa.Column("annotation_type", sa.String(16), nullable=False, server_default="class"),
     sa.Column("iou_threshold", sa.Float, nullable=False, server_default="0.5"),
     sa.Column("unmatched", sa.String(16), nullable=False, server_default="outvoted"),
+    sa.Column("gold_rate", sa.Float, nullable=False, server_default="0"),
+    sa.Column("min_gold_accuracy", sa.Float),
+    sa.Column("min_gold_n", sa.Integer, nullable=False, server_default="3"),
+    sa.Column("max_workers", sa.Integer),  # dynamic overlap: the most workers an item gets
+    sa.Column("qualification_task_id", sa.String(32)),
+    sa.Column("pass_accuracy", sa.Float),  # a qualification task's pass mark
+    sa.Column("queue_order", sa.String(16), nullable=False, server_default="item"),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("modified_at", sa.Float, nullable=False),
 )
@@ -109,6 +118,7 @@ task_members = sa.Table(
     sa.Column("role", sa.String(16), primary_key=True),
     sa.Column("weight", sa.Float),
     sa.Column("position", sa.Integer, nullable=False, default=0),
+    sa.Column("flagged_at", sa.Float),  # a worker flagged by their gold accuracy: their labels leave consensus
 )
 sa.Index("ix_task_members_user", task_members.c.user_id, task_members.c.role)
 
@@ -126,12 +136,17 @@ annotations = sa.Table(
     sa.Column("geo", sa.Text),  # JSON: [[left, top], [right, bottom]] for a box, [[x, y], ...] for a polygon
     sa.Column("text", sa.Text),  # a free text
     sa.Column("metadata", sa.Text),  # JSON; NULL: {}
+    sa.Column("seconds", sa.Float),  # how long the item was on screen before this answer; NULL: not measured
 )
 sa.Index("ix_annotations_item", annotations.c.item_id)
 # A task's votes in item order, read from the index alone (labels_df, and each submit's
 # re-derived status): author and label ride in the index, so no table row is visited.
 sa.Index("ix_annotations_task_votes", annotations.c.task_id, annotations.c.item_id, annotations.c.author,
          annotations.c.label)
+
+# Whether a task has measured answers is one seek; the measured ones are read from the index alone.
+sa.Index("ix_annotations_task_seconds", annotations.c.task_id, annotations.c.seconds, annotations.c.item_id,
+         annotations.c.author)
 
 assignments = sa.Table(
     "assignments",
@@ -177,6 +192,40 @@ history = sa.Table(
 # A task's history in order, and one item's.
 sa.Index("ix_history_task_item", history.c.task_id, history.c.item_id, history.c.id)
 
+# A task's gold items and their known answers (a class label, or a multi_class answer as a sorted
+# JSON list).  They are not task items: a worker's answers on them go to gold_answers.
+gold_items = sa.Table(
+    "gold_items",
+    metadata,
+    sa.Column("task_id", sa.String(32), sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("answer", sa.Text, nullable=False),
+)
+
+gold_answers = sa.Table(
+    "gold_answers",
+    metadata,
+    sa.Column("task_id", sa.String(32), sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.String(255), primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("correct", sa.Boolean, nullable=False),
+    sa.Column("seconds", sa.Float),
+    sa.Column("at", sa.Float, nullable=False),
+)
+
+# A model's predictions on a task's items: shown to workers and ordering queues, never votes.
+predictions = sa.Table(
+    "predictions",
+    metadata,
+    sa.Column("task_id", sa.String(32), sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("model", sa.String(255), primary_key=True),
+    sa.Column("label", sa.Text, primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
 api_tokens = sa.Table(
     "api_tokens",
     metadata,
@@ -202,8 +251,12 @@ def _v2_to_v3(conn: sa.Connection) -> None:
     """Version 3 adds the ``history`` table, which :func:`migrate` creates after the migrations."""
 
 
+def _v3_to_v4(conn: sa.Connection) -> None:
+    """Version 4 adds tables and nullable (or defaulted) columns, which :func:`migrate` makes."""
+
+
 #: migrations[v] upgrades a store at version v to v + 1.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def stored_version(conn: sa.Connection) -> int | None:

@@ -29,6 +29,7 @@ from dltasks.backends.sql import schema as S
 from dltasks.backends.sql.common import SqlPart, found, insert_missing_users, new_id
 from dltasks.backends.sql.engine import Database
 from dltasks.backends.sql.frames import id_array
+from dltasks.backends.sql.quality import checked_gold, write_gold
 from dltasks.backends.sql.work import recompute_statuses, rules_of
 from dltasks.domain.filters import Filters
 from dltasks.domain.records import TaskRecord, TaskRecordPage
@@ -44,15 +45,31 @@ class TasksSql(SqlPart):
     """The task operations of :class:`~dltasks.backends.sql.SqlBackend`."""
 
     def create_task(self, dataset_id: str, spec: TaskSpec, filters: Filters | None = None,
-                    items: list[int] | None = None) -> TaskRecord:
-        """A task over the dataset's items (or the ``filters`` / ``items`` subset), planned exactly."""
+                    items: list[int] | None = None, gold: list[list[Any]] | None = None) -> TaskRecord:
+        """A task over the dataset's items (or the ``filters`` / ``items`` subset), planned exactly.
+
+        ``gold``: ``[item_id, answer]`` pairs, items of the dataset whose answer is known; they
+        are mixed into the workers' queues (``spec.gold_rate``) and are not task items.  A
+        qualification task (``spec.type``) has only gold items, each for every assignee.
+        """
         if spec.type == "qa":
             raise ValidationError("use create_qa_task for QA tasks", "task_type", spec.type)
         if filters is not None and items is not None:
             raise ValidationError("give filters or items, not both", "items", "both given")
         with self.db.atomic() as conn:
-            name = self._dataset(conn, dataset_id).name
-            if items is not None:
+            dataset = self._dataset(conn, dataset_id)
+            name = dataset.name
+            answers = checked_gold(spec, gold, dataset.labels)
+            gold_ids = [i for i, _ in answers]
+            if gold_ids:
+                present = set(found(conn, S.items.c.id, gold_ids, S.items.c.dataset_id == dataset_id))
+                absent = [i for i in gold_ids if i not in present]
+                if absent:
+                    raise ValidationError(f"item {absent[0]} is not in dataset {name!r}", "gold", absent[0])
+            self._qualification_of(conn, spec, dataset_id)
+            if spec.type == "qualification":
+                ids = np.empty(0, dtype=np.int64)
+            elif items is not None:
                 ids = np.asarray(sorted(set(items)), dtype=np.int64)
                 known = set(found(conn, S.items.c.id, ids.tolist(), S.items.c.dataset_id == dataset_id))
                 missing = [i for i in ids.tolist() if i not in known]
@@ -63,7 +80,11 @@ class TasksSql(SqlPart):
                 ids = id_array(conn.execute(sa.select(S.items.c.id).where(self._items_where(dataset_id, filters))
                                             .order_by(S.items.c.id)))
                 check_has_items(len(ids), spec, "filters", filters.to_json() if filters is not None else None)
-            task_id = self._insert(conn, spec, dataset_id, ids, None, filters)
+            if gold_ids:  # gold items are not the task's work
+                ids = ids[~np.isin(ids, np.asarray(gold_ids, dtype=np.int64))]
+                if spec.type != "qualification":
+                    check_has_items(len(ids), spec, "gold", f"{len(gold_ids)} gold items: every item is gold")
+            task_id = self._insert(conn, spec, dataset_id, ids, None, filters, answers)
             record = self._task(conn, task_id)
         self.db.refresh_statistics()  # a big task changes which index serves a work query
         return record
@@ -135,6 +156,10 @@ class TasksSql(SqlPart):
             if filters != old.filters:
                 raise ValidationError("a task's items are chosen when it is created; create a new task for "
                                       "other items", "filters", filters.to_json() if filters is not None else None)
+            if spec.type != old.type:
+                raise ValidationError(f"a task's type cannot change (it is {old.type!r}): create a new task",
+                                      "task_type", spec.type)
+            self._qualification_of(conn, spec, old.dataset_id)
             if spec.annotation_type != old.annotation_type:
                 answered = conn.execute(sa.select(S.annotations.c.id).where(S.annotations.c.task_id == task_id)
                                         .limit(1)).first() is not None
@@ -157,7 +182,8 @@ class TasksSql(SqlPart):
             missing = [i for i in task_ids if i not in found]
             if missing:
                 raise NotFoundError(f"no task with id {missing[0]!r}; nothing was deleted")
-            for table in (S.assignments, S.task_items, S.task_members, S.annotations, S.history):
+            for table in (S.assignments, S.task_items, S.task_members, S.annotations, S.history, S.gold_items,
+                          S.gold_answers, S.predictions):
                 conn.execute(sa.delete(table).where(table.c.task_id.in_(task_ids)))
             conn.execute(sa.update(S.tasks).where(S.tasks.c.parent_task_id.in_(task_ids)).values(parent_task_id=None))
             return int(conn.execute(sa.delete(S.tasks).where(S.tasks.c.id.in_(task_ids))).rowcount)
@@ -169,8 +195,21 @@ class TasksSql(SqlPart):
             raise NotFoundError(f"no task with id {task_id!r}")
         return found[0]
 
+    def _qualification_of(self, conn: sa.Connection, spec: TaskSpec, dataset_id: str) -> bool:
+        """``ValidationError`` unless the task's qualification task is one (of this dataset)."""
+        qid = spec.qualification_task_id
+        if qid is None:
+            return False
+        row = conn.execute(sa.select(S.tasks.c.type, S.tasks.c.dataset_id).where(S.tasks.c.id == qid)).first()
+        if row is None or row[0] != "qualification":
+            raise ValidationError("is not a qualification task", "qualification", qid)
+        if row[1] != dataset_id:
+            raise ValidationError("belongs to another dataset", "qualification", qid)
+        return True
+
     def _insert(self, conn: sa.Connection, spec: TaskSpec, dataset_id: str, item_ids: np.ndarray,
-                parent_task_id: str | None, filters: Filters | None) -> str:
+                parent_task_id: str | None, filters: Filters | None, gold: list[tuple[int, str]] | None = None
+                ) -> str:
         plan = _plan(spec, item_ids)
         task_id, t = new_id(), now()
         insert_missing_users(conn, spec.assignee_ids + spec.reviewer_ids)
@@ -182,6 +221,7 @@ class TasksSql(SqlPart):
                             zip(itertools.repeat(task_id, n), item_ids.tolist(), itertools.repeat("pending", n),
                                 itertools.repeat(t, n)))
         _insert_plan(self.db, conn, task_id, plan, t)
+        write_gold(self.db, conn, task_id, spec, gold or [], plan, t)
         return task_id
 
 
@@ -211,6 +251,9 @@ def load_tasks(conn: sa.Connection, query: Any) -> list[TaskRecord]:
             filters=Filters.from_json(f) if f is not None else None, metadata=jsonutil.loads(r["metadata"], {}),
             seed=int(r["seed"] or 0), show_metadata=jsonutil.loads(r["show_metadata"]),
             annotation_type=r["annotation_type"], iou_threshold=r["iou_threshold"], unmatched=r["unmatched"],
+            gold_rate=r["gold_rate"], min_gold_accuracy=r["min_gold_accuracy"], min_gold_n=r["min_gold_n"],
+            max_workers=r["max_workers"], qualification_task_id=r["qualification_task_id"],
+            pass_accuracy=r["pass_accuracy"], order=r["queue_order"],
             created_at=from_epoch(r["created_at"]),
             modified_at=from_epoch(r["modified_at"])))
     return tasks
@@ -244,7 +287,10 @@ def _task_row(spec: TaskSpec, filters: Filters | None) -> dict[str, Any]:
             "show_metadata": None if spec.show_metadata is None else jsonutil.dumps(spec.show_metadata,
                                                                                    metadata=False),
             "annotation_type": spec.annotation_type, "iou_threshold": spec.iou_threshold,
-            "unmatched": spec.unmatched}
+            "unmatched": spec.unmatched, "gold_rate": spec.gold_rate, "min_gold_accuracy": spec.min_gold_accuracy,
+            "min_gold_n": spec.min_gold_n, "max_workers": spec.max_workers,
+            "qualification_task_id": spec.qualification_task_id, "pass_accuracy": spec.pass_accuracy,
+            "queue_order": spec.order}
 
 
 def _write_members(conn: sa.Connection, task_id: str, spec: TaskSpec) -> None:

@@ -20,7 +20,6 @@ dltasks.errors.ValidationError: label: is not one of this task's labels ['cat', 
 from __future__ import annotations
 
 import collections
-from dataclasses import dataclass
 from typing import Any
 import pandas as pd
 import sqlalchemy as sa
@@ -30,6 +29,10 @@ from dltasks.backends.sql import schema as S
 from dltasks.backends.sql.coded_read import read_task_labels
 from dltasks.backends.sql.common import SqlPart, insert_missing_users
 from dltasks.backends.sql.frames import paged, records_frame
+from dltasks.backends.sql.quality import (extend, flagged_rows, gold_answer, gold_rows, qualification_rows, queue_items,
+                                          require_qualified, submit_gold)
+from dltasks.backends.sql.rules import Rules, record
+from dltasks.backends.sql.rules import rules as read_rules
 from dltasks.domain.answers import answers_frame, image_size, stored_answer, stored_rows
 from dltasks.domain.shapes import Definition, answer_given, answer_text, check_answer
 from dltasks.domain.workflow import (check_no_label_yet, check_not_decided, check_reopenable,
@@ -37,22 +40,7 @@ from dltasks.domain.workflow import (check_no_label_yet, check_not_decided, chec
 from dltasks.errors import NotFoundError, PermissionDeniedError, ValidationError
 from dltasks.timeutil import now
 
-__all__ = ["WorkSql", "recompute_statuses", "record", "rules_of"]
-
-
-@dataclass(frozen=True)
-class _Rules:
-    """The options of a task that its work actions obey, read inside their transaction."""
-
-    labels: list[str]
-    review_strategy: str
-    approval_threshold: int | None
-    workers_per_input: int
-    actions: list[dict[str, str]]
-    pool: bool
-    annotation_type: str = "class"
-    iou_threshold: float = 0.5
-    unmatched: str = "outvoted"
+__all__ = ["WorkSql", "recompute_statuses", "record", "rules_of", "item_times"]
 
 
 class WorkSql(SqlPart):
@@ -60,20 +48,28 @@ class WorkSql(SqlPart):
 
     # -- actions -------------------------------------------------------------------------------
     def submit(self, task_id: str, item_id: int, user_id: str, label: str | None = None, replace: bool = False,
-               annotations: list[Definition] | None = None) -> str:
+               annotations: list[Definition] | None = None, seconds: float | None = None) -> str:
         """Record a worker's answer on an item (``label``, or ``annotations`` for any task type); return the
         item's new status.
 
         A worker's second answer on an item is refused unless ``replace`` (it replaces their whole
         answer; the old one is kept in the history); an approved item's answers are refused until a
         reviewer reopens it.  On a task with no assignees the item is claimed by whoever submits
-        first (up to ``workers_per_input`` workers).
+        first (up to ``workers_per_input`` workers).  ``seconds``: how long the item was on screen
+        before this answer.  An answer on a gold item is kept apart (``gold_frame``).
         """
         given = answer_given(label, annotations)
         with self.db.atomic() as conn:
-            rules = _rules(conn, task_id)
+            rules = read_rules(conn, task_id)
             size = _image_size(conn, item_id) if rules.annotation_type in ("box", "polygon") else None
             answer = check_answer(rules.annotation_type, given, rules.labels, size)
+            known = gold_answer(conn, task_id, item_id) if rules.has_gold else None
+            if known is not None:
+                shown, changed = submit_gold(conn, rules, task_id, item_id, user_id, answer, known, replace, seconds,
+                                             now())
+                if changed:  # the answer flagged the worker: their items have other workers now
+                    recompute_statuses(conn, task_id, read_rules(conn, task_id), changed)
+                return shown
             status = _require_item(conn, task_id, item_id)
             check_not_decided(status, item_id, _decided_by(conn, task_id, item_id))
             old = _answer_text(conn, rules, task_id, item_id, user_id)
@@ -85,7 +81,8 @@ class WorkSql(SqlPart):
                 conn.execute(sa.delete(ann).where(ann.c.task_id == task_id, ann.c.item_id == item_id,
                                                   ann.c.author == user_id))
             rows = [{"item_id": item_id, "label": lbl, "author": user_id, "task_id": task_id, "created_at": t,
-                     "kind": kind, "geo": geo, "text": text} for kind, lbl, geo, text in stored_rows(answer)]
+                     "kind": kind, "geo": geo, "text": text, "seconds": seconds}
+                    for kind, lbl, geo, text in stored_rows(answer)]
             if len(rows) == 1:  # the common case: one label (a single-row insert costs less than a batch)
                 conn.execute(sa.insert(ann).values(**rows[0]))
             else:
@@ -102,7 +99,7 @@ class WorkSql(SqlPart):
         """Mark a worker's items with one of the task's actions; return how many."""
         ti, a = S.task_items, S.assignments
         with self.db.atomic() as conn:
-            rules = _rules(conn, task_id)
+            rules = read_rules(conn, task_id)
             stored = check_status_action(status, rules.actions)
             # one read of the items (locked in id order on PostgreSQL: no deadlock between two callers)
             current = dict(conn.execute(sa.select(ti.c.item_id, ti.c.status).where(
@@ -137,7 +134,7 @@ class WorkSql(SqlPart):
         goes back to its workers (their assignments are pending again).
         """
         with self.db.atomic() as conn:
-            rules = _rules(conn, task_id)
+            rules = read_rules(conn, task_id)
             check_review_label(approve, label, rules.labels)
             if label is not None and rules.annotation_type != "class":
                 raise ValidationError(f"a correction label applies to class tasks, not {rules.annotation_type} "
@@ -167,7 +164,7 @@ class WorkSql(SqlPart):
         the workers whose label is still there are done again.
         """
         with self.db.atomic() as conn:
-            rules = _rules(conn, task_id)
+            rules = read_rules(conn, task_id)
             status = _require_item(conn, task_id, item_id)
             _require_reviewer(conn, task_id, user_id)
             check_reopenable(status, item_id)
@@ -190,7 +187,7 @@ class WorkSql(SqlPart):
     def retract(self, task_id: str, item_id: int, user_id: str) -> str:
         """Withdraw a worker's label on an item (their assignment is pending again)."""
         with self.db.atomic() as conn:
-            rules = _rules(conn, task_id)
+            rules = read_rules(conn, task_id)
             status = _require_item(conn, task_id, item_id)
             old = _answer_text(conn, rules, task_id, item_id, user_id)
             if old is None:
@@ -226,26 +223,30 @@ class WorkSql(SqlPart):
 
     def labels_frame(self, task_id: str, viewer: str | None = None, offset: int = 0,
                      limit: int | None = None) -> pd.DataFrame:
-        """The labels given in the task, long form: item_id, worker, label (by item, then worker).
+        """The labels given in the task, long form: item_id, worker, label, seconds (by item, then worker).
 
         A ``viewer`` who does not review the task sees only their own labels (workers are blind).
+        ``seconds`` is how long the item was on screen before the answer (NaN: not measured).
         """
         m, a = S.task_members, S.annotations
         with self.db.read() as conn:
-            rules = _rules(conn, task_id)
+            rules = read_rules(conn, task_id)
             members = conn.execute(sa.select(m.c.user_id, m.c.role).where(m.c.task_id == task_id)).all()
             blind = viewer is not None and (viewer, "reviewer") not in members
             if rules.annotation_type != "class":  # the long answers frame
-                return _answer_rows(conn, task_id, user_id=viewer if blind else None, offset=offset, limit=limit)
-            q = (sa.select(a.c.item_id, a.c.author.label("worker"), a.c.label).where(a.c.task_id == task_id)
-                 .order_by(a.c.item_id, a.c.author))  # the vote index's order: no sort
+                answers = _answer_rows(conn, task_id, user_id=viewer if blind else None, offset=offset, limit=limit)
+                return _with_seconds(conn, task_id, answers)
+            q = (sa.select(a.c.item_id, a.c.author.label("worker"), a.c.label, a.c.seconds)
+                 .where(a.c.task_id == task_id).order_by(a.c.item_id, a.c.author))  # the vote index's order
             if blind:
                 q = q.where(a.c.author == viewer)
             if viewer is not None or limit is not None:
-                return paged(conn, q, offset, limit)
+                return _float_seconds(paged(conn, q, offset, limit))
             workers = [u for u, role in members if role == "worker"]
             packed = read_task_labels(conn, task_id, workers, rules.labels)  # one packed string: few workers, labels
-            return packed if packed is not None else records_frame(conn, q)
+            if packed is None:
+                return _float_seconds(records_frame(conn, q))
+            return _with_seconds(conn, task_id, packed)
 
     def task_items_frame(self, task_id: str, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
         """Each item of the task, its status and the label a reviewer decided on: item_id, status, label."""
@@ -277,7 +278,11 @@ class WorkSql(SqlPart):
         return _none_for_null(df, "before", "after")
 
     def progress_frame(self, task_id: str) -> pd.DataFrame:
-        """Per worker with assignments: user_id, assigned, done."""
+        """Per worker with assignments: user_id, assigned, done, median_seconds, items_per_hour.
+
+        The times are those measured on screen (``submit(seconds=)``): the median per item, and
+        the items answered per hour of that time (NaN when none was measured).
+        """
         a = S.assignments
         q = (sa.select(a.c.user_id, sa.func.count().label("assigned"),
                        sa.func.sum(sa.case((a.c.status != "pending", 1), else_=0)).label("done"))
@@ -285,7 +290,34 @@ class WorkSql(SqlPart):
         with self.db.read() as conn:
             _require_task(conn, task_id)
             df = records_frame(conn, q)
-        return df.astype({"assigned": "int64", "done": "int64"})
+            times = _measured(conn, task_id)
+        df = df.astype({"assigned": "int64", "done": "int64"})
+        return df.merge(item_times(times), on="user_id", how="left")
+
+    def queue(self, task_id: str, user_id: str, limit: int | None = None) -> list[int]:
+        """The worker's pending items in the order they are served (gold items spread through them)."""
+        with self.db.read() as conn:
+            return queue_items(conn, read_rules(conn, task_id), task_id, user_id, limit)
+
+    def gold_frame(self, task_id: str) -> pd.DataFrame:
+        """Each answer on a gold item: item_id, user_id, answer, gold, correct, seconds, at."""
+        with self.db.read() as conn:
+            _require_task(conn, task_id)
+            return gold_rows(conn, task_id)
+
+    def flagged_frame(self, task_id: str) -> pd.DataFrame:
+        """The workers flagged by their gold accuracy: user_id, flagged_at."""
+        with self.db.read() as conn:
+            _require_task(conn, task_id)
+            return flagged_rows(conn, task_id)
+
+    def qualification_frame(self, task_id: str) -> pd.DataFrame:
+        """Per assignee of a qualification task: user_id, answered, correct, accuracy, passed."""
+        with self.db.read() as conn:
+            rules = read_rules(conn, task_id)
+            if rules.type != "qualification" or rules.pass_accuracy is None:
+                raise ValidationError("is not a qualification task", "task_id", task_id)
+            return qualification_rows(conn, task_id, rules.pass_accuracy)
 
     def status_counts(self, task_id: str) -> pd.Series:
         """How many items are in each status."""
@@ -297,6 +329,51 @@ class WorkSql(SqlPart):
         return df.set_index("status")["items"].sort_index()
 
 
+def _measured(conn: sa.Connection, task_id: str) -> pd.DataFrame:
+    """The measured answers of a task: item_id, worker, seconds (one row per worker's answer)."""
+    a = S.annotations
+    q = (sa.select(a.c.item_id, a.c.author.label("worker"), sa.func.max(a.c.seconds).label("seconds"))
+         .where(a.c.task_id == task_id, a.c.seconds.is_not(None)).group_by(a.c.item_id, a.c.author))
+    return _float_seconds(records_frame(conn, q))
+
+
+def item_times(times: pd.DataFrame) -> pd.DataFrame:
+    """Per worker: median_seconds per item and items_per_hour of measured time, from item_id, worker, seconds.
+
+    >>> item_times(pd.DataFrame({"item_id": [1, 2], "worker": ["ann", "ann"], "seconds": [2.0, 4.0]}))
+      user_id  median_seconds  items_per_hour
+    0     ann             3.0          1200.0
+    """
+    grouped = times.groupby("worker")["seconds"]
+    out = pd.DataFrame({"median_seconds": grouped.median(), "items_per_hour": 3600.0 * grouped.count()
+                        / grouped.sum().where(grouped.sum() > 0)})
+    out.index.name = "user_id"
+    return out.reset_index().astype({"median_seconds": "float64", "items_per_hour": "float64"})
+
+
+def _float_seconds(df: pd.DataFrame) -> pd.DataFrame:
+    df["seconds"] = pd.to_numeric(df["seconds"], errors="coerce").astype("float64")
+    return df
+
+
+def _with_seconds(conn: sa.Connection, task_id: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (item_id, worker, ...) with each answer's measured ``seconds`` (NaN: not measured).
+
+    Whether any answer was measured is one seek in ``ix_annotations_task_seconds``; only the
+    measured rows are read.
+    """
+    a = S.annotations
+    any_measured = conn.execute(sa.select(a.c.item_id).where(a.c.task_id == task_id, a.c.seconds.is_not(None))
+                                .limit(1)).first() is not None
+    if not any_measured or frame.empty:
+        frame["seconds"] = pd.Series(float("nan"), index=frame.index, dtype="float64")
+        return frame
+    times = _measured(conn, task_id)
+    out = frame.merge(times, on=["item_id", "worker"], how="left", sort=False)
+    out.index = frame.index
+    return out
+
+
 def _none_for_null(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
     """Text columns with ``None`` for SQL NULL (as they come back over HTTP), not NaN."""
     for c in columns:
@@ -305,27 +382,12 @@ def _none_for_null(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 
 # -- inside a work transaction ---------------------------------------------------------------------
-def _rules(conn: sa.Connection, task_id: str) -> _Rules:
-    """The task's current work options (one read); ``NotFoundError`` if there is no such task."""
-    t, m = S.tasks, S.task_members
-    has_workers = sa.exists().where(m.c.task_id == t.c.id, m.c.role == "worker")
-    row = conn.execute(sa.select(t.c.labels, t.c.review_strategy, t.c.approval_threshold, t.c.workers_per_input,
-                                 t.c.available_actions, has_workers.label("has_workers"), t.c.annotation_type,
-                                 t.c.iou_threshold, t.c.unmatched)
-                       .where(t.c.id == task_id)).first()
-    if row is None:
-        raise NotFoundError(f"no task with id {task_id!r}")
-    return _Rules(labels=jsonutil.loads(row[0], []), review_strategy=row[1], approval_threshold=row[2],
-                  workers_per_input=row[3], actions=jsonutil.loads(row[4], []), pool=not row[5],
-                  annotation_type=row[6], iou_threshold=row[7], unmatched=row[8])
-
-
-def rules_of(conn: sa.Connection, task_id: str) -> _Rules:
+def rules_of(conn: sa.Connection, task_id: str) -> Rules:
     """The task's current work options (for the task operations that re-derive statuses)."""
-    return _rules(conn, task_id)
+    return read_rules(conn, task_id)
 
 
-def _history_text(rules: _Rules, answer: list[Definition]) -> str:
+def _history_text(rules: Rules, answer: list[Definition]) -> str:
     """An answer as the history keeps it: a class task's label, any other task's answer as JSON."""
     return str(answer[0].label) if rules.annotation_type == "class" else answer_text(answer)
 
@@ -348,7 +410,7 @@ def _read_answers(conn: sa.Connection, query: Any) -> pd.DataFrame:
     return answers_frame(*zip(*rows)) if rows else answers_frame([], [], [], [], [], [])
 
 
-def _answer_text(conn: sa.Connection, rules: _Rules, task_id: str, iid: int, uid: str) -> str | None:
+def _answer_text(conn: sa.Connection, rules: Rules, task_id: str, iid: int, uid: str) -> str | None:
     """The answer this worker gave the item in this task as the history keeps it, if any."""
     if rules.annotation_type == "class":
         ann = S.annotations
@@ -366,13 +428,15 @@ def _image_size(conn: sa.Connection, iid: int) -> tuple[float, float] | None:
     return image_size(jsonutil.loads(meta, {})) if meta is not None else None
 
 
-def _agreed(conn: sa.Connection, task_id: str, rules: _Rules, item_ids: list[int] | None) -> dict[int, bool] | None:
+def _agreed(conn: sa.Connection, task_id: str, rules: Rules, item_ids: list[int] | None) -> dict[int, bool] | None:
     """Whether each item's answers agree (tasks that are not class tasks, under consensus review), else ``None``."""
     if rules.annotation_type == "class" or rules.review_strategy != "consensus" or rules.approval_threshold is None:
         return None
     from dltasks.agreement import agreed_items
 
     answers = _answer_rows(conn, task_id, item_ids)
+    if rules.flagged:
+        answers = answers[~answers["worker"].isin(rules.flagged)]
     if answers.empty:
         return {}
     agreed = agreed_items(answers, rules.annotation_type, rules.approval_threshold, rules.iou_threshold,
@@ -418,13 +482,6 @@ def _votes(conn: sa.Connection, task_id: str, iid: int) -> collections.Counter[s
                                                                          ann.c.item_id == iid)).scalars())
 
 
-def record(conn: sa.Connection, task_id: str, iid: int, uid: str, action: str, before: str | None,
-           after: str | None, t: float) -> None:
-    """Append one work action to the task's history (in the action's transaction)."""
-    conn.execute(sa.insert(S.history).values(task_id=task_id, item_id=iid, user_id=uid, action=action,
-                                             before=before, after=after, at=t))
-
-
 def _require_task(conn: sa.Connection, task_id: str) -> None:
     """``NotFoundError`` unless the task exists (one primary-key probe: the reads' check)."""
     if conn.execute(sa.select(S.tasks.c.id).where(S.tasks.c.id == task_id)).first() is None:
@@ -442,13 +499,18 @@ def _require_item(conn: sa.Connection, task_id: str, iid: int) -> str:
     return str(status)
 
 
-def _require_worker(conn: sa.Connection, rules: _Rules, task_id: str, iid: int, uid: str) -> None:
+def _require_worker(conn: sa.Connection, rules: Rules, task_id: str, iid: int, uid: str) -> None:
     a = S.assignments
     workers = conn.execute(sa.select(a.c.user_id).where(a.c.task_id == task_id, a.c.item_id == iid,
                                                        a.c.role == "worker")).scalars().all()
+    if uid in rules.flagged:
+        raise PermissionDeniedError(f"{uid!r} is flagged in task {task_id!r} (gold accuracy below "
+                                    f"{rules.min_gold_accuracy}): their items went to the others")
     if uid in workers:
+        require_qualified(conn, rules, uid)
         return
     if rules.pool and len(workers) < rules.workers_per_input:  # a pool: claim the item
+        require_qualified(conn, rules, uid)
         insert_missing_users(conn, [uid])
         conn.execute(sa.insert(a).values(task_id=task_id, item_id=iid, user_id=uid, role="worker",
                                          status="pending", updated_at=now()))
@@ -456,49 +518,52 @@ def _require_worker(conn: sa.Connection, rules: _Rules, task_id: str, iid: int, 
     raise PermissionDeniedError(f"item {iid} of task {task_id!r} is not assigned to {uid!r}")
 
 
-def _refresh(conn: sa.Connection, task_id: str, iid: int, rules: _Rules) -> str:
-    a = S.assignments
-    rows = conn.execute(sa.select(a.c.role, a.c.status).where(a.c.task_id == task_id, a.c.item_id == iid)).all()
-    workers = [s for r, s in rows if r == "worker"]
-    decision = next((s for r, s in rows if r == "reviewer"), None)
-    agreed = _agreed(conn, task_id, rules, [iid])
-    votes = _votes(conn, task_id, iid) if agreed is None else collections.Counter[str]()
-    status = derive_item_status(rules.review_strategy, rules.approval_threshold, workers, votes, decision,
-                                None if agreed is None else agreed.get(iid, False))
-    conn.execute(sa.update(S.task_items).where(S.task_items.c.task_id == task_id, S.task_items.c.item_id == iid)
-                 .values(status=status, updated_at=now()))
-    return status
+def _refresh(conn: sa.Connection, task_id: str, iid: int, rules: Rules) -> str:
+    """Derive the item's status again after an action (one more worker first, under dynamic overlap)."""
+    recompute_statuses(conn, task_id, rules, [iid])
+    return str(conn.execute(sa.select(S.task_items.c.status).where(S.task_items.c.task_id == task_id,
+                                                                  S.task_items.c.item_id == iid)).scalar())
 
 
-def recompute_statuses(conn: sa.Connection, task_id: str, rules: _Rules, item_ids: list[int] | None = None) -> None:
+def recompute_statuses(conn: sa.Connection, task_id: str, rules: Rules, item_ids: list[int] | None = None) -> None:
     """Re-derive the status of every item (or of ``item_ids``): after the review settings, the workers or
-    a batch of statuses changed."""
+    a batch of statuses changed.
+
+    Flagged workers' assignments and labels do not count.  Under dynamic overlap an item whose
+    answers are all in without consensus gets one more worker (up to ``max_workers``) and waits
+    for consensus again.
+    """
     review, threshold = rules.review_strategy, rules.approval_threshold
     agreed = _agreed(conn, task_id, rules, item_ids)
     a, ann, ti = S.assignments, S.annotations, S.task_items
     only = (lambda column: column.in_(item_ids)) if item_ids is not None else (lambda column: sa.true())
-    rows = conn.execute(sa.select(a.c.item_id, a.c.role, a.c.status).where(a.c.task_id == task_id,
-                                                                            only(a.c.item_id))).all()
-    votes_rows = conn.execute(sa.select(ann.c.item_id, ann.c.label).where(ann.c.task_id == task_id,
-                                                                          only(ann.c.item_id))).all()
+    rows = conn.execute(sa.select(a.c.item_id, a.c.role, a.c.status, a.c.user_id).where(
+        a.c.task_id == task_id, a.c.role != "gold", only(a.c.item_id))).all()
+    votes_rows = conn.execute(sa.select(ann.c.item_id, ann.c.label, ann.c.author).where(
+        ann.c.task_id == task_id, only(ann.c.item_id))).all()
+    flagged = rules.flagged
     workers: dict[int, list[str]] = collections.defaultdict(list)
     decisions: dict[int, str] = {}
-    for iid, role, status in rows:
+    for iid, role, status, uid in rows:
         if role == "worker":
-            workers[iid].append(status)
+            if uid not in flagged:
+                workers[iid].append(status)
         else:
             decisions[iid] = status
     votes: dict[int, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    for iid, label in votes_rows:
-        votes[iid][label] += 1
+    for iid, label, author in votes_rows:
+        if author not in flagged:
+            votes[iid][label] += 1
     current = dict(conn.execute(sa.select(ti.c.item_id, ti.c.status).where(ti.c.task_id == task_id,
                                                                           only(ti.c.item_id))).all())
-    changes = []
-    for iid, old in current.items():
-        new = derive_item_status(review, threshold, workers.get(iid, []), votes.get(iid, {}), decisions.get(iid),
-                                 None if agreed is None else agreed.get(iid, False))
-        if new != old:
-            changes.append({"i": iid, "s": new})
+    derived = {iid: derive_item_status(review, threshold, workers.get(iid, []), votes.get(iid, {}),
+                                       decisions.get(iid), None if agreed is None else agreed.get(iid, False))
+               for iid in current}
+    if rules.dynamic:
+        stuck = [iid for iid, status in derived.items() if status == "awaiting_review" and iid not in decisions]
+        for iid in extend(conn, rules, task_id, stuck, now()):
+            derived[iid] = "awaiting_consensus"
+    changes = [{"i": iid, "s": new} for iid, new in derived.items() if new != current[iid]]
     if changes:
         conn.execute(sa.update(ti).where(ti.c.task_id == task_id, ti.c.item_id == sa.bindparam("i"))
                      .values(status=sa.bindparam("s"), updated_at=now()), changes)

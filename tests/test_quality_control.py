@@ -1,0 +1,204 @@
+"""Quality control on every backend: gold items in queues, flagging and redistribution, qualification,
+dynamic overlap, time per item, predictions that are not votes, and the history of it all."""
+from __future__ import annotations
+
+import collections
+
+import pandas as pd
+import pytest
+
+import dltasks as dl
+from dltasks.errors import PermissionDeniedError, ValidationError
+
+W3 = ["ann", "bob", "cy"]
+
+
+@pytest.fixture
+def pets(store: dl.Store) -> dl.Dataset:
+    """A dataset of 80 items, labels cat/dog: items 1-60 are work, 61-80 have known answers."""
+    ds = store.datasets.create("pets", labels=["cat", "dog"])
+    ds.items.import_df(pd.DataFrame({"name": [f"p{i:03d}.jpg" for i in range(80)]}))
+    return ds
+
+
+def gold_of(ds: dl.Dataset) -> dict[int, str]:
+    ids = ds.items.to_df()["id"].astype(int).tolist()
+    return {i: ("cat" if i % 2 else "dog") for i in ids[60:]}
+
+
+def test_gold_is_mixed_into_every_queue_at_the_rate_once_per_worker(pets):
+    gold = gold_of(pets)
+    task = pets.tasks.create("g", assignee_ids=W3, gold=gold, gold_rate=0.2, seed=7)
+    # gold is not the task's work
+    assert task.status_counts().to_dict() == {"pending": 60}
+    assert task.progress().loc["total", "assigned"] == 60
+    for user in W3:
+        queue = task.queue(user)
+        golds = [i for i in queue if i in gold]
+        assert len(golds) == len(set(golds))  # never twice to one worker
+        assert abs(len(golds) - 0.2 * len(queue)) <= 1  # the rate, within one item
+        places = [queue.index(g) for g in golds]
+        assert max(places) - min(places) >= len(queue) // 2  # spread through the queue, not bunched
+        assert task.queue(user, limit=5) == queue[:5]
+
+
+def test_a_gold_answer_looks_like_work_and_is_scored_apart(pets):
+    gold = gold_of(pets)
+    task = pets.tasks.create("g", assignee_ids=["ann"], gold=gold, gold_rate=0.2, seed=1)
+    golds = [i for i in task.queue("ann") if i in gold]
+    real = [i for i in task.queue("ann") if i not in gold][0]
+    assert task.submit(real, "ann", "cat", seconds=2.0) == "completed"
+    right, wrong = golds[0], golds[1]
+    assert task.submit(right, "ann", gold[right], seconds=3.0) == "completed"
+    assert task.submit(wrong, "ann", "cat" if gold[wrong] == "dog" else "dog") == "completed"
+    answers = task.gold_df().set_index("item_id")
+    assert answers.loc[right, "correct"] and not answers.loc[wrong, "correct"]
+    assert answers.loc[right, "seconds"] == 3.0 and answers.loc[right, "gold"] == gold[right]
+    assert task.labels_df()["item_id"].tolist() == [real]  # gold answers are not the task's labels
+    assert right not in task.queue("ann") and wrong not in task.queue("ann")
+    quality = task.worker_quality(skill=False).loc["ann"]
+    assert quality["gold_n"] == 2 and quality["gold_accuracy"] == 0.5 and quality["gold_low"] < 0.5
+    assert list(task.history()["action"]) == ["submit", "gold", "gold"]
+
+
+def test_a_worker_under_the_gold_bar_is_flagged_and_their_items_go_to_the_others(pets):
+    gold = gold_of(pets)
+    task = pets.tasks.create("g", assignee_ids=W3, gold=gold, gold_rate=0.25, min_gold_accuracy=0.7, min_gold_n=2,
+                             workers_per_input=2, review_strategy="consensus", reviewer_ids=["rev"],
+                             approval_threshold=2, seed=3)
+    ann_real = [i for i in task.queue("ann") if i not in gold]
+    labelled = ann_real[0]
+    task.submit(labelled, "ann", "cat")
+    before = task.progress()["assigned"]
+    for item in [i for i in task.queue("ann") if i in gold][:2]:
+        task.submit(item, "ann", "cat" if gold[item] == "dog" else "dog")
+    flagged = task.flagged_workers()
+    assert flagged["user_id"].tolist() == ["ann"] and flagged["gold_accuracy"].tolist() == [0.0]
+    assert task.queue("ann") == []
+    with pytest.raises(PermissionDeniedError, match="flagged"):
+        task.submit(ann_real[1], "ann", "cat")
+    # every open item of ann's went to bob or cy: each item still has two workers who count
+    assignments = task.assignments_df(role="worker")
+    counted = assignments[assignments["user_id"] != "ann"].groupby("item_id")["user_id"].nunique()
+    assert (counted == 2).all() and len(counted) == 60
+    assert task.progress().loc["ann", "assigned"] == 1  # the item ann labelled stays hers, done
+    gains = task.progress()["assigned"][["bob", "cy"]] - before[["bob", "cy"]]
+    assert gains.sum() == len(ann_real)  # her pending items, and one more worker for the item she labelled
+    assert abs(gains["bob"] - gains["cy"]) <= 1  # an exact split
+    # ann's label stays in the store, shown as excluded, and leaves consensus
+    assert labelled in task.labels_df().query("worker == 'ann'")["item_id"].tolist()
+    assert task.worker_quality(skill=False).loc["ann", "flagged"]
+    other = assignments[(assignments["item_id"] == labelled) & (assignments["user_id"] != "ann")]["user_id"].iloc[0]
+    assert task.submit(labelled, other, "cat") == "awaiting_consensus"  # ann's 'cat' does not count
+    actions = collections.Counter(task.history()["action"])
+    assert actions["flag"] == 1 and actions["redistribute"] == len(ann_real)
+
+
+def test_a_qualification_task_gates_real_items(pets):
+    gold = dict(list(gold_of(pets).items())[:4])
+    quiz = pets.tasks.create_qualification_task("quiz", gold=gold, assignee_ids=["ann", "bob"], pass_accuracy=0.75)
+    task = pets.tasks.create("work", assignee_ids=["ann", "bob"], items=list(range(1, 11)), qualification=quiz)
+    assert task.queue("ann") == [] and sorted(quiz.queue("ann")) == sorted(gold)
+    first = task.assignments_df(user_id="ann")["item_id"].iloc[0]
+    with pytest.raises(PermissionDeniedError, match="qualification"):
+        task.submit(int(first), "ann", "cat")
+    items = sorted(gold)
+    for i, item in enumerate(items):
+        quiz.submit(item, "ann", gold[item] if i < 3 else ("cat" if gold[item] == "dog" else "dog"))  # 3 of 4
+        quiz.submit(item, "bob", "cat" if gold[item] == "dog" else "dog")  # 0 of 4
+    results = quiz.qualification_df().set_index("user_id")
+    assert results.loc["ann", ["answered", "correct", "passed"]].tolist() == [4, 3, True]
+    assert results.loc["bob", ["answered", "correct", "passed"]].tolist() == [4, 0, False]
+    assert len(task.queue("ann")) == 5 and task.queue("bob") == []
+    assert task.submit(int(first), "ann", "cat") == "completed"
+
+
+def test_dynamic_overlap_adds_a_worker_exactly_when_needed(pets):
+    task = pets.tasks.create("d", assignee_ids=["a", "b", "c", "d"], items=[1, 2, 3], worker_strategy="dynamic",
+                             min_workers=2, max_workers=3, review_strategy="consensus", reviewer_ids=["rev"],
+                             approval_threshold=2, seed=5)
+    assert (task.worker_strategy, task.workers_per_input, task.max_workers) == ("dynamic", 2, 3)
+
+    def workers(item: int) -> list[str]:
+        df = task.assignments_df(role="worker")
+        return df[df["item_id"] == item]["user_id"].tolist()
+
+    first, second = workers(1)
+    task.submit(1, first, "cat")
+    assert task.submit(1, second, "cat") == "approved" and len(workers(1)) == 2  # agreed: nobody added
+    a, b = workers(2)
+    task.submit(2, a, "cat")
+    assert task.submit(2, b, "dog") == "awaiting_consensus"  # disagreed: one more worker
+    third = [w for w in workers(2) if w not in (a, b)]
+    assert len(third) == 1 and len(workers(2)) == 3
+    assert task.submit(2, third[0], "dog") == "approved"
+    x, y = workers(3)
+    task.submit(3, x, "cat")
+    task.submit(3, y, "dog")
+    assert len(workers(3)) == 3 and set(workers(3)) >= {x, y}  # never one who has seen it
+    # a third opinion that agrees with nobody: at max_workers the item goes to review, nobody else is added
+    task2 = pets.tasks.create("d3", assignee_ids=["a", "b", "c", "d"], items=[4], worker_strategy="dynamic",
+                              min_workers=2, max_workers=3, review_strategy="consensus", reviewer_ids=["rev"],
+                              approval_threshold=3, seed=5)
+    ws = task2.assignments_df(role="worker")["user_id"].tolist()
+    task2.submit(4, ws[0], "cat")
+    task2.submit(4, ws[1], "cat")
+    ws3 = task2.assignments_df(role="worker")["user_id"].tolist()
+    added = [w for w in ws3 if w not in ws]
+    assert len(added) == 1
+    assert task2.submit(4, added[0], "dog") == "awaiting_review"
+    assert len(task2.assignments_df(role="worker")) == 3  # never beyond max_workers
+    assert collections.Counter(task2.history()["action"])["extend"] == 1
+
+
+def test_time_per_item_is_stored_and_summed_up(pets, unchanged):
+    task = pets.tasks.create("t", assignee_ids=["ann", "bob"], items=list(range(1, 7)), seed=2)
+    ann = task.queue("ann")
+    for item, seconds in zip(ann, [2.0, 4.0, 9.0]):
+        task.submit(item, "ann", "cat", seconds=seconds)
+    bob = task.queue("bob")
+    task.submit(bob[0], "bob", "dog")
+    labels = task.labels_df().set_index("item_id")
+    assert labels.loc[ann, "seconds"].tolist() == [2.0, 4.0, 9.0] and pd.isna(labels.loc[bob[0], "seconds"])
+    progress = task.progress()
+    assert progress.loc["ann", "median_seconds"] == 4.0
+    assert progress.loc["ann", "items_per_hour"] == pytest.approx(3600 * 3 / 15)
+    assert pd.isna(progress.loc["bob", "median_seconds"])
+    check = unchanged()
+    with pytest.raises(ValidationError, match="seconds") as err:
+        task.submit(bob[1], "bob", "dog", seconds=-3)
+    assert err.value.field == "seconds"
+    check()
+
+
+def test_predictions_order_the_queue_and_are_never_votes(pets):
+    task = pets.tasks.create("p", assignee_ids=["ann"], items=[1, 2, 3, 4], order="uncertainty",
+                             review_strategy="consensus", reviewer_ids=["rev"], approval_threshold=1)
+    preds = pd.DataFrame({"item_id": [1, 1, 2, 3, 3], "label": ["cat", "dog", "cat", "cat", "dog"],
+                          "score": [0.9, 0.1, 0.7, 0.55, 0.45]})
+    assert task.import_predictions(preds, model="resnet") == 5
+    assert task.queue("ann") == [3, 2, 1, 4]  # lowest margin first; unpredicted last
+    assert task.status_counts().to_dict() == {"pending": 4} and task.labels_df().empty
+    task.submit(3, "ann", "dog")
+    assert task.labels_df()["label"].tolist() == ["dog"]
+    assert task.model_agreement().loc["ann", ["labels", "agree"]].tolist() == [1, 0]
+    with pytest.raises(ValidationError, match="label"):
+        task.import_predictions(pd.DataFrame({"item_id": [1], "label": ["owl"], "score": [0.5]}))
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    (dict(gold={1: "owl"}, gold_rate=0.1), "gold"),
+    (dict(gold_rate=0.1), "gold"),
+    (dict(gold={1: "cat"}), "gold_rate"),
+    (dict(gold={999: "cat"}, gold_rate=0.1), "gold"),
+    (dict(gold={1: "cat"}, gold_rate=0.7), "gold_rate"),
+    (dict(worker_strategy="dynamic", min_workers=2, max_workers=3), "review_strategy"),
+    (dict(min_workers=2), "min_workers"),
+    (dict(order="random"), "order"),
+])
+def test_bad_quality_options_name_the_field_and_write_nothing(pets, unchanged, kwargs, field):
+    check = unchanged()
+    with pytest.raises(ValidationError) as err:
+        pets.tasks.create("bad", assignee_ids=W3, **kwargs)
+    assert err.value.field == field
+    check()
