@@ -10,6 +10,7 @@ import html
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -65,9 +66,12 @@ class Browser:
         """The item the browser draws: the first of the buffer it has not acted on."""
         return next((c["id"] for c in self.widget.buffer if c["id"] not in handled), None)
 
-    def key(self, action: str, item_id: int | None, label: str | None = None) -> dict[str, Any]:
+    def key(self, action: str, item_id: int | None, label: str | None = None, seconds: Any = None) -> dict[str, Any]:
         self.seq += 1
-        self.widget._handle_custom_msg({"seq": self.seq, "action": action, "item_id": item_id, "label": label}, [])
+        message = {"seq": self.seq, "action": action, "item_id": item_id, "label": label}
+        if seconds is not None:
+            message["seconds"] = seconds           # what work_queue.js sends with a key on an item
+        self.widget._handle_custom_msg(message, [])
         return self.acks[-1]
 
 
@@ -239,12 +243,107 @@ def test_labeling_a_pool_task_claims_items(files: Any) -> None:
     assert LabelingWidget(task, "walk-in").queue == [1, 2, 3]
 
 
+def seconds_of(task: Any, user: str) -> dict[int, float]:
+    df = task.labels_df()
+    mine = df[df["worker"] == user]
+    return {int(i): float(s) for i, s in zip(mine["item_id"], mine["seconds"])}
+
+
+def test_the_time_on_screen_the_browser_sends_is_stored_with_the_label(files: Any) -> None:
+    task = files.tasks.create("sort", assignee_ids=["ann"])
+    w = LabelingWidget(task, "ann")
+    browser = Browser(w)
+    assert browser.key("label", 1, "bad", seconds=3.5)["ok"]
+    assert browser.key("label", 2, "good", seconds="soon")["ok"]     # a broken clock loses no answer
+    assert w.label("ugly") == "completed"                              # from code: not measured
+    times = seconds_of(task, "ann")
+    assert times[1] == 3.5 and np.isnan(times[2]) and np.isnan(times[3])
+    assert labels_of(task, "ann") == {1: "bad", 2: "good", 3: "ugly"} and w.timings == {1: 3.5}
+
+
+def test_time_on_screen_from_code_and_after_undo(files: Any, unchanged: Any) -> None:
+    task = files.tasks.create("sort", assignee_ids=["ann"])
+    w = LabelingWidget(task, "ann")
+    assert w.label("good", seconds=1.25) == "completed"
+    w.undo()                                       # withdrawn: its time goes with it
+    assert seconds_of(task, "ann") == {}
+    assert w.act("label", 1, "bad", seconds=4).endswith("bad (completed)")
+    assert seconds_of(task, "ann") == {1: 4.0}
+    check = unchanged()
+    with pytest.raises(dl.ValidationError, match="seconds"):
+        w.act("label", 2, "bad", seconds=-1.0)
+    check()
+
+
+def test_the_review_widget_keeps_the_time_on_screen_of_each_decision(files: Any) -> None:
+    task = review_task(files)
+    w = ReviewWidget(task, "rita")
+    browser = Browser(w)
+    assert browser.key("approve", 1, seconds=2.5)["ok"] and browser.key("correct", 2, "bad", seconds=7)["ok"]
+    assert w.timings == {1: 2.5, 2: 7.0}
+    assert task.items_df().set_index("item_id").loc[[1, 2], "label"].tolist() == ["good", "bad"]
+
+
 def test_the_queue_is_the_users_pending_work_read_from_the_store(files: Any) -> None:
     task = files.tasks.create("sort", assignee_ids=["ann", "bob"], workers_per_input=2)
     task.submit(2, "ann", "good")                  # done outside the widget
     w = LabelingWidget(task, "ann")
     assert w.queue == [1, 3] and (w.done, w.total) == (1, 3) and w.counter == "1 / 3 done (33%)"
     assert w.queue == pending_of(task, "ann")
+
+
+def test_the_queue_is_served_in_the_stores_order_with_gold_mixed_in(store: dl.Store) -> None:
+    ds = store.datasets.create("animals", labels=["cat", "dog"])
+    ds.items.import_df(pd.DataFrame({"name": [f"{i}.jpg" for i in range(1, 11)]}))
+    task = ds.tasks.create("with gold", assignee_ids=["ann"], items=list(range(1, 9)), gold={9: "cat", 10: "dog"},
+                           gold_rate=0.2, seed=1)
+    served = task.queue("ann")
+    assert sorted(served) == list(range(1, 11)) and served != sorted(served)     # gold spread through
+    w = LabelingWidget(task, "ann")
+    assert w.queue == served and [c["id"] for c in w.buffer] == served
+    assert (w.done, w.total) == (0, 10) and w.counter == "0 / 10 done (0%)"      # gold looks like any item
+    for _ in served:
+        w.press("1")
+    assert w.item_id == -1 and w.counter == "10 / 10 done (100%)"
+    assert sorted(labels_of(task, "ann")) == list(range(1, 9))                  # real items: the task's labels
+    gold = task.gold_df()
+    assert gold[["item_id", "answer", "correct"]].values.tolist() == [[9, "cat", True], [10, "cat", False]]
+    assert LabelingWidget(task, "ann").counter == "10 / 10 done (100%)"
+
+
+def test_the_queue_follows_the_models_uncertainty(store: dl.Store) -> None:
+    ds = store.datasets.create("animals", labels=["cat", "dog"])
+    ds.items.import_df(pd.DataFrame({"name": [f"{i}.jpg" for i in range(1, 7)]}))
+    task = ds.tasks.create("unsure first", assignee_ids=["ann"], order="uncertainty")
+    task.import_predictions(pd.DataFrame({"item_id": [1, 1, 2, 2, 3, 3], "label": ["cat", "dog"] * 3,
+                                          "score": [0.9, 0.1, 0.5, 0.5, 0.6, 0.4]}))
+    w = LabelingWidget(task, "ann")
+    assert w.queue == [2, 3, 1, 4, 5, 6] == task.queue("ann")                   # lowest margin first
+    w.REFRESH_SECONDS = 0.0                                                      # every action reads the queue
+    assert w.press("2").startswith("2.jpg (#2): dog") and w.item_id == 3
+    task.submit(1, "ann", "cat")                                                 # done elsewhere: it leaves
+    w.press("s")
+    assert w.queue == [4, 5, 6, 3] and w.done == 2
+
+
+def test_a_worker_gets_real_items_once_qualified(store: dl.Store) -> None:
+    ds = store.datasets.create("animals", labels=["cat", "dog"])
+    ds.items.import_df(pd.DataFrame({"name": [f"{i}.jpg" for i in range(1, 7)]}))
+    quiz = ds.tasks.create_qualification_task("quiz", gold={5: "cat", 6: "dog"}, assignee_ids=["ann"],
+                                              pass_accuracy=1.0)
+    task = ds.tasks.create("work", assignee_ids=["ann"], items=[1, 2, 3, 4], qualification=quiz)
+    work = LabelingWidget(task, "ann")
+    assert work.queue == [] and work.empty_text == "4 items wait for ann: they open once the qualification task is passed."
+    exam = LabelingWidget(quiz, "ann")
+    assert sorted(exam.queue) == [5, 6] and exam.counter == "0 / 2 done (0%)"
+    for item_id in list(exam.queue):
+        exam.label("cat" if item_id == 5 else "dog")
+    assert exam.counter == "2 / 2 done (100%)"
+    assert quiz.qualification_df().set_index("user_id").loc["ann", "passed"]
+    work.REFRESH_SECONDS = 0.0
+    work.press("s")                                                              # any action reads the queue
+    assert work.queue == [1, 2, 3, 4] and work.empty_text == "No pending items for ann: all done."
+    assert work.counter == "0 / 4 done (0%)"
 
 
 # -- ReviewWidget --------------------------------------------------------------------------
@@ -310,7 +409,8 @@ def test_a_non_reviewer_is_told_and_nothing_is_written(files: Any, unchanged: An
 def test_the_browser_always_gets_an_answer_and_notes_name_what_was_seen(files: Any) -> None:
     """A failure that is not a refusal (a bug) is still answered, so the browser never waits for ever."""
     class Broken(LabelingWidget):
-        def perform(self, action: str, item_id: int, label: str | None, annotations: Any = None) -> str:
+        def perform(self, action: str, item_id: int, label: str | None, annotations: Any = None,
+                    seconds: float | None = None) -> str:
             raise RuntimeError("disk on fire")
 
     task = files.tasks.create("sort", assignee_ids=["ann"])

@@ -21,8 +21,10 @@ class LabelingWidget(WorkQueueWidget):
     <dltasks.tasks.Task.visible_metadata>`: never ``truth``, ``gold``… unless asked).
     Keys work when the widget has the focus or the pointer: no box to click first.
 
-    Each label is one ``task.submit(item_id, user_id, label)`` for the item that was on
-    screen when the key was pressed; the browser shows the next item at once.  Nothing is
+    Each label is one ``task.submit(item_id, user_id, label, seconds=...)`` for the item that
+    was on screen when the key was pressed, with the seconds it was on screen before the key
+    (measured in the browser while the tab is shown and the widget in view:
+    ``task.labels_df()["seconds"]``); the browser shows the next item at once.  Nothing is
     overwritten: an item that already has this worker's label (written in another kernel,
     say) is refused by the store, and the widget moves on and says so.  The queue is read
     again while you work, so items finished elsewhere leave it.  *Undo* withdraws the last
@@ -83,18 +85,20 @@ class LabelingWidget(WorkQueueWidget):
         (Enter submits), s, u: :func:`~dltasks.widgets.answer_tools.labelling_bindings`."""
         return labelling_bindings(self.annotation_type, self.task.labels)
 
-    def label(self, label: str) -> str | None:
-        """Submit ``label`` for the item on screen; return the item's new status (None if refused)."""
+    def label(self, label: str, seconds: float | None = None) -> str | None:
+        """Submit ``label`` for the item on screen (``seconds``: its time on screen, if known); return the
+        item's new status (None if refused)."""
         self.last_status = None
-        self.act("label", self.item_id, label)
+        self.act("label", self.item_id, label, seconds=seconds)
         return self.last_status
 
-    def answer(self, annotations: Sequence[Definition | dict[str, Any]]) -> str | None:
+    def answer(self, annotations: Sequence[Definition | dict[str, Any]], seconds: float | None = None) -> str | None:
         """Submit a whole answer for the item on screen (what Enter sends from the browser's tool):
-        definitions (``dl.Box`` …) or their JSON; return the item's new status (None if refused).
+        definitions (``dl.Box`` …) or their JSON, and its time on screen if known; return the item's
+        new status (None if refused).
         """
         self.last_status = None
-        self.act("submit", self.item_id, annotations=list(annotations))
+        self.act("submit", self.item_id, annotations=list(annotations), seconds=seconds)
         return self.last_status
 
     def skip(self) -> str:
@@ -107,23 +111,45 @@ class LabelingWidget(WorkQueueWidget):
 
     # -- the store ----------------------------------------------------------------------------
     def read_queue(self) -> tuple[list[int], int, int]:
-        """The worker's pending items in item order (on a pool task: open items not yet done)."""
+        """The worker's pending items in the store's serving order (``task.queue``: gold items mixed
+        in, lowest model margin first under ``order="uncertainty"``); on a pool task the open items
+        not yet done, in item order.
+
+        Done and total count the worker's gold items too (the worker cannot tell them apart); the
+        items a worker cannot have yet (a qualification to pass first) are not in the total.
+        """
+        if self.task.assignee_ids:
+            mine = self.task.assignments_df(user_id=self.user_id)
+            answered = int((mine["role"].isin(["worker", "gold"]) & (mine["status"] != "pending")).sum())
+            pending = self.task.queue(self.user_id)
+            self._waiting_note(pending, mine)
+            return pending, answered, answered + len(pending)
         mine = self.task.assignments_df(user_id=self.user_id, role="worker")
         pending_mine = mine["status"] == "pending"
-        if self.task.assignee_ids:
-            pending = mine.loc[pending_mine, "item_id"].astype(int).tolist()
-            return pending, int((~pending_mine).sum()), len(mine)
         items = self.task.statuses_df()  # a pool task: anyone may claim an open item
         finished = set(mine.loc[~pending_mine, "item_id"].astype(int))
         open_ = items.loc[items["status"].isin(["pending", "awaiting_consensus"]), "item_id"].astype(int)
         return [i for i in open_.tolist() if i not in finished], len(finished), len(items)
 
     def read_window(self, limit: int) -> tuple[list[int], bool] | None:
-        """The head of the worker's pending queue, read from the index (None on a pool task)."""
-        if not self.task.assignee_ids:
+        """The head of the worker's queue (``task.queue(user_id, limit=...)``) when it is in item order;
+        None on a pool task, with gold items, a qualification or ``order="uncertainty"`` (the whole
+        queue is read)."""
+        t = self.task
+        if not t.assignee_ids or t.gold_rate or t.type == "qualification" or t.order != "item" \
+                or t.qualification_task_id:   # a qualification passed elsewhere opens the queue: read it all
             return None
-        head = self.task.assignments_df(user_id=self.user_id, status="pending", role="worker", limit=limit)
-        return head["item_id"].astype(int).tolist(), len(head) < limit
+        head = t.queue(self.user_id, limit=limit)
+        return head, len(head) < limit
+
+    def _waiting_note(self, pending: list[int], mine: Any) -> None:
+        """Say why the queue is empty while the worker still has items of the task (a qualification)."""
+        waiting = int(((mine["role"] == "worker") & (mine["status"] == "pending")).sum())
+        if not pending and waiting and self.task.qualification_task_id:
+            self.empty_text = (f"{waiting:,} items wait for {self.user_id}: they open once the qualification "
+                               f"task is passed.")
+        else:
+            self.empty_text = f"No pending items for {self.user_id}: all done."
 
     def details(self, item: Any) -> list[tuple[str, dict[str, Any]]]:
         """The item's metadata the task shows its workers."""
@@ -134,9 +160,10 @@ class LabelingWidget(WorkQueueWidget):
         draft = self._drafts.get(int(item.id))
         return {} if draft is None else {"draft": draft}
 
-    def perform(self, action: str, item_id: int, label: str | None, annotations: list[Any] | None = None) -> str:
-        """A label or an answer is one ``task.submit`` (never a replacement); a skip moves the item
-        to the end."""
+    def perform(self, action: str, item_id: int, label: str | None, annotations: list[Any] | None = None,
+                seconds: float | None = None) -> str:
+        """A label or an answer is one ``task.submit`` (never a replacement), with its time on screen
+        (``seconds``); a skip moves the item to the end."""
         name = self._name(item_id)
         if action == "skip":
             if len(self.queue) < 2:
@@ -147,13 +174,13 @@ class LabelingWidget(WorkQueueWidget):
             return f"skipped {name}"
         if action == "submit":
             answer = answer_from_browser(annotations if annotations is not None else [])
-            status = self.task.submit(item_id, self.user_id, annotations=answer)
+            status = self.task.submit(item_id, self.user_id, annotations=answer, seconds=seconds)
             self.last_status = status
             self._drafts.pop(item_id, None)
             raise Done(f"{name}: {describe_answer(self.annotation_type, answer)} ({status.replace('_', ' ')})",
                        undo=[d.to_json() for d in answer])
         assert label is not None
-        status = self.task.submit(item_id, self.user_id, label)
+        status = self.task.submit(item_id, self.user_id, label, seconds=seconds)
         self.last_status = status
         raise Done(f"{name}: {label} ({status.replace('_', ' ')})", undo=label)
 

@@ -137,8 +137,10 @@ class ReviewWidget(WorkQueueWidget):
             legend.append(["consensus", CONSENSUS_COLOUR, "not available"])
         return {"shapes": shapes, "legend": legend}
 
-    def perform(self, action: str, item_id: int, label: str | None, annotations: list[Any] | None = None) -> str:
-        """One ``task.review``: approve, approve with a label (a correction), or reject."""
+    def perform(self, action: str, item_id: int, label: str | None, annotations: list[Any] | None = None,
+                seconds: float | None = None) -> str:
+        """One ``task.review``: approve, approve with a label (a correction), or reject.  The time on
+        screen (``seconds``) is kept in :attr:`timings` only: the store does not take it for reviews."""
         name = self._name(item_id)
         proposed = self._proposals.get(item_id)
         if self.annotation_type != "class" and action != "reject":

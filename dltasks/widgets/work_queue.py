@@ -13,10 +13,16 @@ The browser's ``tool`` (a trait) says how an answer is made on the card: ``keys`
 the answer, today's class labels), or a tool that keeps the answer being made for each item
 in the browser (``toggle``: several labels; ``text``; ``box`` and ``polygon``: shapes drawn
 on the picture, ``static/shape_tool.js``) and sends it whole with Enter, as ``annotations``.
+
+Each action on an item also carries ``seconds``: how long the item was on screen before it, as
+the browser measured it (only while the browser tab was shown and the widget in view).  The
+subclass stores it with the answer where the store takes it; :attr:`WorkQueueWidget.timings`
+keeps it for every item finished here.
 """
 from __future__ import annotations
 
 import logging
+import math
 import pathlib
 import time
 from dataclasses import dataclass
@@ -25,10 +31,10 @@ from typing import Any, Callable
 import anywidget
 import traitlets as T
 
-from dltasks.errors import ConflictError, DltasksError
+from dltasks.errors import ConflictError, DltasksError, ValidationError
 from dltasks.widgets.item_card import item_card
 
-__all__ = ["WorkQueueWidget", "Binding", "Done"]
+__all__ = ["WorkQueueWidget", "Binding", "Done", "check_seconds", "seconds_from_browser"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 #: The browser half, in the order it is put together: the tools first, then the widget.
@@ -61,6 +67,37 @@ class Binding:
         return {"key": self.key, "action": self.action, "label": self.label, "text": self.text,
                 "on_item": self.on_item, "style": self.style, "local": self.local,
                 "title": f"{self.text} (key {self.key})" if self.key else self.text}
+
+
+def check_seconds(seconds: float | None) -> float | None:
+    """Time on screen as an action takes it: None (not measured) or a finite number of seconds >= 0.
+
+    >>> check_seconds(3), check_seconds(None)
+    (3.0, None)
+    >>> check_seconds(-1)
+    Traceback (most recent call last):
+    ...
+    dltasks.errors.ValidationError: seconds: must be a finite number >= 0 (got -1)
+    """
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) \
+            or seconds < 0:
+        raise ValidationError("must be a finite number >= 0", "seconds", seconds)
+    return float(seconds)
+
+
+def seconds_from_browser(value: Any) -> float | None:
+    """The ``seconds`` of a browser message, None when it is missing or not a time (never an error:
+    a bad clock must not lose the answer).
+
+    >>> seconds_from_browser(1.25), seconds_from_browser("2"), seconds_from_browser(float("inf"))
+    (1.25, None, None)
+    """
+    try:
+        return check_seconds(value)
+    except ValidationError:
+        return None
 
 
 def _script() -> str:
@@ -121,6 +158,9 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
         self._names: dict[int, str] = {}
         #: Items the store refused as already decided: the live queue leaves them out.
         self._refused: set[int] = set()
+        #: Seconds each item finished here was on screen before its answer (as the browser measured
+        #: it; items answered from code without ``seconds`` are not in it).
+        self.timings: dict[int, float] = {}
         self._read_at = 0.0
         self._listeners: list[Callable[..., Any]] = []
         super().__init__(**kwargs)
@@ -150,9 +190,10 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
         """More fields of the item's card for the browser's tool (a draft answer, shapes to draw)."""
         return {}
 
-    def perform(self, action: str, item_id: int, label: str | None, annotations: list[Any] | None = None) -> str:
-        """Do ``action`` on ``item_id`` (with a label, or a whole answer as ``annotations``);
-        raise :class:`Done` when the item leaves the queue."""
+    def perform(self, action: str, item_id: int, label: str | None, annotations: list[Any] | None = None,
+                seconds: float | None = None) -> str:
+        """Do ``action`` on ``item_id`` (with a label, or a whole answer as ``annotations``; ``seconds``:
+        its time on screen, None when not measured); raise :class:`Done` when the item leaves the queue."""
         raise NotImplementedError
 
     def take_back(self, action: str, item_id: int, what: Any) -> str:
@@ -187,14 +228,16 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
         return self.act(binding.action, self.item_id if binding.on_item else None, binding.label)
 
     def act(self, action: str, item_id: int | None = None, label: str | None = None,
-            annotations: list[Any] | None = None) -> str:
+            annotations: list[Any] | None = None, seconds: float | None = None) -> str:
         """Do ``action`` (a binding's action) on ``item_id``; return the note shown.
 
         ``annotations``: a whole answer (``submit``), as the browser sends it (JSON
-        definitions) or as definitions (``dl.Box`` …).  Each action concerns the item it
-        names, never "whatever is first now": an item no longer in the queue is ignored,
-        with a note.
+        definitions) or as definitions (``dl.Box`` …).  ``seconds``: how long the item was on
+        screen before this action (the browser measures it; None from code unless given).
+        Each action concerns the item it names, never "whatever is first now": an item no
+        longer in the queue is ignored, with a note.
         """
+        seconds = check_seconds(seconds)
         try:
             if action == "undo":
                 return self._undo()
@@ -204,9 +247,11 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
                 return self._note("muted", f"{self._name(item_id)}: no longer in your queue; "
                                            f"the key was ignored", item_id, ok=False)
             try:
-                text = self.perform(action, item_id, label, annotations)
+                text = self.perform(action, item_id, label, annotations, seconds)
             except Done as done:
                 self._leave(item_id)
+                if seconds is not None:
+                    self.timings[item_id] = seconds
                 self.history.append((action, item_id, done.undo))
                 for listener in self._listeners:
                     listener(action, item_id, label)
@@ -244,7 +289,8 @@ class WorkQueueWidget(anywidget.AnyWidget):  # type: ignore[misc]
         annotations = content.get("annotations")
         try:
             note = self.act(str(content.get("action")), int(item_id) if isinstance(item_id, int) else None,
-                            label if isinstance(label, str) else None, annotations)
+                            label if isinstance(label, str) else None, annotations,
+                            seconds_from_browser(content.get("seconds")))
             ok = bool(self.notes[-1].get("ok")) if self.notes else False
         except Exception as err:  # a bug, not a refusal: say so on screen and in the log, still answer
             _log.exception("work widget: %s on item %s failed", content.get("action"), item_id)

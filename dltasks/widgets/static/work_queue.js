@@ -14,6 +14,12 @@
 // the picture being drawn on; an answer the kernel refuses comes back on screen as it was,
 // with the refusal on its card.
 //
+// Time on screen: each card keeps a clock that runs while the card is on screen, the browser
+// tab is shown (not `document.hidden`) and the widget is in view (an IntersectionObserver:
+// scrolled away, or in a JupyterLab tab at the back, it stops).  An action on the item sends
+// the seconds its clock shows as `seconds`; an item seen twice (skipped, refused, undone)
+// adds up both times.
+//
 // Test hooks (read by the browser tests): the root carries data-item-id (the item on screen,
 // "" when none) and data-unanswered (actions sent and not yet answered).
 
@@ -65,6 +71,28 @@ function table(rows, caption) {
 
 const AHEAD = 2;                   // cards made before they are shown (their pictures decoded)
 
+// A card's clock: `spent` ms banked, `since` the time it (re)started, null while stopped.
+function clock() {
+  return { spent: 0, since: null };
+}
+
+function startClock(c) {
+  if (c && c.since === null) c.since = performance.now();
+}
+
+function stopClock(c) {
+  if (c && c.since !== null) {
+    c.spent += performance.now() - c.since;
+    c.since = null;
+  }
+}
+
+// The seconds a clock shows, to the millisecond.
+function clockSeconds(c) {
+  const ms = c.spent + (c.since === null ? 0 : performance.now() - c.since);
+  return Math.round(ms) / 1000;
+}
+
 function render({ model, el }) {
   const root = document.createElement("div");
   root.className = "dlt-work " + (model.get("css_class") || "");
@@ -87,6 +115,8 @@ function render({ model, el }) {
   let unanswered = 0;
   let seq = 0;
   let pick = null;                 // box / polygon: the label of the next shape drawn
+  let shown = null;                // the view on screen (its clock runs while it can be seen)
+  let inView = true;               // the widget is in the viewport (the IntersectionObserver says)
   const local = [];                // notes made in the browser (no item on screen, ...)
 
   const bindings = () => model.get("key_bindings") || [];
@@ -106,7 +136,7 @@ function render({ model, el }) {
       const made = card(item, tool);
       const extra = document.createElement("div");
       for (const [caption, rows] of item.details || []) extra.appendChild(table(rows, caption));
-      view = { ...made, tool, details: extra };
+      view = { ...made, tool, details: extra, clock: clock() };
       views.set(item.id, view);
     }
     return view;
@@ -115,6 +145,19 @@ function render({ model, el }) {
   function note(kind, text) {
     local.push({ kind, text });
     draw();
+  }
+
+  // The clock of the view on screen runs only while the page and the widget can be seen.
+  const seen = () => !document.hidden && inView;
+  function show(view) {
+    if (shown && shown !== view) stopClock(shown.clock);
+    shown = view;
+    if (view && seen()) startClock(view.clock);
+  }
+  function onSight() {
+    if (!shown) return;
+    if (seen()) startClock(shown.clock);
+    else stopClock(shown.clock);
   }
 
   function send(binding, annotations) {
@@ -128,6 +171,7 @@ function render({ model, el }) {
     const msg = { seq, action: binding.action, label: binding.label || null, item_id: item ? item.id : null };
     if (annotations) msg.annotations = annotations;
     if (binding.on_item) {
+      msg.seconds = clockSeconds(viewOf(item).clock);
       handled.add(item.id);
       refusals.delete(item.id);
     }
@@ -206,6 +250,7 @@ function render({ model, el }) {
       view.refusal.textContent = refusals.get(item.id) || "";
       if (slot.firstChild !== view.el) {       // a new item: never redraw the one being worked on
         const inside = root.contains(document.activeElement);
+        show(view);
         slot.replaceChildren(view.el);
         details.replaceChildren(view.details);
         if (inside && view.tool && view.tool.focus) view.tool.focus();
@@ -218,6 +263,7 @@ function render({ model, el }) {
       stage.textContent = handled.size ? "saving…" : model.get("empty_text");
       empty.appendChild(stage);
       const inside = root.contains(document.activeElement);
+      show(null);
       slot.replaceChildren(empty);
       details.replaceChildren();
       if (inside && !root.contains(document.activeElement)) root.focus({ preventScroll: true });
@@ -278,6 +324,14 @@ function render({ model, el }) {
     model.on("change:" + name, draw);
   }
   root.addEventListener("keydown", onKey);
+  document.addEventListener("visibilitychange", onSight);
+  const sight = typeof IntersectionObserver === "function"
+    ? new IntersectionObserver((entries) => {
+      inView = entries[entries.length - 1].isIntersecting;
+      onSight();
+    })
+    : null;
+  if (sight) sight.observe(root);
   onBuffer();
   root.addEventListener("mouseenter", () => {
     const active = document.activeElement;
@@ -289,7 +343,11 @@ function render({ model, el }) {
     if (tool && tool.focus) tool.focus();
     else root.focus({ preventScroll: true });
   });
-  return () => root.removeEventListener("keydown", onKey);
+  return () => {
+    root.removeEventListener("keydown", onKey);
+    document.removeEventListener("visibilitychange", onSight);
+    if (sight) sight.disconnect();
+  };
 }
 
 export default { render };
