@@ -302,8 +302,13 @@ class DatasetTasks:
         return self._store.tasks._task(self._ops.create_task(self._dataset.id, spec, None, None, gold_pairs(gold)))
 
     def create_qa_task(self, task: Task, due_date: Any = None, assignee_ids: Sequence[str] | None = None,
-                       filters: Filters | None = None, task_name: str | None = None, **options: Any) -> Task:
-        """Create a QA task over the items ``task`` has completed (narrowed by ``filters``)."""
+                       filters: Filters | None = None, task_name: str | None = None, gold: Any = None,
+                       **options: Any) -> Task:
+        """Create a QA task over the items ``task`` has completed (narrowed by ``filters``).
+
+        ``gold`` and ``gold_rate`` (and ``min_gold_accuracy``) work as in :meth:`create`: the QA
+        workers' answers on items with known answers measure them (:meth:`Task.gold_df`).
+        """
         if not isinstance(task, TaskRecord):
             raise ValidationError("must be the annotation Task to review", "task", task)
         if task.dataset_id != self._dataset.id:
@@ -312,7 +317,8 @@ class DatasetTasks:
         options.setdefault("annotation_type", task.annotation_type)
         spec = build_spec(task_name=task_name or f"{task.name}_qa", due_date=due_date, assignee_ids=assignee_ids,
                           task_type="qa", default_labels=task.labels, **options)
-        return self._store.tasks._task(self._ops.create_qa_task(self._dataset.id, task.id, spec, filters))
+        return self._store.tasks._task(self._ops.create_qa_task(self._dataset.id, task.id, spec, filters,
+                                                                None if gold is None else gold_pairs(gold)))
 
     def get(self, task_name: str | None = None, task_id: str | None = None) -> Task:
         """One task of this dataset by name (``ConflictError`` if two share it) or id."""

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import dltasks as dl
+from dltasks.domain.history import replay_answers
 from dltasks.errors import PermissionDeniedError, ValidationError
 
 W3 = ["ann", "bob", "cy"]
@@ -92,6 +93,9 @@ def test_a_worker_under_the_gold_bar_is_flagged_and_their_items_go_to_the_others
     assert task.submit(labelled, other, "cat") == "awaiting_consensus"  # ann's 'cat' does not count
     actions = collections.Counter(task.history()["action"])
     assert actions["flag"] == 1 and actions["redistribute"] == len(ann_real)
+    # the history is complete: replaying its answer actions rebuilds the labels (gold answers kept apart)
+    replayed = replay_answers(task.history_df(), "class")
+    assert replayed.values.tolist() == task.labels_df()[["item_id", "worker", "label"]].values.tolist()
 
 
 def test_a_qualification_task_gates_real_items(pets):
@@ -202,3 +206,27 @@ def test_bad_quality_options_name_the_field_and_write_nothing(pets, unchanged, k
         pets.tasks.create("bad", assignee_ids=W3, **kwargs)
     assert err.value.field == field
     check()
+
+
+def test_a_qa_task_measures_its_reviewers_with_gold(pets):
+    gold = gold_of(pets)
+    task = pets.tasks.create("work", assignee_ids=["ann"], items=list(range(1, 11)))
+    for item in range(1, 11):
+        task.submit(item, "ann", "cat")
+    qa = pets.tasks.create_qa_task(task, assignee_ids=["rev"], gold=dict(list(gold.items())[:4]), gold_rate=0.25)
+    assert qa.status_counts().to_dict() == {"pending": 10}
+    queue = qa.queue("rev")
+    golds = [i for i in queue if i in gold]
+    assert len(golds) == 3 and len(queue) == 13  # 10 items to check, gold a quarter of the queue (within one)
+    qa.submit(golds[0], "rev", gold[golds[0]])
+    assert qa.worker_quality(skill=False).loc["rev", ["gold_n", "gold_accuracy"]].tolist() == [1, 1.0]
+
+
+def test_gold_of_a_multi_class_task_compares_label_sets(pets):
+    task = pets.tasks.create("m", assignee_ids=["ann"], items=list(range(1, 11)), annotation_type="multi_class",
+                             gold={61: ["cat", "dog"], 62: []}, gold_rate=0.2, seed=2)
+    golds = [i for i in task.queue("ann") if i in (61, 62)]
+    assert sorted(golds) == [61, 62]
+    task.submit(61, "ann", annotations=[dl.Classification("dog"), dl.Classification("cat")])
+    task.submit(62, "ann", annotations=[dl.Classification("cat")])
+    assert task.gold_df().set_index("item_id")["correct"].to_dict() == {61: True, 62: False}

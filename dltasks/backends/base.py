@@ -203,8 +203,9 @@ class Backend(Protocol):
         ...
 
     def create_qa_task(self, dataset_id: DatasetId, parent_task_id: TaskId, spec: Spec,
-                       filters: ItemFilters = None) -> TaskRecord:
-        """A QA task over the items the parent task has completed (narrowed by ``filters``)."""
+                       filters: ItemFilters = None, gold: Gold = None) -> TaskRecord:
+        """A QA task over the items the parent task has completed (narrowed by ``filters``); ``gold``: items with
+        known answers mixed into the reviewers' queues (their accuracy)."""
         ...
 
     def get_task(self, task_id: TaskId) -> TaskRecord:

@@ -228,7 +228,7 @@ class HttpBackend:
         return self._call("create_task", locals())
 
     def create_qa_task(self, dataset_id: DatasetId, parent_task_id: TaskId, spec: Spec,
-                       filters: ItemFilters = None) -> TaskRecord:
+                       filters: ItemFilters = None, gold: Gold = None) -> TaskRecord:
         return self._call("create_qa_task", locals())
 
     def get_task(self, task_id: TaskId) -> TaskRecord:

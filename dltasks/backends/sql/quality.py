@@ -85,11 +85,8 @@ def checked_gold(spec: TaskSpec, gold: Any, dataset_labels: Sequence[str]) -> li
         raise ValidationError("a qualification task needs gold items", "gold", gold)
     if spec.gold_rate > 0 and not pairs:
         raise ValidationError("a gold_rate needs gold items", "gold", gold)
-    if spec.type == "annotation" and pairs and not spec.gold_rate:
+    if spec.type != "qualification" and pairs and not spec.gold_rate:
         raise ValidationError("gold items need a gold_rate above 0 (the share of each queue)", "gold_rate", 0.0)
-    if spec.type == "qa" and pairs:
-        raise ValidationError("a QA task reviews its parent's items: give gold to the annotation task", "gold",
-                              len(pairs))
     return pairs
 
 

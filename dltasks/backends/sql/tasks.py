@@ -60,12 +60,7 @@ class TasksSql(SqlPart):
             dataset = self._dataset(conn, dataset_id)
             name = dataset.name
             answers = checked_gold(spec, gold, dataset.labels)
-            gold_ids = [i for i, _ in answers]
-            if gold_ids:
-                present = set(found(conn, S.items.c.id, gold_ids, S.items.c.dataset_id == dataset_id))
-                absent = [i for i in gold_ids if i not in present]
-                if absent:
-                    raise ValidationError(f"item {absent[0]} is not in dataset {name!r}", "gold", absent[0])
+            gold_ids = self._gold_items(conn, dataset_id, name, answers)
             self._qualification_of(conn, spec, dataset_id)
             if spec.type == "qualification":
                 ids = np.empty(0, dtype=np.int64)
@@ -90,22 +85,29 @@ class TasksSql(SqlPart):
         return record
 
     def create_qa_task(self, dataset_id: str, parent_task_id: str, spec: TaskSpec,
-                       filters: Filters | None = None) -> TaskRecord:
-        """A QA task over the items the parent task has completed (narrowed by ``filters``)."""
+                       filters: Filters | None = None, gold: list[list[Any]] | None = None) -> TaskRecord:
+        """A QA task over the items the parent task has completed (narrowed by ``filters``).
+
+        ``gold`` (with ``spec.gold_rate``): items with known answers mixed into the QA workers'
+        queues, which measure them (:meth:`gold_frame`).
+        """
         with self.db.atomic() as conn:
-            self._dataset(conn, dataset_id)
+            dataset = self._dataset(conn, dataset_id)
             parent = self._task(conn, parent_task_id)
             if parent.dataset_id != dataset_id:
                 raise ValidationError("belongs to another dataset", "task", parent_task_id)
+            answers = checked_gold(spec, gold, dataset.labels)
+            gold_ids = self._gold_items(conn, dataset_id, dataset.name, answers)
             done = sa.select(S.task_items.c.item_id).where(S.task_items.c.task_id == parent_task_id,
                                                            S.task_items.c.status.in_(COMPLETED))
             ids = id_array(conn.execute(sa.select(S.items.c.id).where(
                 self._items_where(dataset_id, filters), S.items.c.id.in_(done)).order_by(S.items.c.id)))
+            ids = ids[~np.isin(ids, np.asarray(gold_ids, dtype=np.int64))]
             if len(ids) == 0 and spec.assignee_ids:
                 raise ValidationError(f"task {parent.name!r} has no completed items"
                                       + (" matching the filters" if filters else "") + " to review", "task",
                                       parent_task_id)
-            task_id = self._insert(conn, spec, dataset_id, ids, parent_task_id, filters)
+            task_id = self._insert(conn, spec, dataset_id, ids, parent_task_id, filters, answers)
             record = self._task(conn, task_id)
         self.db.refresh_statistics()
         return record
@@ -194,6 +196,16 @@ class TasksSql(SqlPart):
         if not found:
             raise NotFoundError(f"no task with id {task_id!r}")
         return found[0]
+
+    def _gold_items(self, conn: sa.Connection, dataset_id: str, name: str, answers: list[tuple[int, str]]
+                    ) -> list[int]:
+        """The ids of the gold items, each checked to be an item of the dataset."""
+        gold_ids = [i for i, _ in answers]
+        present = set(found(conn, S.items.c.id, gold_ids, S.items.c.dataset_id == dataset_id)) if gold_ids else set()
+        absent = [i for i in gold_ids if i not in present]
+        if absent:
+            raise ValidationError(f"item {absent[0]} is not in dataset {name!r}", "gold", absent[0])
+        return gold_ids
 
     def _qualification_of(self, conn: sa.Connection, spec: TaskSpec, dataset_id: str) -> bool:
         """``ValidationError`` unless the task's qualification task is one (of this dataset)."""
