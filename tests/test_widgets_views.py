@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 import dltasks as dl
-from dltasks.widgets import ConsensusView, LabelingWidget, PartitionView, TaskBoard
+from dltasks.widgets import ConsensusView, LabelingWidget, PartitionView, TaskBoard, WorkersView
 
 UTC = _dt.timezone.utc
 
@@ -451,9 +451,9 @@ def test_clicking_a_task_opens_its_partition_and_consensus(dataset: Any) -> None
     board.open_box.buttons.value = a.id                # the click on "alpha" in the first column
     assert board.selected == a.id
     (tabs,) = board.detail.children
-    part, cons = tabs.children
-    assert isinstance(part, PartitionView) and isinstance(cons, ConsensusView)
-    assert part.task == a and tabs.titles == ("Partition", "Consensus")
+    part, cons, workers = tabs.children
+    assert isinstance(part, PartitionView) and isinstance(cons, ConsensusView) and isinstance(workers, WorkersView)
+    assert part.task == a and workers.task == a and tabs.titles == ("Partition", "Consensus", "Workers")
     board.status_box.value = "done"                  # alpha is filtered out: it stays open below
     assert board.open_box.buttons.value is None and board.detail.children == (tabs,)
     board.status_box.value = ""
@@ -470,7 +470,62 @@ def test_task_board_progress_follows_work_done_in_code(dataset: Any) -> None:
     assert board.frame.set_index("task").loc["alpha", "progress"] == 20.0
 
 
+# -- WorkersView ---------------------------------------------------------------------------
+def workers_view_rows(view: Any) -> dict[str, list[str]]:
+    """The workers table as the user reads it: user -> the row's cell texts."""
+    import re
+    body = view.table.value.split("<tbody>", 1)[1]
+    rows = [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_workers_view_shows_time_per_item_and_throughput(dataset: Any) -> None:
+    task = dataset.tasks.create("timed", assignee_ids=["ann", "bob"], seed=0)
+    mine = task.assignments_df().groupby("user_id")["item_id"].apply(list)
+    for item_id, seconds in zip(mine["ann"][:3], [4.0, 6.0, 20.0]):
+        task.submit(int(item_id), "ann", "Adult", seconds=seconds)
+    task.submit(int(mine["bob"][0]), "bob", "Child")                 # answered from code: no time
+    view = WorkersView(task, refresh_budget=60.0)
+    progress = task.progress()
+    rows = workers_view_rows(view)
+    assert rows["ann"] == ["5", "3", "60.0%", "6.0 s", f"{progress.loc['ann', 'items_per_hour']:,.1f}"]
+    assert rows["bob"] == ["5", "1", "20.0%", "—", "—"]
+    assert rows["total"][:3] == ["10", "4", "40.0%"]
+    assert "qualification" not in view.table.value and "flagged" not in view.table.value
+    assert bytes(view.throughput_chart.value).startswith(b"\x89PNG")
+    task.submit(int(mine["bob"][1]), "bob", "Adult", seconds=2.0)    # the view follows the work
+    assert workers_view_rows(view)["bob"][:4] == ["5", "2", "40.0%", "2.0 s"]
+
+
+def test_workers_view_shows_who_passed_the_qualification(dataset: Any) -> None:
+    quiz = dataset.tasks.create_qualification_task("quiz", gold={9: "Adult", 10: "Child"},
+                                                   assignee_ids=["ann", "bob"], pass_accuracy=1.0)
+    task = dataset.tasks.create("gated", assignee_ids=["ann", "bob"], items=list(range(1, 9)), qualification=quiz)
+    for user, answers in {"ann": ["Adult", "Child"], "bob": ["Adult", "Adult"]}.items():
+        for item_id, label in zip([9, 10], answers):
+            quiz.submit(item_id, user, label)
+    rows = workers_view_rows(WorkersView(task, charts=False))
+    assert rows["ann"][-2:] == ["passed", "100.0%"] and rows["bob"][-2:] == ["not passed", "50.0%"]
+    own = WorkersView(quiz, charts=False)
+    assert workers_view_rows(own)["bob"][-2:] == ["not passed", "50.0%"]
+    assert "pass at 100.0% right" in own.title.value
+
+
+def test_workers_view_marks_flagged_workers(dataset: Any) -> None:
+    task = dataset.tasks.create("honeypots", assignee_ids=["ann", "bob"], items=list(range(1, 9)),
+                                gold={9: "Adult", 10: "Child"}, gold_rate=0.2, min_gold_accuracy=0.9, min_gold_n=1,
+                                seed=0)
+    for user, label in (("ann", "Child"), ("bob", None)):
+        for item_id in task.queue(user):
+            if item_id in (9, 10):
+                task.submit(item_id, user, label or ("Adult" if item_id == 9 else "Child"))
+    assert task.flagged_workers()["user_id"].tolist() == ["ann"]
+    rows = workers_view_rows(WorkersView(task, charts=False))
+    assert rows["ann"][-1] == "flagged" and rows["bob"][-1] == "" and rows["total"][-1] == ""
+
+
 def test_dl_widgets_exports_every_widget() -> None:
     names = ["TaskForm", "DueDatePicker", "AssigneePicker", "FilterBuilder", "PartitionView", "ConsensusView",
-             "TaskBoard", "LabelingWidget", "ReviewWidget"]
+             "TaskBoard", "LabelingWidget", "ReviewWidget", "WorkersView"]
     assert all(hasattr(dl.widgets, n) for n in names)

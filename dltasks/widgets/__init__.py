@@ -20,6 +20,7 @@ from dltasks.widgets.widget_labeling import LabelingWidget
 from dltasks.widgets.widget_partition import PartitionView
 from dltasks.widgets.widget_pickers import AssigneePicker, DueDatePicker
 from dltasks.widgets.widget_review import ReviewWidget
+from dltasks.widgets.widget_workers import WorkersView
 
 __all__ = [
     "TaskForm",
@@ -32,4 +33,5 @@ __all__ = [
     "LabelingWidget",
     "ReviewWidget",
     "ItemView",
+    "WorkersView",
 ]

@@ -16,6 +16,7 @@ from dltasks.widgets._common import (TABLE_CSS, RowPicker, html_table, message, 
                                      status_order)
 from dltasks.widgets.widget_consensus import ConsensusView
 from dltasks.widgets.widget_partition import PartitionView
+from dltasks.widgets.widget_workers import WorkersView
 
 __all__ = ["TaskBoard"]
 
@@ -51,7 +52,9 @@ class TaskBoard(W.VBox):
 
     The page is one HTML table (never a widget per row) with the task names beside it as one
     column of buttons (:class:`~dltasks.widgets._common.RowPicker`): click a task's name to see
-    its :class:`PartitionView` and :class:`ConsensusView` under the table.  Ids are shown short
+    its :class:`PartitionView`, :class:`ConsensusView` and :class:`WorkersView` (per worker:
+    progress, median seconds per item, items per hour, who passed the qualification, who was
+    flagged, throughput over time) under the table.  Ids are shown short
     and muted; assignees abbreviated (``ann, bob +3``), the full list on hover.
     """
 
@@ -145,7 +148,7 @@ class TaskBoard(W.VBox):
                                                  "change a filter to see it")
 
     def show_task(self, task_id: str) -> None:
-        """Show a task's partition and consensus views under the table."""
+        """Show a task's partition, consensus and workers views under the table."""
         self.selected = task_id
 
     # -- internals ------------------------------------------------------------------------
@@ -169,8 +172,8 @@ class TaskBoard(W.VBox):
         except DltasksError as err:
             self.status.value = message("error", str(err))
             return
-        tabs = W.Tab([PartitionView(task), ConsensusView(task)])
-        tabs.titles = ("Partition", "Consensus")
+        tabs = W.Tab([PartitionView(task), ConsensusView(task), WorkersView(task)])
+        tabs.titles = ("Partition", "Consensus", "Workers")
         self.detail.children = [tabs]
         self.open_box.value = task.id
 
