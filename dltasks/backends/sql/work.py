@@ -520,14 +520,13 @@ def _require_worker(conn: sa.Connection, rules: Rules, task_id: str, iid: int, u
 
 def _refresh(conn: sa.Connection, task_id: str, iid: int, rules: Rules) -> str:
     """Derive the item's status again after an action (one more worker first, under dynamic overlap)."""
-    recompute_statuses(conn, task_id, rules, [iid])
-    return str(conn.execute(sa.select(S.task_items.c.status).where(S.task_items.c.task_id == task_id,
-                                                                  S.task_items.c.item_id == iid)).scalar())
+    return recompute_statuses(conn, task_id, rules, [iid])[iid]
 
 
-def recompute_statuses(conn: sa.Connection, task_id: str, rules: Rules, item_ids: list[int] | None = None) -> None:
+def recompute_statuses(conn: sa.Connection, task_id: str, rules: Rules, item_ids: list[int] | None = None
+                       ) -> dict[int, str]:
     """Re-derive the status of every item (or of ``item_ids``): after the review settings, the workers or
-    a batch of statuses changed.
+    a batch of statuses changed; return each item's status.
 
     Flagged workers' assignments and labels do not count.  Under dynamic overlap an item whose
     answers are all in without consensus gets one more worker (up to ``max_workers``) and waits
@@ -567,3 +566,4 @@ def recompute_statuses(conn: sa.Connection, task_id: str, rules: Rules, item_ids
     if changes:
         conn.execute(sa.update(ti).where(ti.c.task_id == task_id, ti.c.item_id == sa.bindparam("i"))
                      .values(status=sa.bindparam("s"), updated_at=now()), changes)
+    return derived
