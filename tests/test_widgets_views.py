@@ -383,8 +383,15 @@ def test_the_method_choice_is_for_class_tasks(dataset: Any) -> None:
     assert view.method == ""
     empty = ConsensusView(dataset.tasks.create("fresh", assignee_ids=["ann"]), method="glad", compare=True)
     assert empty.consensus.empty and "no votes to compare yet" in empty.methods.summary.value
-    text = dataset.tasks.create("notes", assignee_ids=["ann"], annotation_type="text")
-    assert ConsensusView(text).methods.layout.display == "none"
+    shown = flatten(view)                                   # the items filter comes first, the choice beside it
+    assert shown.index(view.filter_box) < shown.index(view.methods.dropdown) < shown.index(view.items_table)
+    text = ConsensusView(dataset.tasks.create("notes", assignee_ids=["ann"], annotation_type="text"))
+    assert text.methods.layout.display == "none" and text.methods.dropdown not in flatten(text)
+
+
+def flatten(widget: Any) -> list[Any]:
+    """The widgets inside ``widget`` in the order the page shows them."""
+    return [widget] + [w for child in getattr(widget, "children", ()) for w in flatten(child)]
 
 
 def make_tasks(dataset: Any) -> list[Any]:

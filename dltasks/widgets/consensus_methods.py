@@ -87,8 +87,9 @@ def disagreement_text(comparison: pd.DataFrame) -> str:
 
 
 class MethodChoice(W.VBox):
-    """A dropdown of truth-inference methods and a *Compare methods* toggle, with the comparison's
-    count and its first disagreeing items (:meth:`show`).
+    """The comparison's count and its first disagreeing items (:meth:`show`), and :attr:`controls`:
+    a dropdown of truth-inference methods and a *Compare methods* toggle, for the host to place
+    (the ConsensusView puts them beside its items table's filter).
 
     ``method`` is ``""`` (the task's rule) or a key of :data:`dltasks.inference.METHODS`;
     ``compare`` asks for the comparison of every method.
@@ -109,13 +110,15 @@ class MethodChoice(W.VBox):
     def __init__(self, method: str = "", compare: bool = False, **kwargs: Any) -> None:
         options = [("the task's rule", "")] + [(METHOD_NAMES.get(m, m), m) for m in METHODS]
         self.dropdown = W.Dropdown(options=options, value="", description="Labels by",
-                                   layout=W.Layout(width="300px"))
+                                   layout=W.Layout(width="270px", margin="0 0 0 24px"))
         self.toggle = W.ToggleButton(description="Compare methods", icon="balance-scale",
                                      tooltip="run every method on the votes and show the items where they disagree "
                                              "(seconds on a big task)", layout=W.Layout(width="170px"))
+        #: The method dropdown and the comparison toggle, in one row.
+        self.controls = W.HBox([self.dropdown, self.toggle])
         self.summary = W.HTML()
-        self.table = W.HTML(layout=W.Layout(overflow="auto", max_width="100%"))
-        super().__init__([W.HBox([self.dropdown, self.toggle, self.summary]), self.table], **kwargs)
+        self.table = W.HTML(layout=W.Layout(overflow="auto", max_width="100%", margin="0 0 12px 0"))
+        super().__init__([self.summary, self.table], **kwargs)
         self.add_class("dlt-methods")
         T.link((self.dropdown, "value"), (self, "method"))
         T.link((self.toggle, "value"), (self, "compare"))
@@ -141,7 +144,7 @@ class MethodChoice(W.VBox):
         apart = comparison[~comparison["agree"].astype(bool)].drop(columns="agree")
         more = (f" <span class='dlt-muted'>(the first {SHOWN}; the items table lists them all: "
                 f"show “methods disagree”)</span>" if len(apart) > SHOWN else "")
-        self.summary.value = f"<span style='padding:0 8px'>{html.escape(disagreement_text(comparison))}</span>{more}"
+        self.summary.value = f"<span>{html.escape(disagreement_text(comparison))}</span>{more}"
         shown = apart.head(SHOWN).rename(columns=METHOD_NAMES)
         shown.index = pd.Index([f"#{i}" for i in shown.index], name="item")
         self.table.value = "" if shown.empty else TABLE_CSS + html_table(shown.astype(str))

@@ -358,9 +358,12 @@ class ConsensusView(LiveView):
             self.breakdown_chart.layout.display = "none"
         head = W.HBox()
         items = W.HBox([self.picker, self.items_table], layout=W.Layout(max_width="100%", overflow="auto"))
-        if self.kind != "class":   # truth inference is for class labels
+        if self.kind == "class":   # truth inference is for class labels: the choice sits by the filter
+            nav.children = [*nav.children, self.methods.controls]
+            nav.layout.flex_flow = "row wrap"
+        else:
             self.methods.layout.display = "none"
-        super().__init__(task, [head, self.methods, top, self.charts, W.HTML("<b>Items</b>"), nav, items,
+        super().__init__(task, [head, top, self.charts, W.HTML("<b>Items</b>"), nav, self.methods, items,
                                 self.detail], **kwargs)
         head.children = [self.title, self.refresh_button, self.status]
         self.add_class("dlt-consensus-view")
