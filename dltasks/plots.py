@@ -664,6 +664,9 @@ def plot_throughput(answers: pd.DataFrame, freq: str | None = None, figsize: Fig
         locator = mdates.AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        if len(rates) == 1:   # one bin: show the hours around it, not years
+            width = pd.Timedelta(rates.index.freq)
+            ax.set_xlim(rates.index[0] - width, rates.index[0] + width)
     many = len(rates.columns) > 10
     for worker in rates.columns:
         ax.plot(rates.index, rates[worker].to_numpy(), marker="" if many else "o", markersize=3,

@@ -319,6 +319,15 @@ def test_plot_throughput_draws_a_line_per_worker():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == workers
 
 
+def test_plot_throughput_of_one_bin_shows_the_time_around_it():
+    import matplotlib.dates as mdates
+
+    answers = answers_at([("ann", "2024-05-01 09:01:10"), ("ann", "2024-05-01 09:01:40")])
+    ax = render(plot_throughput(answers, freq="1min")).axes[0]
+    low, high = (mdates.num2date(x).strftime("%H:%M:%S") for x in ax.get_xlim())
+    assert (low, high) == ("09:00:00", "09:02:00") and ax.lines[0].get_ydata().tolist() == [120.0]
+
+
 def test_plot_throughput_of_nothing_says_so():
     ax = render(plot_throughput(pd.DataFrame({"user_id": [], "at": pd.to_datetime([], utc=True)}))).axes[0]
     assert len(ax.lines) == 0 and [t.get_text() for t in ax.texts] == ["no answers yet"]

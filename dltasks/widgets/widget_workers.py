@@ -1,10 +1,11 @@
 """WorkersView: each worker of a task, how far along, how fast, and whether they qualified.
 
 One table per task (the TaskBoard's *Workers* tab): ``task.progress()`` per worker (assigned,
-done, percent, median seconds an item was on screen, items per hour), who passed the task's
-qualification (``qualification_df()`` of its qualification task, or of the task itself when it
-is one), who was flagged by their gold accuracy, and a chart of each worker's throughput over
-time (:func:`dltasks.plots.plot_throughput` of the task's answers in ``task.history()``).
+done, percent, median seconds an item was on screen, items per hour of time on screen), who
+passed the task's qualification (``qualification_df()`` of its qualification task, or of the
+task itself when it is one), who was flagged by their gold accuracy, and a chart of each
+worker's throughput over the clock (:func:`dltasks.plots.plot_throughput` of the task's answers
+in ``task.history()``: breaks count there, not in the table).
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def workers_table(progress: pd.DataFrame, qualification: pd.DataFrame | None = N
         "assigned": out["assigned"].astype("int64"), "done": out["done"].astype("int64"),
         "percent": [f"{p:.1f}%" for p in out["percent"]],
         "seconds per item": [_seconds(v) for v in out["median_seconds"]],
-        "items per hour": [_rate(v) for v in out["items_per_hour"]],
+        "items per hour on screen": [_rate(v) for v in out["items_per_hour"]],
     }, index=out.index)
     if qualification is not None:
         quiz = qualification.set_index("user_id").reindex(out.index)
