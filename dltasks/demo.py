@@ -11,6 +11,10 @@ the dashboard need to have something real to show:
 * a consensus task (3 of the 4 annotators per item, approval threshold 2, a reviewer) that
   is mostly labelled, a partitioned task over the test split that is half done, and a QA
   task over that task's completed items;
+* gold in the consensus task: :data:`GOLD_SHARE` of the images are its gold items (their
+  true shape known, not the task's work), about :data:`GOLD_RATE` of each annotator's queue;
+  the annotators answered 80% of their gold (:func:`simulate_gold`), and one under
+  :data:`MIN_GOLD_ACCURACY` after :data:`MIN_GOLD_N` gold answers is flagged;
 * a box task (:data:`BOX_TASK`: one image in ten, three annotators draw a box around the
   shape, consensus 2 of 3 by IoU, a reviewer), mostly drawn.  Every item's
   ``metadata['system']`` has its size (``width``, ``height``: 64 pixels).
@@ -53,7 +57,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from dltasks.errors import ConflictError, NotFoundError, ValidationError
+from dltasks.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 
 __all__ = [
     "DATASET_NAME",
@@ -67,6 +71,10 @@ __all__ = [
     "TEST_TASK",
     "BOX_TASK",
     "BOX_WORKERS",
+    "GOLD_SHARE",
+    "GOLD_RATE",
+    "MIN_GOLD_ACCURACY",
+    "MIN_GOLD_N",
     "DEFAULT_STORE",
     "build_demo",
     "ensure_demo",
@@ -77,6 +85,7 @@ __all__ = [
     "load_truth",
     "true_boxes",
     "simulate_labels",
+    "simulate_gold",
     "simulate_boxes",
     "add_parsers",
 ]
@@ -108,6 +117,11 @@ BOX_WORKERS: tuple[str, ...] = tuple(ANNOTATORS)[:3]
 #: The share of the images in the box task (at least :data:`_MIN_BOX_ITEMS`).
 BOX_SHARE = 0.1
 _MIN_BOX_ITEMS = 10
+#: The consensus task's gold: a share of the images whose answer it knows (at least :data:`_MIN_GOLD_ITEMS`),
+#: mixed into each worker's queue at :data:`GOLD_RATE`; under :data:`MIN_GOLD_ACCURACY` after
+#: :data:`MIN_GOLD_N` gold answers a worker is flagged.
+GOLD_SHARE, GOLD_RATE, MIN_GOLD_ACCURACY, MIN_GOLD_N = 0.1, 0.1, 0.6, 8
+_MIN_GOLD_ITEMS = 3
 DEFAULT_STORE = os.path.join("demo", "dltasks.db")
 _MARKER = ".dltasks-demo"
 _MIN_ITEMS, _MAX_ITEMS = 20, 100_000
@@ -260,11 +274,7 @@ def simulate_labels(task: Any, accuracies: Mapping[str, float], truth: pd.Series
         One row per submitted label: ``item_id``, ``worker``, ``label``, ``truth``, ``correct``
         and ``status`` (the item's status after the submit).
     """
-    acc = _check_accuracies(accuracies)
-    if not isinstance(truth, pd.Series):
-        raise ValidationError("must be a Series of labels indexed by item id", "truth", type(truth).__name__)
-    if not 0 <= fraction <= 1:
-        raise ValidationError("must be between 0 and 1", "fraction", fraction)
+    acc = _check_simulation(accuracies, truth, "fraction", fraction)
     rng = np.random.default_rng(seed)
     todo = _pending_work(task, acc, truth, items, fraction, rng)
     labels = list(task.labels) or sorted(truth.dropna().unique())
@@ -282,6 +292,16 @@ def simulate_labels(task: Any, accuracies: Mapping[str, float], truth: pd.Series
     todo["status"] = statuses
     done = todo[todo["status"].notna()]
     return done[["item_id", "worker", "label", "truth", "correct", "status"]].reset_index(drop=True)
+
+
+def _check_simulation(accuracies: Any, truth: Any, share_name: str, share: Any) -> dict[str, float]:
+    """The checked accuracies of a simulation whose ``truth`` is a Series and whose ``share`` is in [0, 1]."""
+    acc = _check_accuracies(accuracies)
+    if not isinstance(truth, pd.Series):
+        raise ValidationError("must be a Series of labels indexed by item id", "truth", type(truth).__name__)
+    if not 0 <= share <= 1:
+        raise ValidationError("must be between 0 and 1", share_name, share)
+    return acc
 
 
 def _check_accuracies(accuracies: Any) -> dict[str, float]:
@@ -307,6 +327,61 @@ def _pending_work(task: Any, acc: dict[str, float], truth: pd.Series, items: Ite
         chosen = np.sort(rng.choice(ids, int(round(fraction * len(ids))), replace=False)) if len(ids) else ids
     asg = asg[asg["item_id"].isin(chosen)]
     return pd.DataFrame({"item_id": asg["item_id"].to_numpy(), "worker": asg["user_id"].to_numpy()})
+
+
+def simulate_gold(task: Any, accuracies: Mapping[str, float], truth: pd.Series, seed: int = 0,
+                  share: float = 1.0) -> pd.DataFrame:
+    """Simulated workers answer the gold items in their queues, each right with their accuracy.
+
+    Each worker in ``accuracies`` answers the first ``share`` of the gold items pending in
+    their queue (:meth:`~dltasks.tasks.Task.queue` order; rounded up), through
+    ``task.submit`` like any other item: the item's ``truth`` with probability
+    ``accuracies[worker]``, otherwise another of the task's labels.  A worker flagged on the
+    way (the task's ``min_gold_accuracy``) answers no more gold; their open items went to the
+    others.  One transaction on a local store.
+
+    Returns one row per answer: ``item_id``, ``worker``, ``label``, ``truth``, ``correct`` and
+    ``flagged`` (whether the worker was flagged after that answer).
+
+    >>> import dltasks as dl
+    >>> ds = dl.connect("sqlite://").datasets.create("d", labels=["cat", "dog"])
+    >>> _ = ds.items.import_df(pd.DataFrame({"name": [f"{i}.jpg" for i in range(12)]}))
+    >>> truth = pd.Series(["cat", "dog"] * 6, index=range(1, 13))
+    >>> task = ds.tasks.create("t", assignee_ids=["ann", "bob"], gold=truth.loc[10:].to_dict(), gold_rate=0.25,
+    ...                        min_gold_accuracy=0.5, min_gold_n=1, seed=0)
+    >>> simulate_gold(task, {"ann": 1.0, "bob": 0.0}, truth)[["worker", "label", "truth", "flagged"]]
+      worker label truth  flagged
+    0    ann   dog   dog    False
+    1    ann   dog   dog    False
+    2    bob   dog   cat     True
+    >>> task.flagged_workers()["user_id"].tolist(), task.queue("bob")
+    (['bob'], [])
+    """
+    acc = _check_simulation(accuracies, truth, "share", share)
+    rng = np.random.default_rng(seed)
+    labels = list(task.labels) or sorted(truth.dropna().unique())
+    gold = task.assignments_df(status="pending")
+    gold = gold[gold["role"] == "gold"]
+    rows: list[tuple[int, str, str, str]] = []
+    with _atomic(task):
+        for worker, accuracy in acc.items():
+            mine = set(gold.loc[gold["user_id"] == worker, "item_id"].tolist())
+            todo = [i for i in task.queue(worker) if i in mine and i in truth.index]
+            for item_id in todo[: int(np.ceil(share * len(todo)))]:
+                true = str(truth[item_id])
+                label = true if rng.random() < accuracy else _wrong(true, labels, rng)
+                try:
+                    task.submit(int(item_id), worker, label)
+                except PermissionDeniedError:  # flagged by their previous answer: their gold is gone
+                    break
+                rows.append((int(item_id), worker, label, true))
+    out = pd.DataFrame(rows, columns=["item_id", "worker", "label", "truth"])
+    out["correct"] = out["label"] == out["truth"]
+    history = task.history()
+    flags = set(zip(history.loc[history["action"] == "flag", "item_id"], history.loc[history["action"] == "flag",
+                                                                                      "user_id"]))
+    out["flagged"] = [(i, w) in flags for i, w in zip(out["item_id"], out["worker"])]
+    return out.astype({"item_id": "int64", "correct": bool, "flagged": bool})
 
 
 def true_boxes(dataset: Any) -> pd.DataFrame:
@@ -571,14 +646,19 @@ def _create_tasks(store: Any, dataset: Any, catalogue: pd.DataFrame, n: int, see
     consensus = dataset.tasks.create(
         task_name=CONSENSUS_TASK, due_date=due, assignee_ids=list(ANNOTATORS), workers_per_input=3,
         review_strategy="consensus", approval_threshold=2, reviewer_ids=[REVIEWER], seed=seed,
-        metadata={"demo": {"n_items": n, "seed": seed, "images_dir": os.path.abspath(folder)}})
+        gold=_gold_items(truth, seed), gold_rate=GOLD_RATE, min_gold_accuracy=MIN_GOLD_ACCURACY,
+        min_gold_n=MIN_GOLD_N, metadata={"demo": {"n_items": n, "seed": seed, "images_dir": os.path.abspath(folder)}})
     rng = np.random.default_rng(seed + 1)
-    ids = truth.index.to_numpy()
+    ids = consensus.items_df()["item_id"].to_numpy()           # the gold items are not among them
     order = rng.permutation(ids)
     full, partial = order[: int(0.7 * len(ids))], order[int(0.7 * len(ids)): int(0.8 * len(ids))]
     simulate_labels(consensus, ANNOTATORS, truth, seed=seed, items=full)
     _one_worker_each(consensus, partial, rng, lambda worker, seed_, ids: simulate_labels(
         consensus, {worker: ANNOTATORS[worker]}, truth, seed=seed_, items=ids))
+    # as far into their queues as into the items (80%); a worker under the gold bar is flagged and their open
+    # items go to the others.  Chance decides who, from ~8-20 answers each: with the default demo (300 items,
+    # seed 0) it is Dave (accuracy 0.6); 60 or 120 items give too few gold answers to flag anyone.
+    simulate_gold(consensus, ANNOTATORS, truth, seed=seed + 7, share=0.8)
     _review_some(consensus, truth)
 
     test = dl.Filters(field="metadata.user.split", values="test")
@@ -590,6 +670,13 @@ def _create_tasks(store: Any, dataset: Any, catalogue: pd.DataFrame, n: int, see
     first = qa.items_df()["item_id"].tolist()[: max(1, len(qa.items_df()) // 2)]
     qa.set_status(first, "approved", QA_CHECKER)
     _create_box_task(dataset, _boxes_frame(catalogue, dataset.items.to_df()[["id", "name"]]), n, seed, due)
+
+
+def _gold_items(truth: pd.Series, seed: int) -> dict[int, str]:
+    """The consensus task's gold: a seeded :data:`GOLD_SHARE` of the items, with their true labels."""
+    m = max(_MIN_GOLD_ITEMS, int(round(GOLD_SHARE * len(truth))))
+    chosen = np.sort(np.random.default_rng(seed + 5).choice(truth.index.to_numpy(), m, replace=False))
+    return {int(i): str(truth[i]) for i in chosen}
 
 
 def _create_box_task(dataset: Any, boxes: pd.DataFrame, n: int, seed: int, due: _dt.datetime) -> None:
@@ -645,8 +732,19 @@ def describe_demo(store: Any) -> str:
     for task in dataset.tasks.list(per_page=100):
         counts = ", ".join(f"{s} {n}" for s, n in task.status_counts().items())
         kind = "" if task.annotation_type == "class" else f"{task.annotation_type}, "
-        lines.append(f"  {task.name!r} ({task.type}, {kind}{task.review_strategy} review, id {task.id}): {counts}")
+        lines.append(f"  {task.name!r} ({task.type}, {kind}{task.review_strategy} review, id {task.id}): {counts}"
+                     + _gold_note(task))
     return "\n".join(lines)
+
+
+def _gold_note(task: Any) -> str:
+    """``; gold: 57 answers, flagged dave@example.com`` for a task whose workers answered gold, else ``""``."""
+    answers = len(task.gold_df()) if task.gold_rate else 0
+    if not answers:
+        return ""
+    history = task.history()
+    flagged = history.loc[history["action"] == "flag", "user_id"].tolist()
+    return f"; gold: {answers} answers, flagged {', '.join(flagged) if flagged else 'nobody'}"
 
 
 # -- command line ---------------------------------------------------------------------------

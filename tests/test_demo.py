@@ -74,12 +74,34 @@ def test_consensus_task_is_partly_labelled(demo_path):
         assert (task.workers_per_input, task.approval_threshold, task.review_strategy) == (3, 2, "consensus")
         assert task.reviewer_ids == [demo.REVIEWER]
         counts = task.status_counts()
-        assert counts.sum() == N
+        assert counts.sum() == N - 3                     # 3 of the 30 images are gold, not work
         assert counts.get("approved", 0) > 0 and counts.get("pending", 0) > 0
         assert counts.get("awaiting_consensus", 0) == 3  # 10% of the items have one label
         labels = task.labels_df()
         assert set(labels["worker"]) <= set(demo.ANNOTATORS)
-        assert len(task.consensus()) == int(0.8 * N)
+        assert len(task.consensus()) == int(0.8 * (N - 3))
+
+
+def test_consensus_task_has_gold_that_every_annotator_answered(demo_path):
+    with dl.connect(demo_path) as store:
+        dataset = store.datasets.get(name="shapes")
+        task = dataset.tasks.get(task_name=demo.CONSENSUS_TASK)
+        truth = demo.load_truth(dataset)
+        assert (task.gold_rate, task.min_gold_accuracy, task.min_gold_n) == (0.1, 0.6, 8)
+        answers = task.gold_df()
+        gold, work = set(answers["item_id"]), set(task.items_df()["item_id"])
+        assert len(work) == N - 3 and gold and gold <= set(truth.index) - work          # gold is not the task's work
+        assert not gold & set(task.labels_df()["item_id"])
+        assert (answers["gold"] == truth.loc[answers["item_id"]].to_numpy()).all()       # the known answer is the truth
+        assert (answers["correct"] == (answers["answer"] == answers["gold"])).all()
+        assert not answers.duplicated(["item_id", "user_id"]).any()                     # each gold item once a worker
+        quality = task.worker_quality()
+        assert set(quality.index) == set(demo.ANNOTATORS)
+        assert (quality["gold_n"] > 0).all()
+        assert quality["gold_n"].to_dict() == answers.groupby("user_id").size().to_dict()
+        assert quality["gold_accuracy"].to_dict() == answers.groupby("user_id")["correct"].mean().to_dict()
+        assert not quality["flagged"].any() and task.flagged_workers().empty   # 2 gold answers each: under min_gold_n
+        assert (task.history()["action"] == "gold").sum() == len(answers)
 
 
 def test_qa_task_covers_completed_items(demo_path):
@@ -178,6 +200,49 @@ def test_render_draws_the_colour(shape):
     blue = (image == demo.COLOURS["blue"]).all(axis=2).sum()
     expected = {"circle": np.pi * 16**2, "square": (2 * 16) ** 2, "triangle": 0.5 * 1.2**2 * 16**2 * 3 * np.sin(np.pi / 3)}
     assert blue == pytest.approx(expected[shape], rel=0.15)
+
+
+@pytest.mark.slow
+def test_default_demo_flags_dave_and_hands_his_open_items_on(tmp_path):
+    """300 items, seed 0 (``make demo``): Dave (accuracy 0.6) falls under 0.6 on gold and is flagged."""
+    with demo.build_demo(tmp_path / "d.db") as store:
+        task = store.datasets.get(name="shapes").tasks.get(task_name=demo.CONSENSUS_TASK)
+        assert task.status_counts().sum() == 270                       # 30 of the 300 images are gold
+        flagged = task.flagged_workers()
+        assert flagged["user_id"].tolist() == ["dave@example.com"]
+        assert flagged["gold_n"].iloc[0] >= demo.MIN_GOLD_N and flagged["gold_accuracy"].iloc[0] < 0.6
+        quality = task.worker_quality()
+        assert quality["flagged"].to_dict() == {w: w == "dave@example.com" for w in demo.ANNOTATORS}
+        assert (quality.drop(index="dave@example.com")["gold_accuracy"] >= 0.6).all()
+        assert task.queue("dave@example.com") == []
+        history = task.history()
+        moved = history[history["action"] == "redistribute"]
+        assert len(moved) > 0 and set(moved["before"]) == {"dave@example.com"}
+        assert set(moved["after"]) <= set(demo.ANNOTATORS) - {"dave@example.com"}
+        assert task.labels_df().query("worker == 'dave@example.com'").shape[0] > 0      # his labels stay, excluded
+
+
+def test_simulated_gold_flags_the_poor_worker(plain_task):
+    task, truth = plain_task
+    gold = {int(i): str(truth[i]) for i in truth.index[-40:]}
+    task = task.dataset.tasks.create("g", assignee_ids=["good", "poor"], items=truth.index[:100].tolist(), gold=gold,
+                                     gold_rate=0.2, min_gold_accuracy=0.6, min_gold_n=4, seed=0)
+    poor_items = task.assignments_df(role="worker", user_id="poor")["item_id"].tolist()
+    good_gold = [i for i in task.queue("good") if i in gold]
+    assert len(good_gold) == 13                                                  # 13 of 63: a fifth of the queue
+    out = demo.simulate_gold(task, {"good": 1.0, "poor": 0.0}, truth, seed=1, share=0.5)
+    good, poor = out[out["worker"] == "good"], out[out["worker"] == "poor"]
+    assert good["item_id"].tolist() == good_gold[:7]                             # half (rounded up), in queue order
+    assert good["correct"].all() and not good["flagged"].any()
+    assert len(poor) == 4 and not poor["correct"].any()                          # flagged at min_gold_n, then no more
+    assert poor["flagged"].tolist() == [False, False, False, True]
+    assert task.flagged_workers()["user_id"].tolist() == ["poor"]
+    assert task.gold_df().groupby("user_id").size().to_dict() == {"good": len(good), "poor": 4}
+    assert set(task.assignments_df(role="worker", status="pending")["user_id"]) == {"good"}
+    assert set(poor_items) <= set(task.assignments_df(role="worker", user_id="good")["item_id"])
+    assert task.labels_df().empty                                                # gold answers are not labels
+    with pytest.raises(ValidationError, match="share"):
+        demo.simulate_gold(task, {"good": 1.0}, truth, share=1.5)
 
 
 # -- the box task ------------------------------------------------------------------------------
