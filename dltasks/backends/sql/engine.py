@@ -2,7 +2,11 @@
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout; write transactions start
 with ``BEGIN IMMEDIATE`` so two kernels writing to one file queue up instead of failing
-with ``database is locked``.  PostgreSQL uses psycopg 3 and ``COPY`` for bulk inserts.
+with ``database is locked``.  Inside one process, writers to a SQLite store queue on a lock
+first (:attr:`Database.write_lock`): SQLite's own busy handler polls with sleeps of up to
+100 ms, so under many concurrent writers (a server's threads) a waiting write could sleep
+long after the lock was free; a thread waiting on the lock is woken at once.  PostgreSQL
+uses psycopg 3, row locks, and ``COPY`` for bulk inserts.
 """
 from __future__ import annotations
 
@@ -52,6 +56,8 @@ class Database:
         self.engine = _make_engine(self.url)
         self.dialect = self.engine.dialect.name
         self._local = threading.local()
+        #: One writer at a time per SQLite store in this process (``None``: the database queues writers).
+        self.write_lock: threading.Lock | None = threading.Lock() if self.dialect == "sqlite" else None
         with self.read() as conn:
             current = schema.is_current(conn)
         if not current:  # only a new or older store takes the write lock
@@ -96,7 +102,7 @@ class Database:
             with translate_errors(), current.begin_nested():
                 yield current
             return
-        with translate_errors(), self.engine.connect() as conn:
+        with self._writer(), translate_errors(), self.engine.connect() as conn:
             conn.info["write"] = True
             try:
                 with conn.begin():
@@ -107,6 +113,20 @@ class Database:
                         self._local.conn = None
             finally:
                 conn.info.pop("write", None)
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[None]:
+        """Hold this process's write lock of a SQLite store (waiting at most the busy timeout)."""
+        lock = self.write_lock
+        if lock is None:
+            yield
+            return
+        if not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise StoreBusyError(f"database busy: no write turn in {BUSY_TIMEOUT_MS / 1000:g} s")
+        try:
+            yield
+        finally:
+            lock.release()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:
