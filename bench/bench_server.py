@@ -142,14 +142,15 @@ def serve(store_url: str) -> tuple[subprocess.Popen[bytes], str]:
                              "127.0.0.1", "--port", str(port), "--log-level", "warning"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
-            requests.get(url + "/openapi.json", timeout=2)
+            requests.get(url + "/openapi.json", timeout=10).raise_for_status()
             return proc, url
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or slow to answer on a busy machine
             time.sleep(0.2)
     proc.kill()
+    proc.wait()
     raise RuntimeError("the server did not start")
 
 
