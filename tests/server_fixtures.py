@@ -179,3 +179,59 @@ def submit_labels(url: str, token: str | None, task_id: str, worker: str, item_i
             errors.append(f"{type(exc).__name__}: {exc}")
     store.close()
     results.put((worker, ok, errors[:5]))
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServeProcess:
+    """``dltasks serve`` in a real subprocess over ``store_url`` on a free 127.0.0.1 port.
+
+    Waits until the server answers (``GET /api/v1/me``, any status); ``kill()`` sends SIGKILL (a crash: no
+    shutdown code runs), ``stop()`` asks it to stop.  ``extra`` is added to the command line
+    (e.g. ``["--workers", "2"]``).
+    """
+
+    def __init__(self, store_url: str, extra: list[str] | None = None, start_timeout: float = 120.0) -> None:
+        import subprocess
+        import sys
+
+        import requests
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([sys.executable, "-m", "dltasks.cli", "serve", "--store", store_url, "--host",
+                                      "127.0.0.1", "--port", str(self.port), "--log-level", "warning", *(extra or [])],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + start_timeout
+        while True:
+            try:  # any answer will do (401 without a token): the server is serving
+                requests.get(self.url + "/api/v1/me", timeout=10)
+                return
+            except requests.RequestException:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.kill()
+                    raise RuntimeError(f"dltasks serve did not start: {self.proc.stderr.read() if self.proc.stderr else ''}")
+                time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL the server and wait until it is gone."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Ask the server to stop (SIGTERM); SIGKILL if it has not stopped in 30 s."""
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
