@@ -151,7 +151,7 @@ def test_undo_of_a_consensus_vote_updates_the_open_views(files: Any) -> None:
     task = files.tasks.create("vote", assignee_ids=["ann", "bob"], workers_per_input=2,
                               review_strategy="consensus", approval_threshold=2, reviewer_ids=["rita"])
     task.submit(1, "bob", "bad")
-    view = ConsensusView(task)
+    view = ConsensusView(task, refresh_budget=60.0)     # refreshes after work however loaded the machine
     w = LabelingWidget(task, "ann")
     assert w.label("good") == "awaiting_review" and view.consensus.loc[1, "status"] == "awaiting_review"
     assert "awaiting consensus" in w.undo()

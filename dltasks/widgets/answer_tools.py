@@ -57,10 +57,11 @@ def _label_keys(labels: Sequence[str], action: str, local: bool) -> list[Binding
             for i, label in enumerate(labels)]
 
 
-def labelling_bindings(annotation_type: str, labels: Sequence[str]) -> list[Binding]:
+def labelling_bindings(annotation_type: str, labels: Sequence[str], suggest: bool = False) -> list[Binding]:
     """The keys of the LabelingWidget for a task of ``annotation_type`` with ``labels``.
 
-    * class: 1-9 label the item (one key, one answer);
+    * class: 1-9 label the item (one key, one answer); with ``suggest`` (the model's suggestion
+      on the cards) Enter accepts the suggested label;
     * multi_class: 1-9 toggle labels, Enter submits the set (none: "no label applies");
     * text: type in the box, Enter submits;
     * box / polygon: 1-9 pick the label of the selected shape and of the next one drawn,
@@ -74,12 +75,15 @@ def labelling_bindings(annotation_type: str, labels: Sequence[str]) -> list[Bind
     [('1', 'toggle', True), ('Enter', 'submit', False)]
     >>> [b.text for b in labelling_bindings("polygon", ["roof"])]
     ['roof', 'Delete shape', 'Cancel polygon', 'Submit', 'Skip', 'Undo']
+    >>> [(b.key, b.text) for b in labelling_bindings("class", ["cat"], suggest=True)][:2]
+    [('1', 'cat'), ('Enter', 'Accept suggestion')]
     """
     tool = tool_of(annotation_type)
     end = [Binding("s", "skip", None, "Skip"), Binding("u", "undo", None, "Undo", on_item=False)]
     submit = Binding("Enter", "submit", None, "Submit", style="approve")
     if tool == "keys":
-        return [*_label_keys(labels, "label", local=False), *end]
+        accept = [Binding("Enter", "submit", None, "Accept suggestion", style="approve")] if suggest else []
+        return [*_label_keys(labels, "label", local=False), *accept, *end]
     if tool == "toggle":
         return [*_label_keys(labels, "toggle", local=True), submit, *end]
     if tool == "text":

@@ -6,7 +6,9 @@ import html
 from typing import Any, Sequence
 
 from dltasks.domain.shapes import Definition
+from dltasks.errors import ValidationError
 from dltasks.widgets.answer_tools import answer_from_browser, describe_answer, labelling_bindings, tool_of
+from dltasks.widgets.suggestions import SUGGESTING_TYPES, ModelSuggestions
 from dltasks.widgets.work_queue import Binding, Done, WorkQueueWidget
 
 __all__ = ["LabelingWidget"]
@@ -49,6 +51,22 @@ class LabelingWidget(WorkQueueWidget):
     is written and the item stays on screen with its shapes.  *Undo* withdraws the last
     answer and shows its item again with that answer to change.  In code: :meth:`answer`.
 
+    ``show_predictions=True``: each card shows the model's suggestion for its item, from the
+    task's predictions (``task.import_predictions``; ``model``: only that model's, None: all), read
+    once per refresh of the queue (one ``task.predictions_df()``), with its score:
+
+    * ``class``: the model's top label is marked on its button; Enter (*Accept suggestion*)
+      answers with it, and any label's key still answers with that label;
+    * ``multi_class``: the labels scored 0.5 or more
+      (:data:`~dltasks.widgets.suggestions.MIN_SCORE`) start toggled on; toggle as usual, Enter
+      submits what is toggled;
+    * ``box``, ``polygon``, ``text``: no suggestion and nothing pre-selected (predictions are
+      labels of whole items).
+
+    A suggestion is never stored unless the worker confirms it with a key.  Gold items have no
+    predictions (the store takes them for task items only), so on a task with gold a card
+    without a suggestion may be a gold item.
+
     >>> import dltasks as dl, pandas as pd
     >>> store = dl.connect("sqlite://")
     >>> ds = store.datasets.create("notes", labels=["good", "bad"])
@@ -65,13 +83,33 @@ class LabelingWidget(WorkQueueWidget):
     ('box', 'completed', 'completed')
     >>> boxes.labels_df()[["item_id", "kind", "label", "left", "bottom"]].values.tolist()
     [[1, 'box', 'good', 10.0, 40.0], [2, 'none', None, nan, nan]]
+    >>> _ = task.import_predictions(pd.DataFrame({"item_id": [1, 2], "label": ["good", "bad"],
+    ...                                           "score": [0.9, 0.7]}))
+    >>> w = LabelingWidget(task, "ann", show_predictions=True)
+    >>> w.item_id, w.buffer[0]["suggestion"]["text"], len(task.labels_df())   # shown, not stored
+    (2, 'bad (0.70)', 1)
+    >>> w.press("Enter")
+    "b.txt (#2): bad — the model's suggestion (completed)"
+    >>> task.labels_df()[["item_id", "label"]].values.tolist()
+    [[1, 'bad'], [2, 'bad']]
     """
 
-    def __init__(self, task: Any, user_id: str, **kwargs: Any) -> None:
+    def __init__(self, task: Any, user_id: str, show_predictions: bool = False, model: str | None = None,
+                 **kwargs: Any) -> None:
+        if not isinstance(show_predictions, bool):
+            raise ValidationError("must be True or False", "show_predictions", show_predictions)
+        if model is not None and (not isinstance(model, str) or not model):
+            raise ValidationError("must be a model's name (or None: every model)", "model", model)
         #: The status the last label left its item in (None before any).
         self.last_status: str | None = None
         #: The task's annotation type, which picks the tool.
         self.annotation_type: str = task.annotation_type
+        #: Cards show the model's suggestion (class and multi_class tasks).
+        self.show_predictions = show_predictions and self.annotation_type in SUGGESTING_TYPES
+        #: Whose predictions the cards show (None: every model's).
+        self.model = model
+        #: The suggestions of the last read of the task's predictions (None: not shown).
+        self.suggestions: ModelSuggestions | None = None
         #: Answers withdrawn by Undo, shown again on their item's card to change: item -> JSON.
         self._drafts: dict[int, list[dict[str, Any]]] = {}
         tool = tool_of(self.annotation_type)
@@ -82,8 +120,10 @@ class LabelingWidget(WorkQueueWidget):
     # -- the keys ---------------------------------------------------------------------------
     def bindings(self) -> list[Binding]:
         """1-9 for the task's labels (a tenth label gets a button without a key), the tool's keys
-        (Enter submits), s, u: :func:`~dltasks.widgets.answer_tools.labelling_bindings`."""
-        return labelling_bindings(self.annotation_type, self.task.labels)
+        (Enter submits; on a class task with suggestions, Enter accepts the suggestion), s, u:
+        :func:`~dltasks.widgets.answer_tools.labelling_bindings`."""
+        return labelling_bindings(self.annotation_type, self.task.labels,
+                                  suggest=self.show_predictions and self.annotation_type == "class")
 
     def label(self, label: str, seconds: float | None = None) -> str | None:
         """Submit ``label`` for the item on screen (``seconds``: its time on screen, if known); return the
@@ -117,7 +157,9 @@ class LabelingWidget(WorkQueueWidget):
 
         Done and total count the worker's gold items too (the worker cannot tell them apart); the
         items a worker cannot have yet (a qualification to pass first) are not in the total.
+        With ``show_predictions``, the task's predictions are read too (:meth:`read_suggestions`).
         """
+        self.read_suggestions()
         if self.task.assignee_ids:
             mine = self.task.assignments_df(user_id=self.user_id)
             answered = int((mine["role"].isin(["worker", "gold"]) & (mine["status"] != "pending")).sum())
@@ -139,6 +181,7 @@ class LabelingWidget(WorkQueueWidget):
         if not t.assignee_ids or t.gold_rate or t.type == "qualification" or t.order != "item" \
                 or t.qualification_task_id:   # a qualification passed elsewhere opens the queue: read it all
             return None
+        self.read_suggestions()
         head = t.queue(self.user_id, limit=limit)
         return head, len(head) < limit
 
@@ -151,14 +194,31 @@ class LabelingWidget(WorkQueueWidget):
         else:
             self.empty_text = f"No pending items for {self.user_id}: all done."
 
+    def read_suggestions(self) -> None:
+        """Read the task's predictions (one ``task.predictions_df()``) into :attr:`suggestions`, when
+        the cards show them; the cards made from now on show these."""
+        if self.show_predictions:
+            self.suggestions = ModelSuggestions(self.task.predictions_df(), self.annotation_type, self.model)
+
     def details(self, item: Any) -> list[tuple[str, dict[str, Any]]]:
         """The item's metadata the task shows its workers."""
         return [("Metadata", dict(self.task.visible_metadata(item)))]
 
     def extras(self, item: Any) -> dict[str, Any]:
-        """An answer Undo withdrew from this item, for the browser's tool to show again."""
+        """An answer Undo withdrew from this item, for the browser's tool to show again, and the
+        model's suggestion (``show_predictions``)."""
+        out: dict[str, Any] = {}
         draft = self._drafts.get(int(item.id))
-        return {} if draft is None else {"draft": draft}
+        if draft is not None:
+            out["draft"] = draft
+        suggestion = self.suggestions.get(int(item.id)) if self.suggestions is not None else None
+        if suggestion is not None:
+            out["suggestion"] = suggestion
+        return out
+
+    def suggestion(self, item_id: int) -> dict[str, Any] | None:
+        """The model's suggestion on ``item_id``'s card (labels, scores, text), None when it shows none."""
+        return self._card(item_id).get("suggestion") if self.show_predictions else None
 
     def perform(self, action: str, item_id: int, label: str | None, annotations: list[Any] | None = None,
                 seconds: float | None = None) -> str:
@@ -173,12 +233,24 @@ class LabelingWidget(WorkQueueWidget):
             self.history.append(("skip", item_id, None))
             return f"skipped {name}"
         if action == "submit":
+            suggested = self.suggestion(item_id)
+            if annotations is None and suggested is None and self.annotation_type == "class":
+                return f"{name}: the model suggests no label here; press a label's key"
+            if annotations is None and suggested is not None:   # Enter from code: the card as shown
+                annotations = [{"kind": "class", "label": label} for label in suggested["labels"]]
             answer = answer_from_browser(annotations if annotations is not None else [])
+            said = describe_answer(self.annotation_type, answer)
+            if suggested is not None and sorted(str(d.label) for d in answer) == sorted(suggested["labels"]):
+                said += " — the model's suggestion"
+            if self.annotation_type == "class":
+                label = _one_label(answer)
+                status = self.task.submit(item_id, self.user_id, label, seconds=seconds)
+                self.last_status = status
+                raise Done(f"{name}: {said} ({status.replace('_', ' ')})", undo=label)
             status = self.task.submit(item_id, self.user_id, annotations=answer, seconds=seconds)
             self.last_status = status
             self._drafts.pop(item_id, None)
-            raise Done(f"{name}: {describe_answer(self.annotation_type, answer)} ({status.replace('_', ' ')})",
-                       undo=[d.to_json() for d in answer])
+            raise Done(f"{name}: {said} ({status.replace('_', ' ')})", undo=[d.to_json() for d in answer])
         assert label is not None
         status = self.task.submit(item_id, self.user_id, label, seconds=seconds)
         self.last_status = status
@@ -191,7 +263,7 @@ class LabelingWidget(WorkQueueWidget):
             return f"back to {name}"
         status = self.task.retract(item_id, self.user_id)
         self.done -= 1
-        if action == "submit":
+        if action == "submit" and self.annotation_type != "class":   # class: a suggestion accepted is a label
             self._drafts[item_id] = what
             self._cards.pop(item_id, None)  # drawn again with the withdrawn answer
             said = describe_answer(self.annotation_type, answer_from_browser(what))
@@ -199,3 +271,18 @@ class LabelingWidget(WorkQueueWidget):
                     f"change it and press Enter, or skip")
         return (f"{name}: your label {html.unescape(str(what))!r} is withdrawn ({status.replace('_', ' ')}); "
                 f"label it again, or skip")
+
+
+def _one_label(answer: Sequence[Definition]) -> str:
+    """The label of a class task's answer sent whole (a suggestion accepted): exactly one label.
+
+    >>> from dltasks.domain.shapes import Classification
+    >>> _one_label([Classification("cat")])
+    'cat'
+    >>> _one_label([])
+    Traceback (most recent call last):
+    dltasks.errors.ValidationError: annotations: a class task takes one label (got [])
+    """
+    if len(answer) != 1 or answer[0].kind != "class" or not isinstance(answer[0].label, str):
+        raise ValidationError("a class task takes one label", "annotations", [d.to_json() for d in answer])
+    return answer[0].label

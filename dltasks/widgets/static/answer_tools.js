@@ -1,6 +1,8 @@
 // The tools of dltasks' LabelingWidget that make an answer in the browser before Enter sends it:
 // "toggle" (several labels, multi_class tasks), "text" (a free text) and, from shape_tool.js,
-// "box" and "polygon".  The "keys" tool (class tasks) has none: one key is the answer.
+// "box" and "polygon".  The "keys" tool (class tasks) has none: one key is the answer; a card
+// with the model's suggestion on it (LabelingWidget(show_predictions=True): item.suggestion =
+// {labels, scores, text}) gets the "suggest" tool, whose Enter answers with the suggested label.
 //
 // A tool is made once per item shown and keeps that item's answer until it is sent (and after,
 // should the store refuse it).  Its interface, as work_queue.js uses it:
@@ -8,6 +10,7 @@
 //   key(binding)        a key that acts in the browser (binding.local); returns a note or null
 //   answer()            Enter: {annotations: [...]} to send, {error: "..."}, or {consumed: true}
 //   pressed(binding)    whether the binding's button shows pressed (a toggled label)
+//   suggested(binding)  (optional) whether the binding's label is the model's suggestion
 //   focus()             (text) put the keyboard in the text box
 
 // The card's picture or text, as the class labeller shows it.
@@ -34,20 +37,52 @@ function plainStage(item) {
   return stage;
 }
 
-// multi_class: keys 1-9 toggle labels; Enter sends the set (none: "no label applies").
+// The line under a card that says what the model suggests (it is only shown: the worker's key
+// answers).
+function suggestionLine(suggestion, what) {
+  const line = document.createElement("div");
+  line.className = "dlt-suggestion";
+  const said = document.createElement("b");
+  said.textContent = suggestion.text;
+  line.append("Model suggests ", said, " — " + what);
+  return line;
+}
+
+// class, a card with the model's suggestion: its label's button is marked; Enter answers with it,
+// a label's key answers with that label (as on any card).
+function suggestTool(item, ctx) {
+  const label = item.suggestion.labels[0];
+  return {
+    stage: plainStage(item),
+    below: suggestionLine(item.suggestion, "Enter accepts it, a label's key answers with that label"),
+    pressed: () => false,
+    suggested: (b) => b.action === "label" && b.label === label,
+    key: () => null,
+    answer: () => ({ annotations: [{ kind: "class", label }] }),
+  };
+}
+
+// multi_class: keys 1-9 toggle labels; Enter sends the set (none: "no label applies").  The
+// model's suggested labels start toggled on (a withdrawn answer, shown again, wins).
 function toggleTool(item, ctx) {
-  const chosen = new Set((item.draft || []).map((d) => d.label));
+  const suggestion = item.suggestion || null;
+  const start = item.draft ? item.draft.map((d) => d.label) : (suggestion ? suggestion.labels : []);
+  const chosen = new Set(start);
   const below = document.createElement("div");
-  below.className = "dlt-hint";
+  const hint = document.createElement("div");
+  hint.className = "dlt-hint";
+  if (suggestion) below.appendChild(suggestionLine(suggestion, "toggled on; 1-9 change it, Enter submits"));
+  below.appendChild(hint);
   const show = () => {
     const labels = ctx.labels().filter((l) => chosen.has(l));
-    below.textContent = labels.length ? "chosen: " + labels.join(", ")
-                                      : "no label chosen (Enter: no label applies)";
+    hint.textContent = labels.length ? "chosen: " + labels.join(", ")
+                                     : "no label chosen (Enter: no label applies)";
   };
   show();
   return {
     stage: plainStage(item), below,
     pressed: (b) => b.action === "toggle" && chosen.has(b.label),
+    suggested: (b) => !!suggestion && b.action === "toggle" && suggestion.labels.includes(b.label),
     key(binding) {
       if (chosen.has(binding.label)) chosen.delete(binding.label);
       else chosen.add(binding.label);
@@ -77,8 +112,10 @@ function textTool(item, ctx) {
   };
 }
 
-// The tool of `name` for one item (null for "keys": one key is the answer).
+// The tool of `name` for one item (null for "keys": one key is the answer; "suggest" when the card
+// has the model's suggestion).
 function makeTool(name, item, ctx) {
+  if (name === "keys" && item.suggestion && item.suggestion.labels.length) return suggestTool(item, ctx);
   if (name === "toggle") return toggleTool(item, ctx);
   if (name === "text") return textTool(item, ctx);
   if (name === "box" || name === "polygon") return shapeTool(name, item, ctx);

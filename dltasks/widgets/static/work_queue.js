@@ -190,8 +190,8 @@ function render({ model, el }) {
       else draw();
       return;
     }
-    if (binding.action === "submit" && tool) {
-      const made = tool.answer();
+    if (binding.action === "submit") {   // the tool's answer; nothing to send without one
+      const made = tool ? tool.answer() : { error: "nothing to submit on this item: press a label's key" };
       if (made.error) note("error", made.error);
       else if (!made.consumed) send(binding, made.annotations);
       return;
@@ -273,15 +273,18 @@ function render({ model, el }) {
     for (const b of bindings()) {
       const button = document.createElement("button");
       const on = !!(view && view.tool && view.tool.pressed(b));
-      button.className = "dlt-button jupyter-button" + (b.style ? " dlt-" + b.style : "") + (on ? " dlt-on" : "");
+      const suggested = !!(view && view.tool && view.tool.suggested && view.tool.suggested(b));
+      button.className = "dlt-button jupyter-button" + (b.style ? " dlt-" + b.style : "") + (on ? " dlt-on" : "")
+        + (suggested ? " dlt-suggested" : "");
       button.type = "button";
-      button.title = b.title || b.text;
+      button.title = (b.title || b.text) + (suggested ? " — the model's suggestion" : "");
       button.setAttribute("aria-pressed", String(on));
       const key = document.createElement("kbd");
       key.textContent = b.key;
       if (b.key) button.append(key, " ");
       button.append(b.text);
-      button.disabled = (b.on_item && !item) || (b.action === "undo" && !model.get("can_undo"));
+      button.disabled = (b.on_item && !item) || (b.action === "undo" && !model.get("can_undo"))
+        || (b.action === "submit" && !(view && view.tool));
       button.addEventListener("click", (e) => { e.stopPropagation(); act(b); root.focus({ preventScroll: true }); });
       buttons.appendChild(button);
     }
