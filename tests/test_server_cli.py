@@ -81,3 +81,15 @@ def test_serve_answers_on_loopback(tmp_path):
 def test_only_loopback_counts_as_local():
     assert _is_loopback("127.0.0.1") and _is_loopback("localhost") and _is_loopback("::1")
     assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.5")
+
+
+def test_serve_runs_sqlite_in_one_process(tmp_path):
+    db = str(tmp_path / "team.db")
+    refused = run("serve", "--store", db, "--workers", "2")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("dltasks: --workers: SQLite is served by one process")
+    assert "PostgreSQL" in refused.stderr and "(got 2)" in refused.stderr
+    zero = run("serve", "--store", db, "--workers", "0")
+    assert zero.returncode == 1
+    assert zero.stderr.startswith("dltasks: --workers: must be a whole number from 1 to 64 (got 0)")
+    assert "--workers N" in run("serve", "--help").stdout

@@ -23,7 +23,12 @@ from dltasks.server.limits import DEFAULT_MAX_BODY, BodyLimit
 from dltasks.server.tokens import TokenCache
 from dltasks.version import __version__
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "app_from_env", "STORE_ENV", "MAX_BODY_ENV"]
+
+#: The store a server process opened by :func:`app_from_env` serves (``dltasks serve --workers N`` sets it).
+STORE_ENV = "DLTASKS_SERVE_STORE"
+#: Its request body limit in bytes (unset: :data:`~dltasks.server.limits.DEFAULT_MAX_BODY`).
+MAX_BODY_ENV = "DLTASKS_SERVE_MAX_BODY"
 
 _ERRORS = {
     400: "Bad input: `status.field` names the field; nothing was written",
@@ -91,6 +96,47 @@ def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: fl
     errors.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one server process of ``dltasks serve --workers N`` (uvicorn's app factory).
+
+    uvicorn starts each of the N processes afresh and builds its app by calling this function
+    (``uvicorn.run("dltasks.server.app:app_from_env", factory=True, workers=N)``), so the
+    options travel in the environment: :data:`STORE_ENV` (the store URL or SQLite path) and
+    :data:`MAX_BODY_ENV` (bytes).  Each process opens the store itself (its own connections,
+    closed when the process stops) and keeps glibc's malloc to a few arenas, as a single server
+    process does.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "team.db")
+    >>> os.environ[STORE_ENV], os.environ[MAX_BODY_ENV] = path, "1024"
+    >>> app = app_from_env()
+    >>> app.state.backend.url.endswith("team.db")
+    True
+    >>> app.state.backend.close()
+    >>> del os.environ[STORE_ENV], os.environ[MAX_BODY_ENV]
+    >>> app_from_env()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    dltasks.errors.ValidationError: store: no store to serve: set DLTASKS_SERVE_STORE (dltasks serve ...) (got None)
+    """
+    from dltasks.server.cli import limit_malloc_arenas
+
+    url = os.environ.get(STORE_ENV)
+    if not url:
+        raise ValidationError(f"no store to serve: set {STORE_ENV} (dltasks serve --workers sets it)", "store", url)
+    raw = os.environ.get(MAX_BODY_ENV)
+    try:
+        max_body = DEFAULT_MAX_BODY if raw is None else int(raw)
+    except ValueError:
+        raise ValidationError("must be a whole number of bytes", MAX_BODY_ENV, raw) from None
+    limit_malloc_arenas()
+    app = create_app(url, max_body_bytes=max_body)
+    app.router.add_event_handler("shutdown", app.state.backend.close)  # the process's connections, on a clean stop
     return app
 
 

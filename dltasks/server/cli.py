@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import inspect
 import ipaddress
 import os
 import sys
@@ -19,7 +20,16 @@ from typing import Any
 
 from dltasks.errors import ValidationError
 
-__all__ = ["add_parsers", "serve", "token_create", "token_list", "token_revoke", "limit_malloc_arenas"]
+__all__ = ["add_parsers", "serve", "token_create", "token_list", "token_revoke", "limit_malloc_arenas",
+           "check_workers"]
+
+#: ``dltasks serve --workers``: what it does, and why SQLite takes only one process.
+WORKERS_HELP = ("server processes answering on the one port (default 1). PostgreSQL: they share the store "
+                "safely (row locks order the writes to each item); about one per CPU core the server may use. "
+                "SQLite: 1 only. Processes would share the file safely, but one process queues its writers "
+                "on a lock that wakes the next at once, while writers in different processes wait on "
+                "SQLite's busy timeout, which polls: 2 processes submitted SQLITE_FIGURES "
+                "(bench/bench_server_processes.py). Move a team that outgrows one process to PostgreSQL.")
 
 
 def _default_store() -> str:
@@ -35,6 +45,7 @@ def add_parsers(subparsers: Any) -> None:
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--max-body-mb", type=float, default=32.0, help="largest request body accepted (MiB)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--workers", type=int, default=1, metavar="N", help=WORKERS_HELP)
     p.set_defaults(func=serve)
 
     t = subparsers.add_parser("token", help="create, list or revoke API tokens of the server")
@@ -89,8 +100,47 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return False
 
 
+def check_workers(workers: Any, store: str) -> int:
+    """The number of server processes to run for ``store`` (a URL or SQLite path), checked.
+
+    PostgreSQL takes any number up to :data:`MAX_WORKERS`; SQLite is served by one process
+    (see :data:`WORKERS_HELP`).
+
+    Examples
+    --------
+    >>> check_workers(4, "postgresql://team@db.example.com/labels")
+    4
+    >>> check_workers(1, "team.db")
+    1
+    >>> check_workers(2, "team.db")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    dltasks.errors.ValidationError: --workers: SQLite is served by one process: ... (got 2)
+    >>> check_workers(0, "postgresql://team@db.example.com/labels")
+    Traceback (most recent call last):
+    ...
+    dltasks.errors.ValidationError: --workers: must be a whole number from 1 to 64 (got 0)
+    """
+    from dltasks.backends.sql.engine import normalise_url
+
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise ValidationError(f"must be a whole number from 1 to {MAX_WORKERS}", "--workers", workers)
+    if workers > 1 and normalise_url(store).startswith("sqlite"):
+        raise ValidationError("SQLite is served by one process: its writers would queue across processes by "
+                              "polling, slower than one process's queue; serve a PostgreSQL store to run "
+                              "several", "--workers", workers)
+    return workers
+
+
+#: Seconds a server process may leave uvicorn's health check unanswered before it is replaced (uvicorn: 5).
+WORKER_HEALTHCHECK_S = 60
+
+#: More processes than this is a typo, not a deployment (each holds its own connection pool).
+MAX_WORKERS = 64
+
+
 def serve(args: argparse.Namespace) -> int:
-    """Run the server until interrupted."""
+    """Run the server until interrupted: one process, or ``--workers N`` behind one port."""
     try:
         import uvicorn
 
@@ -98,6 +148,7 @@ def serve(args: argparse.Namespace) -> int:
     except ImportError as exc:  # pragma: no cover - without the extra
         print(f"dltasks serve needs the server extra: pip install 'dltasks[server]' ({exc})", file=sys.stderr)
         return 1
+    workers = check_workers(getattr(args, "workers", 1), args.store)
     limit_malloc_arenas()
     store = _local_store(args.store)
     if not _is_loopback(args.host):
@@ -106,15 +157,33 @@ def serve(args: argparse.Namespace) -> int:
     if not store.count_tokens():
         print(f"no API tokens yet: create one with  dltasks token create YOUR_ID --admin --store {args.store}",
               file=sys.stderr)
-    app = create_app(store, max_body_bytes=int(args.max_body_mb * 1024 * 1024))
-    print(f"dltasks serving {store.url} on http://{args.host}:{args.port}  (API docs: /docs)", file=sys.stderr)
+    max_body = int(args.max_body_mb * 1024 * 1024)
     from dltasks.server.protocol import REQUEST_READ_TIMEOUT, DeadlineH11Protocol
 
     # keep idle connections 30 s (uvicorn's default is 5): a notebook pausing between calls reuses them;
     # a request that does not arrive whole in 30 s has its connection closed (DeadlineH11Protocol)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                timeout_keep_alive=int(REQUEST_READ_TIMEOUT), http=DeadlineH11Protocol)
+    options: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
+                               "timeout_keep_alive": int(REQUEST_READ_TIMEOUT)}
+    processes = f" in {workers} processes" if workers > 1 else ""
+    print(f"dltasks serving {store.url} on http://{args.host}:{args.port}{processes}  (API docs: /docs)",
+          file=sys.stderr)
+    if workers == 1:
+        app = create_app(store, max_body_bytes=max_body)
+        uvicorn.run(app, http=DeadlineH11Protocol, **options)
+        store.close()
+        return 0
+    # uvicorn starts each process afresh (spawn) and builds its app with the factory, which reads
+    # the store and limit from the environment; the store is migrated above, before any process opens it
+    from dltasks.server.app import MAX_BODY_ENV, STORE_ENV
+
     store.close()
+    os.environ[STORE_ENV], os.environ[MAX_BODY_ENV] = store.url, str(max_body)
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:  # uvicorn >= 0.30
+        # a new process imports dltasks before it can answer uvicorn's health check, seconds on a busy
+        # machine, and a process deep in a big request answers late: only a process silent this long is replaced
+        options["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_S
+    uvicorn.run("dltasks.server.app:app_from_env", factory=True, workers=workers,
+                http=f"{DeadlineH11Protocol.__module__}:{DeadlineH11Protocol.__name__}", **options)
     return 0
 
 
