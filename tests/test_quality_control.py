@@ -230,3 +230,24 @@ def test_gold_of_a_multi_class_task_compares_label_sets(pets):
     task.submit(61, "ann", annotations=[dl.Classification("dog"), dl.Classification("cat")])
     task.submit(62, "ann", annotations=[dl.Classification("cat")])
     assert task.gold_df().set_index("item_id")["correct"].to_dict() == {61: True, 62: False}
+
+
+def test_flagging_never_reopens_a_decided_item_and_queues_skip_decided_items(pets):
+    gold = gold_of(pets)
+    task = pets.tasks.create("t", assignee_ids=["ann", "bob", "cy", "dan"], workers_per_input=3,
+                             review_strategy="consensus", approval_threshold=2, reviewer_ids=["rev"], gold=gold,
+                             gold_rate=0.3, min_gold_accuracy=0.6, min_gold_n=2, seed=0)
+    first, second, third = task.assignments_df(role="worker").query("item_id == 1")["user_id"].tolist()
+    task.submit(1, first, "cat")
+    assert task.submit(1, second, "cat") == "approved"
+    assert 1 not in task.queue(third)  # nobody is asked for a decided item
+
+    def flag(user: str) -> None:
+        for item in [i for i in task.queue(user) if i in gold][:2]:
+            task.submit(item, user, "cat" if gold[item] == "dog" else "dog")
+
+    flag(second)  # a voter of the approved item
+    flag(third)  # the worker it no longer needed
+    assert set(task.flagged_workers()["user_id"]) == {second, third}
+    assert task.statuses_df().set_index("item_id").loc[1, "status"] == "approved"  # decided is decided
+    assert task.assignments_df(role="worker").query("item_id == 1")["user_id"].tolist() == [first, second]

@@ -44,8 +44,11 @@ from dltasks.errors import PermissionDeniedError, ValidationError
 __all__ = ["write_gold", "checked_gold", "gold_answer", "submit_gold", "require_qualified", "flag_if_low", "extend",
            "queue_items", "gold_rows", "flagged_rows", "qualification_rows", "user_seed"]
 
-#: Item statuses that are final: a flagged worker's labels there stay as they were decided.
-_DECIDED = ("approved", "rejected", "completed", "discarded")
+#: Item statuses that are final: a flagged worker's labels there stay as they were decided (a rejected
+#: item is not: it went back to its workers).
+_DECIDED = ("approved", "completed", "discarded")
+#: Items no worker is asked for any more (a rejected item goes back to its workers).
+_CLOSED = ("approved", "discarded")
 
 
 def user_seed(seed: int, user_id: str) -> int:
@@ -171,8 +174,10 @@ def flag_if_low(conn: sa.Connection, rules: Rules, task_id: str, uid: str, iid: 
     theirs = conn.execute(sa.select(a.c.item_id, a.c.status, ti.c.status).join(
         ti, sa.and_(ti.c.task_id == a.c.task_id, ti.c.item_id == a.c.item_id)).where(
         a.c.task_id == task_id, a.c.user_id == uid, a.c.role == "worker")).all()
-    pending = [i for i, mine, _ in theirs if mine == "pending"]
-    open_worked = [i for i, mine, item in theirs if mine != "pending" and item not in _DECIDED]
+    # decided is decided: a decided item keeps its status and needs nobody else
+    open_items = [(i, mine) for i, mine, item in theirs if item not in _DECIDED]
+    pending = [i for i, mine in open_items if mine == "pending"]
+    open_worked = [i for i, mine in open_items if mine != "pending"]
     conn.execute(sa.delete(a).where(a.c.task_id == task_id, a.c.user_id == uid, a.c.role == "worker",
                                     a.c.status == "pending"))
     now_flagged = dataclasses.replace(rules, flagged=rules.flagged | {uid})
@@ -235,8 +240,10 @@ def queue_items(conn: sa.Connection, rules: Rules, task_id: str, uid: str, limit
     a = S.assignments
     if uid in rules.flagged:
         return []
-    mine = (sa.select(a.c.item_id).where(a.c.task_id == task_id, a.c.user_id == uid, a.c.status == "pending")
-            .order_by(a.c.item_id))
+    ti = S.task_items
+    decided = sa.exists().where(ti.c.task_id == a.c.task_id, ti.c.item_id == a.c.item_id, ti.c.status.in_(_CLOSED))
+    mine = (sa.select(a.c.item_id).where(a.c.task_id == task_id, a.c.user_id == uid, a.c.status == "pending",
+                                         ~decided).order_by(a.c.item_id))
     real_allowed = rules.qualification_task_id is None or qualified(conn, rules.qualification_task_id, uid)
     if not rules.has_gold and rules.order == "item":
         if not real_allowed:

@@ -64,16 +64,21 @@ def flagged_workers(conn: sa.Connection, task_id: str) -> frozenset[str]:
                                                                m.c.flagged_at.is_not(None))).scalars())
 
 
+_t, _m = S.tasks, S.task_members
+#: Built once (every work action reads it first).
+_RULES = sa.select(_t.c.labels, _t.c.review_strategy, _t.c.approval_threshold, _t.c.workers_per_input,
+                   _t.c.available_actions,
+                   sa.exists().where(_m.c.task_id == _t.c.id, _m.c.role == "worker").label("has_workers"),
+                   _t.c.annotation_type, _t.c.iou_threshold, _t.c.unmatched, _t.c.type, _t.c.worker_strategy,
+                   _t.c.max_workers, _t.c.gold_rate, _t.c.min_gold_accuracy, _t.c.min_gold_n,
+                   _t.c.qualification_task_id, _t.c.pass_accuracy, _t.c.queue_order, _t.c.seed
+                   ).where(_t.c.id == sa.bindparam("task_id"))
+_HISTORY = sa.insert(S.history)
+
+
 def rules(conn: sa.Connection, task_id: str) -> Rules:
     """The task's current work options (one read; two when it flags workers); ``NotFoundError`` if there is none."""
-    t, m = S.tasks, S.task_members
-    has_workers = sa.exists().where(m.c.task_id == t.c.id, m.c.role == "worker")
-    row = conn.execute(sa.select(t.c.labels, t.c.review_strategy, t.c.approval_threshold, t.c.workers_per_input,
-                                 t.c.available_actions, has_workers.label("has_workers"), t.c.annotation_type,
-                                 t.c.iou_threshold, t.c.unmatched, t.c.type, t.c.worker_strategy, t.c.max_workers,
-                                 t.c.gold_rate, t.c.min_gold_accuracy, t.c.min_gold_n, t.c.qualification_task_id,
-                                 t.c.pass_accuracy, t.c.queue_order, t.c.seed)
-                       .where(t.c.id == task_id)).first()
+    row = conn.execute(_RULES, {"task_id": task_id}).first()
     if row is None:
         raise NotFoundError(f"no task with id {task_id!r}")
     return Rules(labels=jsonutil.loads(row[0], []), review_strategy=row[1], approval_threshold=row[2],
@@ -87,5 +92,5 @@ def rules(conn: sa.Connection, task_id: str) -> Rules:
 def record(conn: sa.Connection, task_id: str, iid: int, uid: str, action: str, before: str | None,
            after: str | None, t: float) -> None:
     """Append one work action to the task's history (in the action's transaction)."""
-    conn.execute(sa.insert(S.history).values(task_id=task_id, item_id=iid, user_id=uid, action=action,
-                                             before=before, after=after, at=t))
+    conn.execute(_HISTORY, {"task_id": task_id, "item_id": iid, "user_id": uid, "action": action, "before": before,
+                            "after": after, "at": t})

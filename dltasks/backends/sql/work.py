@@ -42,6 +42,32 @@ from dltasks.timeutil import now
 
 __all__ = ["WorkSql", "recompute_statuses", "record", "rules_of", "item_times"]
 
+# The statements of the hot path (a submit), built once: SQLAlchemy then skips building them and
+# computing their cache key at each call (about a third of a submit's CPU).
+_P = sa.bindparam
+_a, _ann, _ti = S.assignments, S.annotations, S.task_items
+_ITEM_STATUS = (sa.select(_ti.c.status).where(_ti.c.task_id == _P("task_id"), _ti.c.item_id == _P("item_id"))
+                .with_for_update())
+_OLD_LABEL = sa.select(_ann.c.label).where(_ann.c.task_id == _P("task_id"), _ann.c.item_id == _P("item_id"),
+                                           _ann.c.author == _P("user_id"))
+_ITEM_WORKERS = sa.select(_a.c.user_id).where(_a.c.task_id == _P("task_id"), _a.c.item_id == _P("item_id"),
+                                              _a.c.role == "worker")
+_DELETE_ANSWER = sa.delete(_ann).where(_ann.c.task_id == _P("task_id"), _ann.c.item_id == _P("item_id"),
+                                       _ann.c.author == _P("user_id"))
+_INSERT_ANSWER = sa.insert(_ann)
+_MARK_DONE = sa.update(_a).where(_a.c.task_id == _P("b_task"), _a.c.item_id == _P("b_item"),
+                                 _a.c.user_id == _P("b_user"), _a.c.role == "worker").values(
+    status="done", updated_at=_P("at"))
+_DROP_REJECTION = sa.delete(_a).where(_a.c.task_id == _P("task_id"), _a.c.item_id == _P("item_id"),
+                                      _a.c.role == "reviewer", _a.c.status == "rejected")
+_IDS: sa.BindParameter[Any] = _P("ids", expanding=True)
+_WORK_ROWS = sa.select(_a.c.item_id, _a.c.role, _a.c.status, _a.c.user_id).where(_a.c.task_id == _P("task_id"),
+                                                                                 _a.c.role != "gold")
+_VOTE_ROWS = sa.select(_ann.c.item_id, _ann.c.label, _ann.c.author).where(_ann.c.task_id == _P("task_id"))
+_STATUS_ROWS = sa.select(_ti.c.item_id, _ti.c.status).where(_ti.c.task_id == _P("task_id"))
+_SET_STATUS = sa.update(_ti).where(_ti.c.task_id == _P("b_task"), _ti.c.item_id == _P("i")).values(
+    status=_P("s"), updated_at=_P("at"))
+
 
 class WorkSql(SqlPart):
     """The work operations of :class:`~dltasks.backends.sql.SqlBackend`."""
@@ -71,26 +97,20 @@ class WorkSql(SqlPart):
                     recompute_statuses(conn, task_id, read_rules(conn, task_id), changed)
                 return shown
             status = _require_item(conn, task_id, item_id)
-            check_not_decided(status, item_id, _decided_by(conn, task_id, item_id))
+            _check_open(conn, task_id, item_id, status)
             old = _answer_text(conn, rules, task_id, item_id, user_id)
             check_no_label_yet(old, replace, item_id, user_id)
             _require_worker(conn, rules, task_id, item_id, user_id)
-            ann, a = S.annotations, S.assignments
             t = now()
+            key = {"task_id": task_id, "item_id": item_id, "user_id": user_id}
             if old is not None:
-                conn.execute(sa.delete(ann).where(ann.c.task_id == task_id, ann.c.item_id == item_id,
-                                                  ann.c.author == user_id))
+                conn.execute(_DELETE_ANSWER, key)
             rows = [{"item_id": item_id, "label": lbl, "author": user_id, "task_id": task_id, "created_at": t,
                      "kind": kind, "geo": geo, "text": text, "seconds": seconds}
                     for kind, lbl, geo, text in stored_rows(answer)]
-            if len(rows) == 1:  # the common case: one label (a single-row insert costs less than a batch)
-                conn.execute(sa.insert(ann).values(**rows[0]))
-            else:
-                conn.execute(sa.insert(ann), rows)
-            conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == item_id, a.c.user_id == user_id,
-                                            a.c.role == "worker").values(status="done", updated_at=t))
-            conn.execute(sa.delete(a).where(a.c.task_id == task_id, a.c.item_id == item_id,
-                                            a.c.role == "reviewer", a.c.status == "rejected"))
+            conn.execute(_INSERT_ANSWER, rows[0] if len(rows) == 1 else rows)
+            conn.execute(_MARK_DONE, {"b_task": task_id, "b_item": item_id, "b_user": user_id, "at": t})
+            conn.execute(_DROP_REJECTION, key)
             record(conn, task_id, item_id, user_id, "submit" if old is None else "replace", old,
                    _history_text(rules, answer), t)
             return _refresh(conn, task_id, item_id, rules)
@@ -192,7 +212,7 @@ class WorkSql(SqlPart):
             old = _answer_text(conn, rules, task_id, item_id, user_id)
             if old is None:
                 raise NotFoundError(f"{user_id!r} has no label on item {item_id} in task {task_id!r}")
-            check_not_decided(status, item_id, _decided_by(conn, task_id, item_id))
+            _check_open(conn, task_id, item_id, status)
             ann, a, t = S.annotations, S.assignments, now()
             conn.execute(sa.delete(ann).where(ann.c.task_id == task_id, ann.c.item_id == item_id,
                                               ann.c.author == user_id))
@@ -413,9 +433,7 @@ def _read_answers(conn: sa.Connection, query: Any) -> pd.DataFrame:
 def _answer_text(conn: sa.Connection, rules: Rules, task_id: str, iid: int, uid: str) -> str | None:
     """The answer this worker gave the item in this task as the history keeps it, if any."""
     if rules.annotation_type == "class":
-        ann = S.annotations
-        return conn.execute(sa.select(ann.c.label).where(ann.c.task_id == task_id, ann.c.item_id == iid,
-                                                         ann.c.author == uid)).scalar()
+        return conn.execute(_OLD_LABEL, {"task_id": task_id, "item_id": iid, "user_id": uid}).scalar()
     ann = S.annotations
     rows = conn.execute(sa.select(ann.c.kind, ann.c.label, ann.c.geo, ann.c.text).where(
         ann.c.task_id == task_id, ann.c.item_id == iid, ann.c.author == uid).order_by(ann.c.id)).all()
@@ -442,6 +460,12 @@ def _agreed(conn: sa.Connection, task_id: str, rules: Rules, item_ids: list[int]
     agreed = agreed_items(answers, rules.annotation_type, rules.approval_threshold, rules.iou_threshold,
                           rules.unmatched)
     return {int(k): bool(v) for k, v in agreed.items()}
+
+
+def _check_open(conn: sa.Connection, task_id: str, iid: int, status: str) -> None:
+    """Decided is decided (:func:`check_not_decided`); who decided is read only for the refusal."""
+    if status == "approved":
+        check_not_decided(status, iid, _decided_by(conn, task_id, iid))
 
 
 def _decided_by(conn: sa.Connection, task_id: str, iid: int) -> str:
@@ -492,8 +516,7 @@ def _require_item(conn: sa.Connection, task_id: str, iid: int) -> str:
     ti = S.task_items
     # FOR UPDATE (PostgreSQL): one writer per item at a time, so the status derived from
     # every worker's label never misses a concurrent submit.  SQLite writers queue anyway.
-    status = conn.execute(sa.select(ti.c.status).where(ti.c.task_id == task_id, ti.c.item_id == iid)
-                          .with_for_update()).scalar()
+    status = conn.execute(_ITEM_STATUS, {"task_id": task_id, "item_id": iid}).scalar()
     if status is None:
         raise NotFoundError(f"item {iid} is not in task {task_id!r}")
     return str(status)
@@ -501,8 +524,7 @@ def _require_item(conn: sa.Connection, task_id: str, iid: int) -> str:
 
 def _require_worker(conn: sa.Connection, rules: Rules, task_id: str, iid: int, uid: str) -> None:
     a = S.assignments
-    workers = conn.execute(sa.select(a.c.user_id).where(a.c.task_id == task_id, a.c.item_id == iid,
-                                                       a.c.role == "worker")).scalars().all()
+    workers = conn.execute(_ITEM_WORKERS, {"task_id": task_id, "item_id": iid}).scalars().all()
     if uid in rules.flagged:
         raise PermissionDeniedError(f"{uid!r} is flagged in task {task_id!r} (gold accuracy below "
                                     f"{rules.min_gold_accuracy}): their items went to the others")
@@ -534,12 +556,15 @@ def recompute_statuses(conn: sa.Connection, task_id: str, rules: Rules, item_ids
     """
     review, threshold = rules.review_strategy, rules.approval_threshold
     agreed = _agreed(conn, task_id, rules, item_ids)
-    a, ann, ti = S.assignments, S.annotations, S.task_items
-    only = (lambda column: column.in_(item_ids)) if item_ids is not None else (lambda column: sa.true())
-    rows = conn.execute(sa.select(a.c.item_id, a.c.role, a.c.status, a.c.user_id).where(
-        a.c.task_id == task_id, a.c.role != "gold", only(a.c.item_id))).all()
-    votes_rows = conn.execute(sa.select(ann.c.item_id, ann.c.label, ann.c.author).where(
-        ann.c.task_id == task_id, only(ann.c.item_id))).all()
+    params: dict[str, Any] = {"task_id": task_id}
+    if item_ids is not None:
+        params["ids"] = item_ids
+
+    def only(query: Any, column: Any) -> Any:
+        return query if item_ids is None else query.where(column.in_(_IDS))
+
+    rows = conn.execute(only(_WORK_ROWS, _a.c.item_id), params).all()
+    votes_rows = conn.execute(only(_VOTE_ROWS, _ann.c.item_id), params).all()
     flagged = rules.flagged
     workers: dict[int, list[str]] = collections.defaultdict(list)
     decisions: dict[int, str] = {}
@@ -553,8 +578,7 @@ def recompute_statuses(conn: sa.Connection, task_id: str, rules: Rules, item_ids
     for iid, label, author in votes_rows:
         if author not in flagged:
             votes[iid][label] += 1
-    current = dict(conn.execute(sa.select(ti.c.item_id, ti.c.status).where(ti.c.task_id == task_id,
-                                                                          only(ti.c.item_id))).all())
+    current = dict(conn.execute(only(_STATUS_ROWS, _ti.c.item_id), params).all())
     derived = {iid: derive_item_status(review, threshold, workers.get(iid, []), votes.get(iid, {}),
                                        decisions.get(iid), None if agreed is None else agreed.get(iid, False))
                for iid in current}
@@ -562,8 +586,9 @@ def recompute_statuses(conn: sa.Connection, task_id: str, rules: Rules, item_ids
         stuck = [iid for iid, status in derived.items() if status == "awaiting_review" and iid not in decisions]
         for iid in extend(conn, rules, task_id, stuck, now()):
             derived[iid] = "awaiting_consensus"
-    changes = [{"i": iid, "s": new} for iid, new in derived.items() if new != current[iid]]
+    at = now()
+    changes = [{"b_task": task_id, "i": iid, "s": new, "at": at} for iid, new in derived.items()
+               if new != current[iid]]
     if changes:
-        conn.execute(sa.update(ti).where(ti.c.task_id == task_id, ti.c.item_id == sa.bindparam("i"))
-                     .values(status=sa.bindparam("s"), updated_at=now()), changes)
+        conn.execute(_SET_STATUS, changes)
     return derived
