@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Any
 
 import pandas as pd
@@ -530,6 +531,32 @@ def test_workers_view_marks_flagged_workers(dataset: Any) -> None:
     assert task.flagged_workers()["user_id"].tolist() == ["ann"]
     rows = workers_view_rows(WorkersView(task, charts=False))
     assert rows["ann"][-1] == "flagged" and rows["bob"][-1] == "" and rows["total"][-1] == ""
+
+
+def test_workers_view_shows_how_often_each_worker_agrees_with_the_model(dataset: Any) -> None:
+    task = dataset.tasks.create("predicted", assignee_ids=["ann", "bob"], items=[1, 2, 3, 4], workers_per_input=2)
+    for item_id, ann, bob in ((1, "Adult", "Adult"), (2, "Child", "Child"), (3, "Child", "Adult"),
+                              (4, "Child", "Child")):
+        task.submit(item_id, "ann", ann)
+        task.submit(item_id, "bob", bob)
+    view = WorkersView(task, charts=False)
+    assert "agrees with model" not in view.table.value                    # no predictions: no column
+    task.import_predictions(pd.DataFrame({"item_id": [1, 1, 2, 3], "label": ["Adult", "Child", "Child", "Adult"],
+                                          "score": [0.7, 0.3, 0.6, 0.8]}), model="m1")
+    view.refresh()
+    header = re.findall(r"<th[^>]*>(.*?)</th>", view.table.value.split("<tbody>", 1)[0])
+    assert header[-1] == "agrees with model"
+    rows = workers_view_rows(view)                                          # item 4 has no prediction
+    assert rows["ann"][-1] == "66.7% (2 of 3)" and rows["bob"][-1] == "100.0% (3 of 3)"
+    assert rows["total"][-1] == "83.3% (5 of 6)"
+    assert task.model_agreement().loc["ann", "agree"] == 2                  # the store's figure
+
+
+def test_workers_view_agreement_with_the_model_before_any_label(dataset: Any) -> None:
+    task = dataset.tasks.create("predicted", assignee_ids=["ann"], items=[1, 2])
+    task.import_predictions(pd.DataFrame({"item_id": [1], "label": ["Adult"], "score": [0.9]}))
+    rows = workers_view_rows(WorkersView(task, charts=False))
+    assert rows["ann"][-1] == "—" and rows["total"][-1] == "—"
 
 
 def test_dl_widgets_exports_every_widget() -> None:

@@ -3,7 +3,8 @@
 One table per task (the TaskBoard's *Workers* tab): ``task.progress()`` per worker (assigned,
 done, percent, median seconds an item was on screen, items per hour of time on screen), who
 passed the task's qualification (``qualification_df()`` of its qualification task, or of the
-task itself when it is one), who was flagged by their gold accuracy, and a chart of each
+task itself when it is one), who was flagged by their gold accuracy, how often each agrees
+with the model when the task has predictions (``task.model_agreement()``), and a chart of each
 worker's throughput over the clock (:func:`dltasks.plots.plot_throughput` of the task's answers
 in ``task.history()``: breaks count there, not in the table).
 """
@@ -37,14 +38,22 @@ def _passed(value: Any) -> str:
     return "—" if value is None or value != value else ("passed" if bool(value) else "not passed")
 
 
+def _agreement(agree: Any, labels: Any) -> str:
+    """A worker's agreement with the model as shown: the share and the counts ("—": nothing compared)."""
+    return "—" if not labels or labels != labels else f"{fmt_share(agree / labels)} ({int(agree)} of {int(labels)})"
+
+
 def workers_table(progress: pd.DataFrame, qualification: pd.DataFrame | None = None,
-                  flagged: pd.DataFrame | None = None) -> pd.DataFrame:
+                  flagged: pd.DataFrame | None = None, model: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each worker's row as the WorkersView shows it (the ``total`` row last).
 
     ``progress``: ``task.progress()`` (by user_id: assigned, done, percent, median_seconds,
     items_per_hour, and a ``total`` row); ``qualification``: ``qualification_df()`` (user_id,
     answered, correct, accuracy, passed) of the task's qualification task; ``flagged``:
-    ``task.flagged_workers()`` (user_id, ...).  Workers only in ``qualification`` get a row too.
+    ``task.flagged_workers()`` (user_id, ...); ``model``: ``task.model_agreement()`` (by worker:
+    labels, agree, agreement), shown as "agrees with model" (the share of the worker's labels on
+    predicted items that are the model's top label, and the counts; the total row: all workers').
+    Workers only in ``qualification`` get a row too.
 
     >>> progress = pd.DataFrame({"assigned": [4, 4, 8], "done": [4, 1, 5], "percent": [100.0, 25.0, 62.5],
     ...                          "median_seconds": [7.5, float("nan"), 7.5],
@@ -59,6 +68,9 @@ def workers_table(progress: pd.DataFrame, qualification: pd.DataFrame | None = N
     ann         4            7.5 s        passed
     bob         1                —    not passed
     total       5            7.5 s
+    >>> agreement = pd.DataFrame({"labels": [4], "agree": [3], "agreement": [0.75]}, index=["ann"])
+    >>> workers_table(progress, model=agreement)["agrees with model"].tolist()
+    ['75.0% (3 of 4)', '—', '75.0% (3 of 4)']
     """
     rows = progress.drop(index="total", errors="ignore")
     total = progress.loc[["total"]] if "total" in progress.index else progress.iloc[:0]
@@ -83,16 +95,23 @@ def workers_table(progress: pd.DataFrame, qualification: pd.DataFrame | None = N
     if flagged is not None and len(flagged):
         marked = set(flagged["user_id"])
         shown["flagged"] = ["flagged" if u in marked else "" for u in out.index]
+    if model is not None:
+        mine = model.reindex(out.index)
+        shown["agrees with model"] = [
+            _agreement(model["agree"].sum(), model["labels"].sum()) if u == "total" else _agreement(a, n)
+            for u, a, n in zip(out.index, mine["agree"], mine["labels"])]
     return shown
 
 
 class WorkersView(LiveView):
-    """The workers of ``task``: progress, seconds per item, items per hour, qualification, throughput.
+    """The workers of ``task``: progress, seconds per item, items per hour, qualification, agreement
+    with the model, throughput.
 
     Reads ``task.progress()``; with a qualification (``qualification=`` when the task was made, or
     a qualification task itself) its ``qualification_df()``; with a gold-accuracy floor
-    ``task.flagged_workers()``; and, for the chart, ``task.history()`` (answers only).  Refreshes
-    like the other views of a task (the Refresh button, and after work while it is quick).
+    ``task.flagged_workers()``; ``task.model_agreement()`` (the column "agrees with model", only
+    when the task has predictions); and, for the chart, ``task.history()`` (answers only).
+    Refreshes like the other views of a task (the Refresh button, and after work while it is quick).
 
     >>> import dltasks as dl, pandas as pd
     >>> ds = dl.connect("sqlite://").datasets.create("d", labels=["cat", "dog"])
@@ -102,6 +121,10 @@ class WorkersView(LiveView):
     >>> view = WorkersView(task, charts=False)
     >>> int(view.rows.loc["ann", "done"]), view.rows.loc["ann", "seconds per item"]
     (1, '4.0 s')
+    >>> _ = task.import_predictions(pd.DataFrame({"item_id": [1], "label": ["dog"], "score": [0.9]}))
+    >>> view.refresh()
+    >>> view.rows.loc["ann", "agrees with model"]
+    '0.0% (0 of 1)'
     """
 
     def __init__(self, task: Any, auto_refresh: bool = True, charts: bool = True, **kwargs: Any) -> None:
@@ -129,17 +152,28 @@ class WorkersView(LiveView):
             return t._store.tasks.get(t.qualification_task_id).qualification_df()
         return None
 
+    def _model_agreement(self) -> pd.DataFrame | None:
+        """``task.model_agreement()`` when the task has predictions (None when it has none; its
+        predictions are read a second time only when no worker's label could be compared)."""
+        if self.task.type == "qualification":
+            return None
+        agreement = self.task.model_agreement()
+        if len(agreement) or len(self.task.predictions_df()):
+            return agreement
+        return None
+
     def _redraw(self) -> bool:
         t = self.task
         try:
             progress = t.progress()
             quiz = self._qualification()
             flagged = t.flagged_workers() if t.min_gold_accuracy is not None else None
+            model = self._model_agreement()
             answers = t.history() if self.charts else None
         except DltasksError as err:
             self.status.value = message("error", str(err))
             return False
-        self.rows = workers_table(progress, quiz, flagged)
+        self.rows = workers_table(progress, quiz, flagged, model)
         note = ""
         if t.type == "qualification":
             note = f"a qualification task: pass at {fmt_share(t.pass_accuracy)} right"
