@@ -14,7 +14,9 @@ in a subprocess on a free 127.0.0.1 port, over a store with a few tasks; the wor
   the first page of 1 000 labels).
 
 Prints p50 / p99 / max latency per operation (as the caller sees it, through the SDK) and the
-errors, which must be 0, with the load average of the machine before the run.
+errors, which must be 0, with the load average of the machine before the run.  ``start:`` rows
+are each client's connection and first read, all 52 at the same moment (not a steady-state
+figure); the labels stored are counted afterwards (each acknowledged submit is one).
 
     python bench/bench_load.py [--labellers 50] [--dashboards 2] [--seconds 60] [--items 10000]
 """
@@ -109,8 +111,8 @@ def build(store_url: str, labellers: int, n_items: int) -> dict[str, Any]:
 def labeller(url: str, plan: dict[str, Any], user: str, seed: int, deadline: float, rec: Recorder) -> None:
     """Think 1-3 s, submit the next queued item; read the queue again when it runs out."""
     rng = np.random.default_rng(seed)
-    store = rec.timed("connect", lambda: dl.connect(url, token=plan["tokens"][user], timeout=120))
-    task = store and rec.timed("task get", lambda: store.tasks.get(plan["task"]))
+    store = rec.timed("start: connect", lambda: dl.connect(url, token=plan["tokens"][user], timeout=120))
+    task = store and rec.timed("start: task get", lambda: store.tasks.get(plan["task"]))
     if task is None:
         return
     queue: list[int] = []
@@ -130,7 +132,7 @@ def labeller(url: str, plan: dict[str, Any], user: str, seed: int, deadline: flo
 
 def dashboard(url: str, plan: dict[str, Any], deadline: float, rec: Recorder, offset: float) -> None:
     """Every 5 s: what a TaskBoard refresh reads, and its open task's Workers / Consensus tabs."""
-    store = rec.timed("connect", lambda: dl.connect(url, token=plan["admin"], timeout=120))
+    store = rec.timed("start: connect", lambda: dl.connect(url, token=plan["admin"], timeout=120))
     if store is None:
         return
     time.sleep(offset)
@@ -140,7 +142,7 @@ def dashboard(url: str, plan: dict[str, Any], deadline: float, rec: Recorder, of
         rec.timed("board: datasets", lambda: store.datasets.list())
         for t in page or []:
             rec.timed("board: status counts", t.status_counts)
-        task = rec.timed("task get", lambda: store.tasks.get(plan["task"]))
+        task = rec.timed("tab: task get", lambda: store.tasks.get(plan["task"]))
         if task is not None:
             rec.timed("tab: progress", task.progress)
             rec.timed("tab: status counts", task.status_counts)
