@@ -176,9 +176,10 @@ def run(name: str, store_url: str, args: argparse.Namespace) -> tuple[pd.DataFra
     check.close()
     table = rec.table()
     table.insert(0, "store", name)
-    submits = int(table.loc[table["operation"] == "submit", "calls"].sum())
-    return table, {"store": name, "wall s": round(wall, 1), "submits": submits,
-                   "submits/s": round(submits / wall, 1), "labels stored": stored,
+    submits = table.loc[table["operation"] == "submit"]
+    acked = int(submits["calls"].sum() - submits["errors"].sum())
+    return table, {"store": name, "wall s": round(wall, 1), "submits acknowledged": acked,
+                   "submits/s": round(acked / wall, 1), "labels stored": stored,
                    "first errors": [e for errs in rec.errors.values() for e in errs][:3]}
 
 
@@ -214,11 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     print(pd.concat(tables).to_string(index=False))
     print(pd.DataFrame(summaries).drop(columns="first errors").to_string(index=False))
     errors = int(sum(t["errors"].sum() for t in tables))
+    lost = [s["store"] for s in summaries if s["labels stored"] != s["submits acknowledged"]]
+    if lost:
+        print(f"labels stored != submits acknowledged on {', '.join(lost)}")
     for s in summaries:
         for e in s["first errors"]:
             print(f"  {s['store']} error: {e}")
     print(f"target: 0 errors: {'met' if errors == 0 else f'NOT met ({errors} errors)'}")
-    return 1 if errors else 0
+    return 1 if errors or lost else 0
 
 
 if __name__ == "__main__":
