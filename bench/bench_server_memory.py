@@ -24,11 +24,14 @@ mixed (issue 16: bounded memory)
     item frames with metadata (a page: 200 000 rows or 8 MB of metadata), 50 pages of 200 000
     assignments and 50 of 200 000 item statuses.  The responses are read and dropped.  The
     figure is the server's peak resident memory against the documented bound of 500 MB (on
-    SQLite), with latency per kind and errors (must be 0).
+    SQLite), with latency per kind and errors (must be 0).  The run lasts until every client's
+    last request is answered: the big reads are answered 2 at a time, so with 200 of them
+    queued this is minutes (7 on a loaded 2-core machine).  ``--arrow``: the frame reads ask
+    for Arrow IPC streams (``Accept: application/vnd.apache.arrow.stream``) instead of JSON.
 
 Usage::
 
-    python bench/bench_server_memory.py                   # about 3-4 minutes
+    python bench/bench_server_memory.py                   # about 5-10 minutes
     python bench/bench_server_memory.py --items 500 --seconds 10 --mixed-seconds 10
     python bench/bench_server_memory.py --case mixed
 """
@@ -202,7 +205,10 @@ def send(session: Any, url: str, method: str, path: str, values: dict[str, Any])
     return r.status_code, size
 
 
-def run_mixed(path: str, plan: dict[str, Any], clients: int, seconds: float) -> dict[str, Any]:
+ARROW = "application/vnd.apache.arrow.stream"
+
+
+def run_mixed(path: str, plan: dict[str, Any], clients: int, seconds: float, arrow: bool = False) -> dict[str, Any]:
     """``dltasks serve`` under ``clients`` concurrent mixed requests for ``seconds``; its peak RSS."""
     import numpy as np
     import requests
@@ -241,6 +247,8 @@ def run_mixed(path: str, plan: dict[str, Any], clients: int, seconds: float) -> 
                 session.headers["Authorization"] = f"Key {plan['tokens'][worker]}"
             else:
                 session.headers["Authorization"] = f"Key {plan['admin']}"
+                if arrow:
+                    session.headers["Accept"] = f"{ARROW}, application/json;q=0.5"
             barrier.wait(timeout=300)
             n = 0
             while time.monotonic() < deadline[0]:
@@ -295,8 +303,9 @@ def mixed(args: argparse.Namespace) -> bool:
         plan = build_mixed(path, args.items, args.mixed_items, round(dict(MIX)["submit"] * args.mixed_clients))
         print(f"\nmixed: dltasks serve (SQLite), {args.mixed_clients} concurrent clients for {args.mixed_seconds:.0f} s "
               f"({os.cpu_count()} CPUs shared with the clients, load average before {os.getloadavg()[0]:.2f}); "
-              f"{args.items:,} items x 60 KiB and {args.mixed_items:,} items x 1 worker")
-        result = run_mixed(path, plan, args.mixed_clients, args.mixed_seconds)
+              f"{args.items:,} items x 60 KiB and {args.mixed_items:,} items x 1 worker; frames as "
+              f"{'Arrow' if args.arrow else 'JSON'}")
+        result = run_mixed(path, plan, args.mixed_clients, args.mixed_seconds, args.arrow)
     print(pd.DataFrame(result["rows"]).to_string(index=False))
     errors = sum(r["errors"] for r in result["rows"])
     met = result["peak_mb"] <= TARGET_MB and errors == 0
@@ -316,6 +325,7 @@ def main() -> int:
     parser.add_argument("--mixed-clients", type=int, default=500)
     parser.add_argument("--mixed-items", type=int, default=BIG_PAGE)
     parser.add_argument("--mixed-seconds", type=float, default=30.0)
+    parser.add_argument("--arrow", action="store_true", help="the mixed case's frame reads ask for Arrow streams")
     parser.add_argument("--serve", nargs=3, metavar=("SIDE", "STORE", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
