@@ -191,7 +191,11 @@ function render({ model, el }) {
       return;
     }
     if (binding.action === "submit") {   // the tool's answer; nothing to send without one
-      const made = tool ? tool.answer() : { error: "nothing to submit on this item: press a label's key" };
+      if (!tool) {
+        note("muted", "nothing to submit on this item: press a label's key");
+        return;
+      }
+      const made = tool.answer();
       if (made.error) note("error", made.error);
       else if (!made.consumed) send(binding, made.annotations);
       return;
