@@ -188,6 +188,17 @@ def test_predictions_order_the_queue_and_are_never_votes(pets):
     assert task.model_agreement().loc["ann", ["labels", "agree"]].tolist() == [1, 0]
     with pytest.raises(ValidationError, match="label"):
         task.import_predictions(pd.DataFrame({"item_id": [1], "label": ["owl"], "score": [0.5]}))
+    with pytest.raises(ValidationError, match="item 9 is not in task"):
+        task.import_predictions(pd.DataFrame({"item_id": [9], "label": ["cat"], "score": [0.5]}))
+
+
+def test_gold_items_take_predictions_like_any_item(pets):
+    gold = gold_of(pets)
+    task = pets.tasks.create("g", assignee_ids=["ann"], items=[1, 2], gold=gold, gold_rate=0.3)
+    golds = [i for i in task.queue("ann") if i in gold]
+    preds = pd.DataFrame({"item_id": [1, golds[0]], "label": ["cat", "dog"], "score": [0.9, 0.8]})
+    assert task.import_predictions(preds) == 2  # a gold item without a suggestion would stand out
+    assert task.predictions_df()["item_id"].tolist() == sorted([1, golds[0]])
 
 
 @pytest.mark.parametrize("kwargs, field", [

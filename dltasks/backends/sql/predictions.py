@@ -36,7 +36,8 @@ class PredictionsSql(SqlPart):
     """The prediction operations of :class:`~dltasks.backends.sql.SqlBackend`."""
 
     def import_predictions(self, task_id: str, rows: list[list[Any]]) -> int:
-        """Store a model's predictions on the task's items (a model's earlier scores for those items are replaced)."""
+        """Store a model's predictions on the task's items and gold items (a model's earlier scores for those
+        items are replaced)."""
         p = S.predictions
         with self.db.atomic() as conn:
             labels = read_rules(conn, task_id).labels
@@ -44,7 +45,9 @@ class PredictionsSql(SqlPart):
             if unknown is not None:
                 raise ValidationError(f"is not one of the task's labels {labels}", "label", unknown[2])
             ids = sorted({int(r[0]) for r in rows})
+            # a task's items and its gold items (a gold item without a prediction would stand out)
             inside = set(found(conn, S.task_items.c.item_id, ids, S.task_items.c.task_id == task_id))
+            inside |= set(found(conn, S.gold_items.c.item_id, ids, S.gold_items.c.task_id == task_id))
             outside = [i for i in ids if i not in inside]
             if outside:
                 raise ValidationError(f"item {outside[0]} is not in task {task_id!r}", "item_id", outside[0])
