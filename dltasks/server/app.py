@@ -124,7 +124,7 @@ def app_from_env() -> FastAPI:
     ...
     dltasks.errors.ValidationError: store: no store to serve: set DLTASKS_SERVE_STORE (dltasks serve ...) (got None)
     """
-    from dltasks.server.cli import limit_malloc_arenas
+    from dltasks.server.memory import limit_malloc_arenas
 
     url = os.environ.get(STORE_ENV)
     if not url:

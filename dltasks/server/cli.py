@@ -19,6 +19,7 @@ import sys
 from typing import Any
 
 from dltasks.errors import ValidationError
+from dltasks.server.memory import limit_malloc_arenas
 
 __all__ = ["add_parsers", "serve", "token_create", "token_list", "token_revoke", "limit_malloc_arenas",
            "check_workers"]
@@ -82,21 +83,6 @@ def _is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        return False
-
-
-def limit_malloc_arenas(arenas: int = 2) -> bool:
-    """Ask glibc's malloc for at most ``arenas`` arenas (its default is 8 per core).
-
-    The server's threads each fill an arena of their own when they answer big reads, and an
-    arena keeps its peak: with a few, the process's memory stays near what it really uses
-    (``bench/bench_server_memory.py``).  Returns whether the setting took (glibc only).
-    """
-    import ctypes
-
-    try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(-8, arenas))  # M_ARENA_MAX
-    except (OSError, AttributeError):
         return False
 
 
