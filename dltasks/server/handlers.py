@@ -4,7 +4,9 @@ Each generated handler does what every operation needs and nothing else: decode 
 query and body by the operation's parameter types (:mod:`dltasks.backends.wire`), check them
 with the same rules the SDK ran (:func:`dltasks.domain.types.check_args`: this is the trust
 boundary), check the caller against the row's permission, call the SQL backend, and answer
-the result under the row's key in Clarifai's envelope.  ``GET /api/v1/me`` is the one route
+the result under the row's key in Clarifai's envelope; a frame goes to a client that accepts
+``application/vnd.apache.arrow.stream`` as an Arrow IPC stream instead
+(:mod:`dltasks.backends.columnar`).  ``GET /api/v1/me`` is the one route
 written by hand (it is about the token, not the store).
 
 Examples
@@ -25,6 +27,7 @@ from typing import Annotated, Any, Callable, Optional
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, create_model
 
+from dltasks.backends.columnar import ARROW, accepts_arrow, frame_to_arrow, is_frame_type
 from dltasks.backends.ops import OPS, Op
 from dltasks.backends.wire import from_wire, to_wire
 from dltasks.domain.types import check_args
@@ -113,10 +116,11 @@ def _handler(op: Op) -> tuple[Callable[..., Any], type[BaseModel]]:
         args = check_args(op.function, {k: _decode(v, hints[k], k) for k, v in params.items()})
         backend = request.app.state.backend
         args = authorize(op.permission, who, backend, args)
+        arrow = is_frame_type(hints["return"]) and accepts_arrow(request.headers.get("accept"))
         if _is_big_read(op):
             with _big_reads:  # encoded to bytes inside the gate: no big answer is built outside it
-                return _encoded(_answer(op, backend, args))
-        return _answer(op, backend, args)
+                return _respond(op, *_answer(op, backend, args), arrow=arrow, encode=True)
+        return _respond(op, *_answer(op, backend, args), arrow=arrow, encode=False)
 
     handle.__name__ = op.name
     handle.__doc__ = f"{op.method} {API}{op.path}: {op.summary}"
@@ -124,14 +128,24 @@ def _handler(op: Op) -> tuple[Callable[..., Any], type[BaseModel]]:
     return handle, _response_model(op)
 
 
-def _answer(op: Op, backend: Any, args: dict[str, Any]) -> dict[str, Any]:
-    """Call the operation and wrap its result (a page, for a frame read: never more than page_rows)."""
-    hints = op.hints
+def _answer(op: Op, backend: Any, args: dict[str, Any]) -> tuple[Any, int | None]:
+    """Call the operation: its result and, for a frame read, where the next page begins (a page is
+    never more than ``page_rows`` rows)."""
     if op.page_rows is None:
-        return ok(**{op.key: to_wire(getattr(backend, op.name)(**args), hints["return"])})
+        return getattr(backend, op.name)(**args), None
     args["limit"] = min(args.get("limit") or op.page_rows, op.page_rows)  # the client reads on from next_offset
     result = getattr(backend, op.name)(**args)
-    return ok(**{op.key: to_wire(result, hints["return"])}, next_offset=result.attrs.get("next_offset"))
+    return result, result.attrs.get("next_offset")
+
+
+def _respond(op: Op, result: Any, next_offset: int | None, arrow: bool, encode: bool) -> Any:
+    """The answer: an Arrow stream (a frame, to a client that accepts one), JSON bytes encoded
+    here (a big read) or the envelope as data (FastAPI checks it against the response model)."""
+    if arrow:
+        return Response(frame_to_arrow(result, next_offset=next_offset), media_type=ARROW)
+    extra = {} if op.page_rows is None else {"next_offset": next_offset}
+    body = ok(**{op.key: to_wire(result, op.hints["return"])}, **extra)
+    return _encoded(body) if encode else body
 
 
 def _encoded(body: dict[str, Any]) -> Response:
@@ -150,6 +164,13 @@ def _decode(value: Any, hint: Any, field: str) -> Any:
         raise ValidationError(f"cannot be read ({type(exc).__name__}: {exc})", field) from None
 
 
+#: A frame read's other answer: an Arrow IPC stream, for ``Accept: application/vnd.apache.arrow.stream``.
+_ARROW_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {ARROW: {"schema": {"type": "string", "format": "binary"}}},
+                                                          "description": "The frame as JSON, or as an Arrow IPC stream "
+                                                          "(its dtypes, index and next_offset in the schema metadata, "
+                                                          "key 'dltasks') when the request accepts one"}}
+
+
 def add_operation_routes(router: APIRouter) -> None:
     """Add one route per operation (literal path segments before parameters, so ``/items/by-path``
     is not read as an item id), and ``GET /api/v1/me``."""
@@ -158,7 +179,8 @@ def add_operation_routes(router: APIRouter) -> None:
     for op in sorted(OPS.values(), key=lambda o: o.path.count("{")):
         handle, response = _handler(op)
         router.add_api_route(API + op.path, handle, methods=[op.method], response_model=response,
-                             summary=op.summary, tags=[op.tag], name=op.name, operation_id=op.name)
+                             summary=op.summary, tags=[op.tag], name=op.name, operation_id=op.name,
+                             responses=_ARROW_RESPONSE if is_frame_type(op.hints["return"]) else None)
 
 
 def _me(who: Principal = Depends(principal)) -> dict[str, Any]:

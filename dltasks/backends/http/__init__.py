@@ -3,6 +3,8 @@
 Every method sends one request as the operation table (:mod:`dltasks.backends.ops`) says
 (method, path, which arguments go in the path, the query or the JSON body, whether it may be
 repeated) and decodes the answer by the operation's result type (:mod:`dltasks.backends.wire`).
+Frames (DataFrames, Series) are asked for as Arrow IPC streams (:mod:`dltasks.backends.columnar`),
+or as JSON with ``frames="json"``; big ones come page by page and are joined here.
 The signatures are the :class:`~dltasks.backends.base.Backend` protocol's, checked by mypy.
 
 Examples
@@ -19,9 +21,11 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 import pandas as pd
+import pyarrow as pa
 import requests
 
-from dltasks.backends.http.transport import Transport
+from dltasks.backends.columnar import ARROW, frame_from_arrow, is_frame_type
+from dltasks.backends.http.transport import Transport, raise_for_response
 from dltasks.backends.ops import OPS, Op
 from dltasks.backends.wire import from_wire, to_wire
 from dltasks.domain.records import Annotation, DatasetRecord, Item, ItemPage, TaskRecord, TaskRecordPage, User
@@ -31,11 +35,15 @@ from dltasks.domain.types import (Answer, AnnotationMetadata, OptionalDefinition
                                   OptionalName, OptionalRole, OptionalShort, OptionalTaskIds, OptionalUserId,
                                   OptionalUserIds, Page, PageSize, PerPage, RowLimit, RowOffset, Spec, TaskId, TaskIds,
                                   UserId, UserIds, Gold, Seconds, Predictions)
-from dltasks.errors import DltasksError, ValidationError
+from dltasks.errors import ApiError, DltasksError, ValidationError
 
 __all__ = ["HttpBackend", "Transport"]
 
 API = "/api/v1"
+#: How frames may travel (``HttpBackend(frames=...)``).
+FRAMES = ("arrow", "json")
+#: What a frame read accepts with ``frames="arrow"``: Arrow first, JSON from a server without it.
+ACCEPT_ARROW = f"{ARROW}, application/json;q=0.5"
 
 
 class HttpBackend:
@@ -54,6 +62,9 @@ class HttpBackend:
         dropped connection or a 502/503/504.  Label submissions are never sent twice.
     session : requests.Session, optional
         A configured session (proxies, certificates); a new one by default.
+    frames : {"arrow", "json"}
+        How frames travel: Arrow IPC streams (``Accept: application/vnd.apache.arrow.stream``,
+        column by column; the default) or JSON (the server's answer for any other client).
 
     Attributes
     ----------
@@ -64,7 +75,11 @@ class HttpBackend:
     """
 
     def __init__(self, url: str, token: str | None = None, timeout: float = 30.0, retries: int = 3,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None, frames: str = "arrow") -> None:
+        if frames not in FRAMES:
+            raise ValidationError(f"must be one of {', '.join(map(repr, FRAMES))}", "frames", frames)
+        self.frames = frames
+        self._accept = ACCEPT_ARROW if frames == "arrow" else "application/json"
         token = token or os.environ.get("DLTASKS_TOKEN")
         if not token:
             raise ValidationError("connecting to a server needs an API token (token=… or $DLTASKS_TOKEN; "
@@ -86,15 +101,33 @@ class HttpBackend:
         path = API + op.path.format(**{p: quote(str(values.pop(p)), safe="") for p in op.path_params})
         if op.page_rows is not None:
             return self._pages(op, path, values)
-        body = self._send(op, path, values)
+        if is_frame_type(hints["return"]):
+            return self._frame(op, path, values)[0]
+        body = raise_for_response(self._send(op, path, values))
         return from_wire(body[op.key], hints["return"])
 
-    def _send(self, op: Op, path: str, values: dict[str, Any]) -> dict[str, Any]:
+    def _send(self, op: Op, path: str, values: dict[str, Any], accept: str | None = None) -> requests.Response:
         if op.method == "GET":
             params = {k: v for k, v in values.items() if v is not None}
-            return self.http.request("GET", path, params=params or None, retry=op.retry)
+            return self.http.send("GET", path, params=params or None, retry=op.retry, accept=accept)
         payload = {k: to_wire(v, op.hints[k]) for k, v in values.items()}
-        return self.http.request(op.method, path, payload, retry=op.retry)
+        return self.http.send(op.method, path, payload, retry=op.retry, accept=accept)
+
+    def _frame(self, op: Op, path: str, values: dict[str, Any]) -> tuple[Any, int | None]:
+        """A frame read (a page of one): the frame and where the next page begins (``None``: no more).
+
+        Asked for as an Arrow stream (``frames="arrow"``); a server that answers JSON is read too.
+        """
+        response = self._send(op, path, values, accept=self._accept)
+        if response.headers.get("Content-Type", "").split(";")[0].strip().lower() == ARROW:
+            try:
+                frame, meta = frame_from_arrow(response.content)
+            except (ValueError, KeyError, TypeError, pa.ArrowException) as exc:
+                raise ApiError(f"the server's Arrow answer to {op.name} cannot be read ({exc})",
+                               response=response) from None
+            return frame, meta.get("next_offset")
+        body = raise_for_response(response)
+        return from_wire(body[op.key], op.hints["return"]), body.get("next_offset")
 
     def _pages(self, op: Op, path: str, values: dict[str, Any]) -> pd.DataFrame:
         """A frame read page by page (the server sends at most a page), joined; ``limit`` rows at most."""
@@ -102,10 +135,9 @@ class HttpBackend:
         pages: list[pd.DataFrame] = []
         while True:
             rest = None if wanted is None else wanted - sum(len(page) for page in pages)
-            body = self._send(op, path, {**values, "offset": offset, "limit": rest})
-            pages.append(from_wire(body[op.key], op.hints["return"]))
-            offset = body.get("next_offset")
-            if offset is None or (rest is not None and len(pages[-1]) >= rest):
+            page, offset = self._frame(op, path, {**values, "offset": offset, "limit": rest})
+            pages.append(page)
+            if offset is None or (rest is not None and len(page) >= rest):
                 break
         return pages[0] if len(pages) == 1 else pd.concat(pages, ignore_index=True)
 

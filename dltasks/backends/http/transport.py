@@ -109,15 +109,31 @@ class Transport:
 
         ``retry`` overrides whether the call may be repeated (default: idempotent methods).
         """
+        return raise_for_response(self.send(method, path, body, params, retry))
+
+    def send(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None,
+             retry: bool | None = None, accept: str | None = None) -> requests.Response:
+        """Send one call and return its successful response (any media type), or raise the dltasks
+        error for it; ``accept`` replaces the session's ``Accept: application/json``.
+
+        >>> t = Transport("http://127.0.0.1:9", token="dlt_x", retries=0, timeout=0.5)
+        >>> try:
+        ...     t.send("GET", "/api/v1/tasks/t/labels", accept="application/vnd.apache.arrow.stream")
+        ... except ApiError as exc:
+        ...     print(str(exc)[:53])
+        cannot reach the dltasks server at http://127.0.0.1:9
+        """
         method = method.upper()
         attempts = 1 + (self.retries if (method in IDEMPOTENT if retry is None else retry) else 0)
         data = None if body is None else _dumps(body)
-        headers = {"Content-Type": "application/json"} if data is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        if accept is not None:
+            headers["Accept"] = accept
         url = self.url + path
         for attempt in range(attempts):
             last = attempt + 1 == attempts
             try:
-                response = self.session.request(method, url, data=data, params=params, headers=headers,
+                response = self.session.request(method, url, data=data, params=params, headers=headers or None,
                                                 timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if last:
@@ -128,7 +144,9 @@ class Transport:
             if response.status_code in _RETRY_STATUS and not last:
                 time.sleep(self.backoff * 2**attempt)
                 continue
-            return raise_for_response(response)
+            if not response.ok:
+                raise_for_response(response)
+            return response
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
