@@ -100,6 +100,18 @@ def test_an_index_a_series_and_empty_frames_come_back():
     assert_frame_equal(_round_trip(named), named)
 
 
+def test_compressed_streams_come_back_the_same_and_smaller():
+    df = pd.DataFrame({"item_id": np.arange(10_000), "worker": pd.Series(["ann@example.com", "bob@example.com"] * 5_000,
+                                                                        dtype="str"),
+                       "label": pd.Series(["cat", "dog", None, "fox"] * 2_500, dtype=object)})
+    plain = frame_to_arrow(df)
+    for codec in ("zstd", "lz4"):
+        packed = frame_to_arrow(df, compression=codec)
+        assert len(packed) < len(plain) / 3, codec
+        back, _ = frame_from_arrow(packed)
+        assert_frame_equal(back, df, check_exact=True)
+
+
 def test_a_stream_without_dltasks_metadata_is_refused():
     sink = pa.BufferOutputStream()
     table = pa.table({"a": [1]})
@@ -155,11 +167,13 @@ def test_the_server_sends_arrow_only_to_a_client_that_asks(small_pages):  # noqa
     ds, task, _ = _mixed_store(admin)
     headers = {"Authorization": f"Key {small_pages.token('admin@example.com', admin=True)}"}
     url = f"{small_pages.url}/api/v1/tasks/{task.id}/labels"
-    page = requests.get(url, params={"offset": 4}, headers={**headers, "Accept": ARROW}, timeout=10)
-    assert page.headers["content-type"] == ARROW
-    frame, meta = frame_from_arrow(page.content)
-    assert len(frame) == 4 and meta["next_offset"] == 8
-    assert_frame_equal(frame, small_pages.store.tasks.get(task.id).labels_df().iloc[4:8].reset_index(drop=True))
+    want = small_pages.store.tasks.get(task.id).labels_df().iloc[4:8].reset_index(drop=True)
+    for accept in (ARROW, f"{ARROW};codec=zstd", f"{ARROW}; codec=lz4; q=0.9, application/json", f"{ARROW};codec=rar"):
+        page = requests.get(url, params={"offset": 4}, headers={**headers, "Accept": accept}, timeout=10)
+        assert page.headers["content-type"] == ARROW, accept
+        frame, meta = frame_from_arrow(page.content)
+        assert meta["next_offset"] == 8
+        assert_frame_equal(frame, want)
     for accept in (None, "*/*", "application/json", f"{ARROW};q=0, application/json"):
         plain = requests.get(url, params={"offset": 4}, headers={**headers, **({"Accept": accept} if accept else {})},
                              timeout=10)
@@ -185,7 +199,7 @@ def test_an_arrow_client_reads_a_server_that_answers_json(small_pages, monkeypat
     admin = small_pages.connect()
     ds, task, _ = _mixed_store(admin)
     want = task.labels_df()
-    monkeypatch.setattr(handlers, "accepts_arrow", lambda accept: False)  # a server from before issue 16
+    monkeypatch.setattr(handlers, "accepted_arrow", lambda accept: None)  # a server from before issue 16
     assert_frame_equal(task.labels_df(), want)
     assert_frame_equal(ds.items.to_df(), small_pages.store.datasets.get(dataset_id=ds.id).items.to_df())
 

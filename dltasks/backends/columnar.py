@@ -30,8 +30,8 @@ Examples
 >>> back, meta = frame_from_arrow(body)
 >>> back.equals(df), meta["next_offset"]
 (True, 2)
->>> accepts_arrow("application/vnd.apache.arrow.stream, application/json;q=0.5"), accepts_arrow("*/*")
-(True, False)
+>>> accepted_arrow("application/vnd.apache.arrow.stream, application/json;q=0.5"), accepted_arrow("*/*")
+({}, None)
 """
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ import pyarrow as pa
 
 from dltasks.backends.wire import jsonable
 
-__all__ = ["ARROW", "frame_to_arrow", "frame_from_arrow", "accepts_arrow", "is_frame_type"]
+__all__ = ["ARROW", "frame_to_arrow", "frame_from_arrow", "accepted_arrow", "compression_for", "client_accept",
+           "is_frame_type"]
 
 #: The media type of an Arrow IPC stream (what a client puts in ``Accept``).
 ARROW = "application/vnd.apache.arrow.stream"
@@ -55,22 +56,48 @@ _INDEX_FIELD = "__index__"
 _PLAIN_TYPES: dict[type, pa.DataType] = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
 
 
-def accepts_arrow(accept: str | None) -> bool:
-    """Whether an ``Accept`` header asks for Arrow streams (named, with a quality above 0).
+def accepted_arrow(accept: str | None) -> dict[str, str] | None:
+    """The parameters of an ``Accept`` header's Arrow entry, if it asks for Arrow streams (with a
+    quality above 0); ``None`` if it does not (``*/*`` does not: curl gets JSON).
 
-    >>> accepts_arrow("application/vnd.apache.arrow.stream;q=0"), accepts_arrow(None)
-    (False, False)
+    >>> accepted_arrow("application/vnd.apache.arrow.stream;codec=zstd, application/json;q=0.5")
+    {'codec': 'zstd'}
+    >>> accepted_arrow("application/vnd.apache.arrow.stream;q=0"), accepted_arrow("*/*"), accepted_arrow(None)
+    (None, None, None)
     """
     for part in (accept or "").split(","):
-        media, *params = (p.strip() for p in part.split(";"))
+        media, *pairs = (p.strip() for p in part.split(";"))
         if media.lower() != ARROW:
             continue
-        q = next((p.split("=", 1)[1] for p in params if p.replace(" ", "").lower().startswith("q=")), "1")
+        params = {k.strip().lower(): v.strip().strip('"') for k, _, v in (p.partition("=") for p in pairs)}
         try:
-            return float(q) > 0
+            wanted = float(params.pop("q", "1")) > 0
         except ValueError:
-            return False
-    return False
+            wanted = False
+        return params if wanted else None
+    return None
+
+
+def compression_for(params: dict[str, str]) -> str | None:
+    """The buffer compression to answer with: the ``codec`` the client named (``zstd`` or ``lz4``)
+    if this pyarrow has it, else none (plain streams are what every Arrow reader reads).
+
+    >>> compression_for({"codec": "zstd"}), compression_for({}), compression_for({"codec": "rar"})
+    ('zstd', None, None)
+    """
+    codec = params.get("codec", "").lower()
+    return codec if codec in ("zstd", "lz4") and pa.Codec.is_available(codec) else None
+
+
+def client_accept() -> str:
+    """What this client's frame reads send in ``Accept``: Arrow (zstd-compressed buffers, when this
+    pyarrow reads them), else JSON from a server without Arrow.
+
+    >>> client_accept()
+    'application/vnd.apache.arrow.stream;codec=zstd, application/json;q=0.5'
+    """
+    codec = ";codec=zstd" if pa.Codec.is_available("zstd") else ""
+    return f"{ARROW}{codec}, application/json;q=0.5"
 
 
 def is_frame_type(hint: Any) -> bool:
@@ -124,8 +151,11 @@ def _encode_column(col: pd.Series) -> tuple[Any, dict[str, Any]]:
         return array, {**spec, **how}
 
 
-def frame_to_arrow(data: pd.DataFrame | pd.Series, **meta: Any) -> bytes:
+def frame_to_arrow(data: pd.DataFrame | pd.Series, compression: str | None = None, **meta: Any) -> bytes:
     """A DataFrame (or Series) as an Arrow IPC stream; ``meta`` (JSON data) rides in its metadata.
+
+    ``compression`` (``"zstd"``, ``"lz4"``) compresses the stream's buffers (Arrow IPC's own
+    compression: a reader decompresses them by itself, if it has the codec).
 
     >>> s = pd.Series([3, 1], index=pd.Index(["done", "pending"], name="status"), name="count")
     >>> back, _ = frame_from_arrow(frame_to_arrow(s))
@@ -156,7 +186,7 @@ def frame_to_arrow(data: pd.DataFrame | pd.Series, **meta: Any) -> bytes:
     table = pa.Table.from_arrays(arrays, names=names, metadata=schema_meta) if arrays else \
         pa.Table.from_batches([], schema=pa.schema([], metadata=schema_meta))
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
+    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression=compression)) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes()
 

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Callable, Optional
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, create_model
 
-from dltasks.backends.columnar import ARROW, accepts_arrow, frame_to_arrow, is_frame_type
+from dltasks.backends.columnar import ARROW, accepted_arrow, compression_for, frame_to_arrow, is_frame_type
 from dltasks.backends.ops import OPS, Op
 from dltasks.backends.wire import from_wire, to_wire
 from dltasks.domain.types import check_args
@@ -116,7 +116,7 @@ def _handler(op: Op) -> tuple[Callable[..., Any], type[BaseModel]]:
         args = check_args(op.function, {k: _decode(v, hints[k], k) for k, v in params.items()})
         backend = request.app.state.backend
         args = authorize(op.permission, who, backend, args)
-        arrow = is_frame_type(hints["return"]) and accepts_arrow(request.headers.get("accept"))
+        arrow = accepted_arrow(request.headers.get("accept")) if is_frame_type(hints["return"]) else None
         if _is_big_read(op):
             with _big_reads:  # encoded to bytes inside the gate: no big answer is built outside it
                 return _respond(op, *_answer(op, backend, args), arrow=arrow, encode=True)
@@ -138,11 +138,13 @@ def _answer(op: Op, backend: Any, args: dict[str, Any]) -> tuple[Any, int | None
     return result, result.attrs.get("next_offset")
 
 
-def _respond(op: Op, result: Any, next_offset: int | None, arrow: bool, encode: bool) -> Any:
-    """The answer: an Arrow stream (a frame, to a client that accepts one), JSON bytes encoded
-    here (a big read) or the envelope as data (FastAPI checks it against the response model)."""
-    if arrow:
-        return Response(frame_to_arrow(result, next_offset=next_offset), media_type=ARROW)
+def _respond(op: Op, result: Any, next_offset: int | None, arrow: dict[str, str] | None, encode: bool) -> Any:
+    """The answer: an Arrow stream (a frame, to a client whose ``Accept`` asks for one: ``arrow``
+    are its parameters), JSON bytes encoded here (a big read) or the envelope as data (FastAPI
+    checks it against the response model)."""
+    if arrow is not None:
+        stream = frame_to_arrow(result, compression=compression_for(arrow), next_offset=next_offset)
+        return Response(stream, media_type=ARROW)
     extra = {} if op.page_rows is None else {"next_offset": next_offset}
     body = ok(**{op.key: to_wire(result, op.hints["return"])}, **extra)
     return _encoded(body) if encode else body

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import requests
 
-from dltasks.backends.columnar import ARROW, frame_from_arrow, is_frame_type
+from dltasks.backends.columnar import ARROW, client_accept, frame_from_arrow, is_frame_type
 from dltasks.backends.http.transport import Transport, raise_for_response
 from dltasks.backends.ops import OPS, Op
 from dltasks.backends.wire import from_wire, to_wire
@@ -42,8 +42,6 @@ __all__ = ["HttpBackend", "Transport"]
 API = "/api/v1"
 #: How frames may travel (``HttpBackend(frames=...)``).
 FRAMES = ("arrow", "json")
-#: What a frame read accepts with ``frames="arrow"``: Arrow first, JSON from a server without it.
-ACCEPT_ARROW = f"{ARROW}, application/json;q=0.5"
 
 
 class HttpBackend:
@@ -79,7 +77,7 @@ class HttpBackend:
         if frames not in FRAMES:
             raise ValidationError(f"must be one of {', '.join(map(repr, FRAMES))}", "frames", frames)
         self.frames = frames
-        self._accept = ACCEPT_ARROW if frames == "arrow" else "application/json"
+        self._accept = client_accept() if frames == "arrow" else "application/json"
         token = token or os.environ.get("DLTASKS_TOKEN")
         if not token:
             raise ValidationError("connecting to a server needs an API token (token=… or $DLTASKS_TOKEN; "
