@@ -225,6 +225,8 @@ def summarise(rows: list[dict[str, Any]]) -> pd.DataFrame:
         **{c: (c, "median") for c in ["req/s", "p50 ms", "p99 ms", "server CPU ms/req", "db CPU ms/req",
                                       "client CPU ms/req", "machine CPU %"]},
     ).reset_index()
+    # how many cores the server processes kept busy: near 1 for one process, the GIL holds it back
+    table["server cores"] = (table["req/s"] * table["server CPU ms/req"] / 1000).round(2)
     one = table[table["processes"] == 1].set_index("store")["req/s"]
     table["× 1 process"] = [round(r / one[s], 2) if s in one.index else float("nan")
                             for s, r in zip(table["store"], table["req/s"])]
