@@ -14,7 +14,7 @@ starts such a server by hand, through the same app factory).  The server and the
 this machine's CPUs, so a process count above the cores helps only while processes wait on the
 database, and the figures are for this machine (see the header line).
 
-    python bench/bench_server_processes.py [--clients 16] [--requests 200] [--processes 1,2,4]
+    python bench/bench_server_processes.py [--clients 16] [--requests 150] [--processes 1,2,4]
 """
 from __future__ import annotations
 
@@ -254,7 +254,7 @@ def ceilings(table: pd.DataFrame, cores: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=CLIENTS)
-    parser.add_argument("--requests", type=int, default=200, help="submits per client (the task's items)")
+    parser.add_argument("--requests", type=int, default=150, help="submits per client (the task's items)")
     parser.add_argument("--processes", default="1,2,4", help="process counts on PostgreSQL")
     parser.add_argument("--sqlite-processes", default="1,2", help="process counts on SQLite ('' skips SQLite)")
     parser.add_argument("--rounds", type=int, default=1, help="runs of every configuration, interleaved "
