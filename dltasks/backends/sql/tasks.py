@@ -62,6 +62,7 @@ class TasksSql(SqlPart):
             answers = checked_gold(spec, gold, dataset.labels)
             gold_ids = self._gold_items(conn, dataset_id, name, answers)
             self._qualification_of(conn, spec, dataset_id)
+            ids: np.ndarray  # numpy 2.2's stubs type each constructor's shape differently
             if spec.type == "qualification":
                 ids = np.empty(0, dtype=np.int64)
             elif items is not None:
