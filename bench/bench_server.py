@@ -81,13 +81,14 @@ def build(store_url: str, clients: int, per_client: int, big_items: int = BIG_IT
             "big_task": big.id, "big_items": big_items_of, "big_size": (big_items, clients)}
 
 
-def client(url: str, token: str, plan: dict[str, Any], worker: str, n: int, barrier: Any, out: Any) -> None:
+def client(url: str, token: str, plan: dict[str, Any], worker: str, n: int, barrier: Any, out: Any,
+           operations: tuple[str, ...] = OPERATIONS) -> None:
     """One client process: for each operation in turn, wait for the others, run ``n`` requests of it and
     report the latencies (one process for every operation: no process start inside a measurement)."""
     s = requests.Session()
     s.headers["Authorization"] = f"Key {token}"
     rng = np.random.default_rng(abs(hash(worker)) % 2**32)
-    for op in OPERATIONS:
+    for op in operations:
         lat, errors = [], 0
         barrier.wait(timeout=300)
         for i in range(n):
@@ -107,17 +108,19 @@ def client(url: str, token: str, plan: dict[str, Any], worker: str, n: int, barr
         out.put((op, lat, errors))
 
 
-def run_ops(url: str, plan: dict[str, Any], clients: int, n: int) -> list[dict[str, Any]]:
+def run_ops(url: str, plan: dict[str, Any], clients: int, n: int,
+            operations: tuple[str, ...] = OPERATIONS) -> list[dict[str, Any]]:
     """Every operation in turn with ``clients`` client processes starting it at the same moment."""
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(clients + 1), ctx.Queue()
-    procs = [ctx.Process(target=client, args=(url, plan["tokens"][c], plan, plan["workers"][c], n, barrier, out))
+    procs = [ctx.Process(target=client, args=(url, plan["tokens"][c], plan, plan["workers"][c], n, barrier, out,
+                                                    operations))
              for c in range(clients)]
     for p in procs:
         p.start()
     rows = []
     try:
-        for op in OPERATIONS:
+        for op in operations:
             barrier.wait(timeout=300)
             start = time.perf_counter()
             results = [out.get(timeout=600) for _ in procs]
