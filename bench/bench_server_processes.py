@@ -163,7 +163,7 @@ def serve(store_url: str, processes: int, log_path: str) -> tuple[subprocess.Pop
 
         code = ("import uvicorn; uvicorn.run('dltasks.server.app:app_from_env', factory=True, "
                 f"workers={processes}, host='127.0.0.1', port={port}, timeout_keep_alive=30, "
-                "http='dltasks.server.protocol:DeadlineH11Protocol', timeout_worker_healthcheck=60)")
+                "http='dltasks.server.protocol:ServerProtocol', timeout_worker_healthcheck=60)")
         env = {**os.environ, STORE_ENV: store_url, MAX_BODY_ENV: str(32 << 20)}
         proc = start_server([sys.executable, "-c", code], processes, log_path, env)
     else:

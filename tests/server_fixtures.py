@@ -28,7 +28,7 @@ class LiveServer:
         import uvicorn
 
         from dltasks.server.app import create_app
-        from dltasks.server.protocol import DeadlineH11Protocol, protocol_with_timeout
+        from dltasks.server.protocol import ServerProtocol, protocol_with_timeout
 
         self.store = dl.connect(store_url)
         self.app = create_app(self.store, **app_options)
@@ -37,7 +37,7 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        http = DeadlineH11Protocol if read_timeout is None else protocol_with_timeout(read_timeout)
+        http = ServerProtocol if read_timeout is None else protocol_with_timeout(read_timeout)
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_keep_alive=30, http=http)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)

@@ -146,10 +146,11 @@ def serve(args: argparse.Namespace) -> int:
         print(f"no API tokens yet: create one with  dltasks token create YOUR_ID --admin --store {args.store}",
               file=sys.stderr)
     max_body = int(args.max_body_mb * 1024 * 1024)
-    from dltasks.server.protocol import REQUEST_READ_TIMEOUT, DeadlineH11Protocol
+    from dltasks.server.protocol import REQUEST_READ_TIMEOUT, ServerProtocol
 
     # keep idle connections 30 s (uvicorn's default is 5): a notebook pausing between calls reuses them;
-    # a request that does not arrive whole in 30 s has its connection closed (DeadlineH11Protocol)
+    # a request that does not arrive whole in 30 s has its connection closed (ServerProtocol); uvicorn
+    # runs on uvloop when it is installed (the server extra installs it, and httptools)
     options: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
                                "timeout_keep_alive": int(REQUEST_READ_TIMEOUT)}
     processes = f" in {workers} processes" if workers > 1 else ""
@@ -157,7 +158,7 @@ def serve(args: argparse.Namespace) -> int:
           file=sys.stderr)
     if workers == 1:
         app = create_app(store, max_body_bytes=max_body)
-        uvicorn.run(app, http=DeadlineH11Protocol, **options)
+        uvicorn.run(app, http=ServerProtocol, **options)
         store.close()
         return 0
     # uvicorn starts each process afresh (spawn) and builds its app with the factory, which reads
@@ -171,7 +172,7 @@ def serve(args: argparse.Namespace) -> int:
         # machine, and a process deep in a big request answers late: only a process silent this long is replaced
         options["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_S
     uvicorn.run("dltasks.server.app:app_from_env", factory=True, workers=workers,
-                http=f"{DeadlineH11Protocol.__module__}:{DeadlineH11Protocol.__name__}", **options)
+                http="dltasks.server.protocol:ServerProtocol", **options)
     return 0
 
 
