@@ -9,10 +9,11 @@ from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
+from starlette.concurrency import run_in_threadpool
 
 from dltasks.backends.ops import ActsAs, AdminOnly, AuthorOf, Permission, Viewer
 from dltasks.server.errors import CONN_INSUFFICIENT_SCOPES, CONN_KEY_INVALID, CONN_KEY_NOT_FOUND, ApiProblem
-from dltasks.server.tokens import Principal
+from dltasks.server.tokens import MISS, Principal
 
 __all__ = ["store_of", "principal", "admin", "authorize"]
 
@@ -20,21 +21,27 @@ _scheme = APIKeyHeader(name="Authorization", auto_error=False,
                        description="`Key <token>`; create a token with `dltasks token create USER_ID`.")
 
 
-def store_of(request: Request) -> Any:
+async def store_of(request: Request) -> Any:
     """The SDK store over the app's backend (for the hand-written Clarifai routes)."""
     return request.app.state.store
 
 
-def principal(request: Request, authorization: str | None = Depends(_scheme)) -> Principal:
-    """The caller, from ``Authorization: Key <token>``; 401 without a valid token."""
+async def principal(request: Request, authorization: str | None = Depends(_scheme)) -> Principal:
+    """The caller, from ``Authorization: Key <token>``; 401 without a valid token.
+
+    A coroutine: a token seen in the last seconds is answered on the event loop (no worker
+    thread for it); only a store read goes to a thread."""
     if not authorization:
         raise ApiProblem(401, CONN_KEY_NOT_FOUND, "no API key: send the header 'Authorization: Key <token>'",
                          "Authorization")
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() not in ("key", "bearer") or not token.strip():
         raise ApiProblem(401, CONN_KEY_INVALID, "the Authorization header must be 'Key <token>'", "Authorization")
-    who = request.app.state.tokens.get(token.strip())
-    if who is None:
+    tokens = request.app.state.tokens
+    who = tokens.remembered(token.strip())
+    if who is MISS:
+        who = await run_in_threadpool(tokens.look_up, token.strip())
+    if not isinstance(who, Principal):
         raise ApiProblem(401, CONN_KEY_INVALID, "Invalid API key", "Authorization")
     return who
 
@@ -63,7 +70,7 @@ def authorize(permission: Permission, who: Principal, backend: Any, args: dict[s
     return args
 
 
-def admin(who: Principal = Depends(principal)) -> Principal:
+async def admin(who: Principal = Depends(principal)) -> Principal:
     """The caller, who must hold an admin token (403 otherwise)."""
     authorize(AdminOnly(), who, None, {})
     return who

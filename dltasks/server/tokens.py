@@ -8,7 +8,12 @@ Examples
 >>> from dltasks.backends.sql import SqlBackend
 >>> backend = SqlBackend("sqlite://")
 >>> cache = TokenCache(backend, ttl=10)
->>> cache.get(backend.create_token("ann@example.com"))
+>>> token = backend.create_token("ann@example.com")
+>>> cache.remembered(token) is MISS
+True
+>>> cache.get(token)
+Principal(user_id='ann@example.com', admin=False)
+>>> cache.remembered(token)
 Principal(user_id='ann@example.com', admin=False)
 """
 from __future__ import annotations
@@ -19,7 +24,10 @@ from typing import Any
 
 from dltasks.backends.sql.tokens import Principal, hash_token
 
-__all__ = ["Principal", "TokenCache"]
+__all__ = ["Principal", "TokenCache", "MISS"]
+
+#: :meth:`TokenCache.remembered`'s answer for a token it must read from the store.
+MISS = object()
 
 
 class TokenCache:
@@ -32,15 +40,24 @@ class TokenCache:
 
     def get(self, token: str) -> Principal | None:
         """The principal of ``token`` (``None`` if unknown)."""
-        key = hash_token(token)
-        t = time.monotonic()
+        hit = self.remembered(token)
+        return hit if hit is None or isinstance(hit, Principal) else self.look_up(token)
+
+    def remembered(self, token: str) -> Principal | None | object:
+        """The principal of ``token`` if it was looked up less than ``ttl`` seconds ago (``None``
+        if it was unknown then), else :data:`MISS`: no database read, so an event loop may call it."""
         with self._lock:
-            hit = self._seen.get(key)
-        if hit is not None and t - hit[0] < self._ttl:
+            hit = self._seen.get(hash_token(token))
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
             return hit[1]
+        return MISS
+
+    def look_up(self, token: str) -> Principal | None:
+        """The principal of ``token`` read from the store (and remembered)."""
+        t = time.monotonic()
         principal = self._backend.lookup_token(token)
         with self._lock:
             if len(self._seen) > 10_000:
                 self._seen.clear()
-            self._seen[key] = (t, principal)
+            self._seen[hash_token(token)] = (t, principal)
         return principal
