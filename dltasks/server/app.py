@@ -78,8 +78,6 @@ def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: fl
     fastapi.FastAPI
         The app; run it with uvicorn (``dltasks serve`` does).
     """
-    from fastapi import APIRouter
-
     from dltasks.server import handlers, routes_clarifai
 
     backend = _backend(store)
@@ -89,10 +87,8 @@ def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: fl
     app.state.tokens = TokenCache(backend, ttl=token_ttl)
     responses: dict[int | str, dict[str, Any]] = {
         code: {"model": models.ErrorResponse, "description": text} for code, text in _ERRORS.items()}
-    operations = APIRouter()
-    handlers.add_operation_routes(operations)
-    for router in (routes_clarifai.router, operations):
-        app.include_router(router, responses=responses)
+    routes_clarifai.add_clarifai_routes(app.router, responses)  # on the app's router: matched in one pass
+    handlers.add_operation_routes(app.router, responses)
     errors.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)

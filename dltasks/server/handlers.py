@@ -119,8 +119,8 @@ def _handler(op: Op) -> tuple[Callable[..., Any], type[BaseModel]]:
         arrow = accepted_arrow(request.headers.get("accept")) if is_frame_type(hints["return"]) else None
         if _is_big_read(op):
             with _big_reads:  # encoded to bytes inside the gate: no big answer is built outside it
-                return _respond(op, *_answer(op, backend, args), arrow=arrow, encode=True)
-        return _respond(op, *_answer(op, backend, args), arrow=arrow, encode=False)
+                return _respond(op, *_answer(op, backend, args), arrow=arrow)
+        return _respond(op, *_answer(op, backend, args), arrow=arrow)
 
     handle.__name__ = op.name
     handle.__doc__ = f"{op.method} {API}{op.path}: {op.summary}"
@@ -138,20 +138,20 @@ def _answer(op: Op, backend: Any, args: dict[str, Any]) -> tuple[Any, int | None
     return result, result.attrs.get("next_offset")
 
 
-def _respond(op: Op, result: Any, next_offset: int | None, arrow: dict[str, str] | None, encode: bool) -> Any:
+def _respond(op: Op, result: Any, next_offset: int | None, arrow: dict[str, str] | None) -> Response:
     """The answer: an Arrow stream (a frame, to a client whose ``Accept`` asks for one: ``arrow``
-    are its parameters), JSON bytes encoded here (a big read) or the envelope as data (FastAPI
-    checks it against the response model)."""
+    are its parameters) or the envelope as JSON bytes, encoded here once.  The wire form
+    (:func:`~dltasks.backends.wire.to_wire`) is what the row's response model describes, so FastAPI
+    does not validate and serialize it a second time (tests check answers against the spec)."""
     if arrow is not None:
         stream = frame_to_arrow(result, compression=compression_for(arrow), next_offset=next_offset)
         return Response(stream, media_type=ARROW)
     extra = {} if op.page_rows is None else {"next_offset": next_offset}
-    body = ok(**{op.key: to_wire(result, op.hints["return"])}, **extra)
-    return _encoded(body) if encode else body
+    return _encoded(ok(**{op.key: to_wire(result, op.hints["return"])}, **extra))
 
 
 def _encoded(body: dict[str, Any]) -> Response:
-    """A big answer as JSON bytes, encoded once (not validated again against its response model)."""
+    """An answer as JSON bytes (NaN and infinities are not JSON: the wire form has none)."""
     text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return Response(text.encode("utf-8", "backslashreplace"), media_type="application/json")
 
@@ -173,18 +173,19 @@ _ARROW_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {ARROW: {"s
                                                           "key 'dltasks') when the request accepts one"}}
 
 
-def add_operation_routes(router: APIRouter) -> None:
+def add_operation_routes(router: APIRouter, responses: dict[int | str, dict[str, Any]] | None = None) -> None:
     """Add one route per operation (literal path segments before parameters, so ``/items/by-path``
-    is not read as an item id), and ``GET /api/v1/me``."""
+    is not read as an item id), and ``GET /api/v1/me``, each documenting the error ``responses``."""
+    errors = responses or {}
     router.add_api_route(f"{API}/me", _me, methods=["GET"], response_model=M.MeResponse, tags=["users"],
-                         summary="Who the token belongs to")
+                         summary="Who the token belongs to", responses=errors)
     for op in sorted(OPS.values(), key=lambda o: o.path.count("{")):
         handle, response = _handler(op)
         router.add_api_route(API + op.path, handle, methods=[op.method], response_model=response,
                              summary=op.summary, tags=[op.tag], name=op.name, operation_id=op.name,
-                             responses=_ARROW_RESPONSE if is_frame_type(op.hints["return"]) else None)
+                             responses={**errors, **(_ARROW_RESPONSE if is_frame_type(op.hints["return"]) else {})})
 
 
-def _me(who: Principal = Depends(principal)) -> dict[str, Any]:
+async def _me(who: Principal = Depends(principal)) -> dict[str, Any]:
     """GET the user the calling token belongs to and whether it is an admin token."""
     return ok(user_id=who.user_id, admin=who.admin)

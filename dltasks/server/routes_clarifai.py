@@ -18,9 +18,10 @@ from dltasks.server.deps import admin, principal, store_of
 from dltasks.server.errors import ok
 from dltasks.server.tokens import Principal
 
-__all__ = ["router"]
+__all__ = ["add_clarifai_routes"]
 
-router = APIRouter(tags=["Clarifai tasks"])
+#: The routes' tag in the API docs.
+TAGS = ["Clarifai tasks"]
 
 _IDS_HELP = "Repeat the parameter or separate ids with commas."
 
@@ -126,27 +127,27 @@ def _overwrite(store: Any, body: M.PatchTasksRequest) -> list[Any]:
     return updated
 
 
-def _app_route(user_id: str, app_id: str) -> None:
+async def _app_route(user_id: str, app_id: str) -> None:
     """The ``user_id`` (the app's owner; any) and ``app_id`` (a dataset id or name) of the long route."""
 
 
-def _routes(prefix: str, deps: list[Any]) -> None:
-    router = APIRouter(tags=["Clarifai tasks"], dependencies=deps)
-    _ROUTERS.append(router)
+def _routes(router: APIRouter, prefix: str, deps: list[Any], responses: dict[int | str, dict[str, Any]]) -> None:
+    """The five routes under ``prefix`` (each with ``deps`` and the error ``responses``)."""
+    common: dict[str, Any] = {"tags": TAGS, "dependencies": deps, "responses": responses}
 
-    @router.post(prefix, response_model=M.TasksResponse, summary="Create tasks (all or none)")
+    @router.post(prefix, response_model=M.TasksResponse, summary="Create tasks (all or none)", **common)
     def post_tasks(request: Request, body: M.PostTasksRequest, store: Any = Depends(store_of),
                    who: Principal = Depends(admin)) -> dict[str, Any]:
         """POST Clarifai tasks, created all or none, and return them in Clarifai's shape; admin token only."""
         return ok(tasks=[_out(request, t) for t in _create(store, body, _app_id(request))])
 
-    @router.get(prefix + "/{task_id}", response_model=M.TaskResponse, summary="Get a task by id")
+    @router.get(prefix + "/{task_id}", response_model=M.TaskResponse, summary="Get a task by id", **common)
     def get_task(request: Request, task_id: str, store: Any = Depends(store_of),
                  who: Principal = Depends(principal)) -> dict[str, Any]:
         """GET one task by id in Clarifai's shape."""
         return ok(task=_out(request, store.tasks.get(task_id)))
 
-    @router.get(prefix, response_model=M.TasksResponse, summary="List tasks (newest first)")
+    @router.get(prefix, response_model=M.TasksResponse, summary="List tasks (newest first)", **common)
     def list_tasks(request: Request,
                    page: Annotated[int, Query(ge=1, le=10**9)] = 1,
                    per_page: Annotated[int, Query(ge=1, le=1000)] = 128,
@@ -160,13 +161,13 @@ def _routes(prefix: str, deps: list[Any]) -> None:
                                  dataset=_app_dataset(store, _app_id(request)))
         return ok(tasks=[_out(request, t) for t in found])
 
-    @router.patch(prefix, response_model=M.TasksResponse, summary="Overwrite tasks (all or none)")
+    @router.patch(prefix, response_model=M.TasksResponse, summary="Overwrite tasks (all or none)", **common)
     def patch_tasks(request: Request, body: M.PatchTasksRequest, store: Any = Depends(store_of),
                     who: Principal = Depends(admin)) -> dict[str, Any]:
         """PATCH: overwrite tasks by id, all or none, and return them in Clarifai's shape; admin token only."""
         return ok(tasks=[_out(request, t) for t in _overwrite(store, body)])
 
-    @router.delete(prefix, response_model=M.StatusResponse, summary="Delete tasks (all or none)")
+    @router.delete(prefix, response_model=M.StatusResponse, summary="Delete tasks (all or none)", **common)
     def delete_tasks(body: M.DeleteTasksRequest, store: Any = Depends(store_of),
                      who: Principal = Depends(admin)) -> dict[str, Any]:
         """DELETE tasks by id, all or none; admin token only."""
@@ -174,8 +175,16 @@ def _routes(prefix: str, deps: list[Any]) -> None:
         return ok()
 
 
-_ROUTERS: list[APIRouter] = []
-_routes("/v2/tasks", [])
-_routes("/v2/users/{user_id}/apps/{app_id}/tasks", [Depends(_app_route)])
-for _r in _ROUTERS:
-    router.include_router(_r)
+def add_clarifai_routes(router: APIRouter, responses: dict[int | str, dict[str, Any]] | None = None) -> None:
+    """Add Clarifai's task routes to ``router`` (the app's own: no included router to match through),
+    documenting the error ``responses``.
+
+    Examples
+    --------
+    >>> router = APIRouter()
+    >>> add_clarifai_routes(router)
+    >>> sorted({r.path for r in router.routes})[:2]
+    ['/v2/tasks', '/v2/tasks/{task_id}']
+    """
+    _routes(router, "/v2/tasks", [], responses or {})
+    _routes(router, "/v2/users/{user_id}/apps/{app_id}/tasks", [Depends(_app_route)], responses or {})
