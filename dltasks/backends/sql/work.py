@@ -65,6 +65,15 @@ _WORK_ROWS = sa.select(_a.c.item_id, _a.c.role, _a.c.status, _a.c.user_id).where
                                                                                  _a.c.role != "gold")
 _VOTE_ROWS = sa.select(_ann.c.item_id, _ann.c.label, _ann.c.author).where(_ann.c.task_id == _P("task_id"))
 _STATUS_ROWS = sa.select(_ti.c.item_id, _ti.c.status).where(_ti.c.task_id == _P("task_id"))
+#: The three reads of :func:`recompute_statuses`, for the whole task, a list of items (``ids``) and
+#: one item (``iid``: a submit's, the hot path), built once: no statement is built per call.
+_STATUS_READS: dict[str, tuple[Any, Any, Any]] = {
+    "all": (_WORK_ROWS, _VOTE_ROWS, _STATUS_ROWS),
+    "ids": (_WORK_ROWS.where(_a.c.item_id.in_(_IDS)), _VOTE_ROWS.where(_ann.c.item_id.in_(_IDS)),
+            _STATUS_ROWS.where(_ti.c.item_id.in_(_IDS))),
+    "one": (_WORK_ROWS.where(_a.c.item_id == _P("iid")), _VOTE_ROWS.where(_ann.c.item_id == _P("iid")),
+            _STATUS_ROWS.where(_ti.c.item_id == _P("iid"))),
+}
 _SET_STATUS = sa.update(_ti).where(_ti.c.task_id == _P("b_task"), _ti.c.item_id == _P("i")).values(
     status=_P("s"), updated_at=_P("at"))
 
@@ -557,14 +566,16 @@ def recompute_statuses(conn: sa.Connection, task_id: str, rules: Rules, item_ids
     review, threshold = rules.review_strategy, rules.approval_threshold
     agreed = _agreed(conn, task_id, rules, item_ids)
     params: dict[str, Any] = {"task_id": task_id}
-    if item_ids is not None:
+    if item_ids is None:
+        work_rows, vote_rows, status_rows = _STATUS_READS["all"]
+    elif len(item_ids) == 1:
+        work_rows, vote_rows, status_rows = _STATUS_READS["one"]
+        params["iid"] = item_ids[0]
+    else:
+        work_rows, vote_rows, status_rows = _STATUS_READS["ids"]
         params["ids"] = item_ids
-
-    def only(query: Any, column: Any) -> Any:
-        return query if item_ids is None else query.where(column.in_(_IDS))
-
-    rows = conn.execute(only(_WORK_ROWS, _a.c.item_id), params).all()
-    votes_rows = conn.execute(only(_VOTE_ROWS, _ann.c.item_id), params).all()
+    rows = conn.execute(work_rows, params).all()
+    votes_rows = conn.execute(vote_rows, params).all()
     flagged = rules.flagged
     workers: dict[int, list[str]] = collections.defaultdict(list)
     decisions: dict[int, str] = {}
@@ -578,7 +589,7 @@ def recompute_statuses(conn: sa.Connection, task_id: str, rules: Rules, item_ids
     for iid, label, author in votes_rows:
         if author not in flagged:
             votes[iid][label] += 1
-    current = dict(conn.execute(only(_STATUS_ROWS, _ti.c.item_id), params).all())
+    current = dict(conn.execute(status_rows, params).all())
     derived = {iid: derive_item_status(review, threshold, workers.get(iid, []), votes.get(iid, {}),
                                        decisions.get(iid), None if agreed is None else agreed.get(iid, False))
                for iid in current}
