@@ -13,7 +13,8 @@ a subprocess on a free 127.0.0.1 port and 8 client processes, each with its own
   submits land all over the task (a submit that reads the whole task shows here, not on the
   small one)
 
-Prints requests per second and p50/p99 latency per operation, then the issue's targets
+Prints requests per second, p50/p99 latency and the CPU one request costs the server and the
+clients (these two do not move with the machine's load) per operation, then the issue's targets
 (issue 16; set for SQLite with 8 clients, the server and the clients sharing the machine's
 CPUs) and whether each is met: submit p99 <= 50 ms and >= 400 req/s on the small and the big
 task; get and list p99 <= 50 ms.  Bounded: ``--requests`` per client per operation (default
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import psutil
 import requests
 
 import dltasks as dl
@@ -91,6 +93,7 @@ def client(url: str, token: str, plan: dict[str, Any], worker: str, n: int, barr
     for op in operations:
         lat, errors = [], 0
         barrier.wait(timeout=300)
+        cpu0 = time.process_time()
         for i in range(n):
             t0 = time.perf_counter()
             if op == "get":
@@ -105,12 +108,15 @@ def client(url: str, token: str, plan: dict[str, Any], worker: str, n: int, barr
                 r = s.post(f"{url}/api/v1/tasks/{plan['big_task']}/submit", json=body, timeout=60)
             lat.append(time.perf_counter() - t0)
             errors += r.status_code != 200
-        out.put((op, lat, errors))
+        out.put((op, lat, errors, time.process_time() - cpu0))
 
 
 def run_ops(url: str, plan: dict[str, Any], clients: int, n: int,
-            operations: tuple[str, ...] = OPERATIONS) -> list[dict[str, Any]]:
-    """Every operation in turn with ``clients`` client processes starting it at the same moment."""
+            operations: tuple[str, ...] = OPERATIONS, server_pid: int | None = None) -> list[dict[str, Any]]:
+    """Every operation in turn with ``clients`` client processes starting it at the same moment:
+    requests per second, p50 and p99 latency, and the CPU one request cost the clients and (given
+    its ``server_pid``) the server: the figures that do not move with the machine's load."""
+    server = psutil.Process(server_pid) if server_pid else None
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(clients + 1), ctx.Queue()
     procs = [ctx.Process(target=client, args=(url, plan["tokens"][c], plan, plan["workers"][c], n, barrier, out,
@@ -121,22 +127,34 @@ def run_ops(url: str, plan: dict[str, Any], clients: int, n: int,
     rows = []
     try:
         for op in operations:
+            server_cpu0 = _cpu(server)
             barrier.wait(timeout=300)
             start = time.perf_counter()
             results = [out.get(timeout=600) for _ in procs]
             wall = time.perf_counter() - start
+            server_cpu = _cpu(server) - server_cpu0
             assert all(r[0] == op for r in results)
             lat = np.concatenate([np.asarray(r[1]) for r in results]) * 1000
             rows.append({"operation": op, "clients": clients, "requests": len(lat),
                          "errors": sum(r[2] for r in results), "req/s": round(len(lat) / wall, 1),
                          "p50 ms": round(float(np.percentile(lat, 50)), 1),
-                         "p99 ms": round(float(np.percentile(lat, 99)), 1)})
+                         "p99 ms": round(float(np.percentile(lat, 99)), 1),
+                         "server CPU ms/req": round(1000 * server_cpu / len(lat), 2) if server else None,
+                         "client CPU ms/req": round(1000 * sum(r[3] for r in results) / len(lat), 2)})
     finally:
         for p in procs:
             p.join(timeout=60)
             if p.is_alive():
                 p.kill()
     return rows
+
+
+def _cpu(process: psutil.Process | None) -> float:
+    """Seconds of CPU ``process`` has used (user + system), 0 without one."""
+    if process is None:
+        return 0.0
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 def serve(store_url: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -161,7 +179,7 @@ def bench_store(name: str, store_url: str, clients: int, n: int, big_items: int 
     plan = build(store_url, clients, n, big_items)
     proc, url = serve(store_url)
     try:
-        rows = run_ops(url, plan, clients, n)
+        rows = run_ops(url, plan, clients, n, server_pid=proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -226,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
             drop()
     else:
         print("(PostgreSQL skipped: set DLTASKS_PG_URL, e.g. source .ci/setup-postgres.sh)")
-    table = pd.DataFrame(rows)[["store", "operation", "clients", "requests", "errors", "req/s", "p50 ms", "p99 ms"]]
+    table = pd.DataFrame(rows)[["store", "operation", "clients", "requests", "errors", "req/s", "p50 ms", "p99 ms",
+                                "server CPU ms/req", "client CPU ms/req"]]
     print(f"dltasks serve, {args.clients} concurrent clients, {os.cpu_count()} CPUs (server and clients share them), "
           f"load average before the run {load}; big task: {args.big_items:,} items x {args.clients} workers (FULL)")
     print(_show(table))
