@@ -25,6 +25,7 @@ import pyarrow as pa
 import requests
 
 from dltasks.backends.columnar import ARROW, client_accept, frame_from_arrow, is_frame_type
+from dltasks.backends.dtypes import join_pages
 from dltasks.backends.http.transport import Transport, raise_for_response
 from dltasks.backends.ops import OPS, Op
 from dltasks.backends.wire import from_wire, to_wire
@@ -128,7 +129,11 @@ class HttpBackend:
         return from_wire(body[op.key], op.hints["return"]), body.get("next_offset")
 
     def _pages(self, op: Op, path: str, values: dict[str, Any]) -> pd.DataFrame:
-        """A frame read page by page (the server sends at most a page), joined; ``limit`` rows at most."""
+        """A frame read page by page (the server sends at most a page), joined; ``limit`` rows at most.
+
+        Each page comes typed by its own rows; :func:`~dltasks.backends.dtypes.join_pages` types
+        a column the pages disagree on as one read of all its rows would.
+        """
         wanted, offset = values.get("limit"), values.get("offset") or 0
         pages: list[pd.DataFrame] = []
         while True:
@@ -137,7 +142,7 @@ class HttpBackend:
             pages.append(page)
             if offset is None or (rest is not None and len(page) >= rest):
                 break
-        return pages[0] if len(pages) == 1 else pd.concat(pages, ignore_index=True)
+        return join_pages(pages)
 
     # -- the store --------------------------------------------------------------------------
     @contextlib.contextmanager

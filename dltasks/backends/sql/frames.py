@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from dltasks.backends.dtypes import column_of
+
 __all__ = ["result_frame", "id_array", "records_frame", "paged"]
 
 
@@ -31,7 +33,10 @@ def paged(conn: sa.Connection, query: Any, offset: int, limit: int | None,
 
 
 def records_frame(conn: sa.Connection, query: Any) -> pd.DataFrame:
-    """Run a query of plain columns into a DataFrame (rows straight from the driver's cursor)."""
+    """Run a query of plain columns into a DataFrame (rows straight from the driver's cursor).
+
+    ``DataFrame.from_records`` types each column as :func:`~dltasks.backends.dtypes.column_of` does.
+    """
     res = conn.execute(query)
     columns = list(res.keys())
     rows = res.cursor.fetchall() if res.cursor is not None else []
@@ -42,8 +47,9 @@ def result_frame(result: Any) -> pd.DataFrame:
     """A query result as a DataFrame, built column by column (lower peak memory than rows).
 
     The values come straight from the driver's cursor in chunks (SQLAlchemy ``Row``
-    objects make ``pd.DataFrame(rows)`` several times slower); each column is inferred as
-    ``pd.DataFrame(rows)`` would infer it.
+    objects make ``pd.DataFrame(rows)`` several times slower); each column is typed by
+    :func:`~dltasks.backends.dtypes.column_of` (as ``pd.DataFrame(rows)`` would infer it), the
+    rule that joins a read's pages too (:func:`~dltasks.backends.dtypes.join_pages`).
     """
     names = list(result.keys())
     cursor = getattr(result, "cursor", None)
@@ -66,7 +72,7 @@ def result_frame(result: Any) -> pd.DataFrame:
         return pd.DataFrame([], columns=names)
     data = {}
     for name in names:
-        data[name] = pd.Series(columns.pop(0), name=name)
+        data[name] = column_of(columns.pop(0), name=name)
     return pd.DataFrame(data)
 
 
