@@ -141,9 +141,6 @@ def test_labels_paged_with_a_page_of_empty_answers_equal_the_local_read(small_pa
     assert _seen(task.labels_df()["label"]) == [("NoneType", None)] * 4 + [("str", "cat")] * 4
 
 
-@pytest.mark.xfail(strict=True, reason="sql/work._with_seconds merges the measured seconds into a page of answers "
-                                       "and the merge drops attrs['next_offset']: the server says there is no next "
-                                       "page, and a non-class task's labels stop after the first page")
 def test_a_box_tasks_labels_with_seconds_read_every_page(small_pages):
     task = _box_task_with_a_page_of_empty_answers(small_pages.connect(), seconds=1.5)
     local = small_pages.store.tasks.get(task.id)

@@ -400,6 +400,7 @@ def _with_seconds(conn: sa.Connection, task_id: str, frame: pd.DataFrame) -> pd.
     times = _measured(conn, task_id)
     out = frame.merge(times, on=["item_id", "worker"], how="left", sort=False)
     out.index = frame.index
+    out.attrs = dict(frame.attrs)  # a merge drops them, and with them a page's next_offset
     return out
 
 
