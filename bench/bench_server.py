@@ -14,7 +14,8 @@ a subprocess on a free 127.0.0.1 port and 8 client processes, each with its own
   small one)
 
 Prints requests per second, p50/p99 latency and the CPU one request costs the server and the
-clients (these two do not move with the machine's load) per operation, then the issue's targets
+clients (these two do not move with the machine's load) per operation, and the most requests
+per second the machine's CPUs could serve at those costs ("CPU bound"), then the issue's targets
 (issue 16; set for SQLite with 8 clients, the server and the clients sharing the machine's
 CPUs) and whether each is met: submit p99 <= 50 ms and >= 400 req/s on the small and the big
 task; get and list p99 <= 50 ms.  Bounded: ``--requests`` per client per operation (default
@@ -141,12 +142,31 @@ def run_ops(url: str, plan: dict[str, Any], clients: int, n: int,
                          "p99 ms": round(float(np.percentile(lat, 99)), 1),
                          "server CPU ms/req": round(1000 * server_cpu / len(lat), 2) if server else None,
                          "client CPU ms/req": round(1000 * sum(r[3] for r in results) / len(lat), 2)})
+            rows[-1]["CPU bound req/s"] = cpu_bound(rows[-1]["server CPU ms/req"], rows[-1]["client CPU ms/req"])
     finally:
         for p in procs:
             p.join(timeout=60)
             if p.is_alive():
                 p.kill()
     return rows
+
+
+def cpu_bound(server_ms: float | None, client_ms: float, cpus: int | None = None) -> float | None:
+    """The most requests per second the machine's CPUs could serve at these costs, every CPU busy
+    and nothing else running: the server is one process (one CPU at most, Python's GIL) and the
+    clients share the rest.
+
+    >>> cpu_bound(3.0, 2.0, cpus=2)  # 2 CPUs: 400 req/s would need 2 CPU-seconds a second
+    333.3
+    >>> cpu_bound(1.0, 2.0, cpus=2)  # the server would be idle part of the time: the clients bind
+    666.7
+    >>> cpu_bound(4.0, 0.5, cpus=8)  # one server process: at most 1000 / 4 ms
+    250.0
+    """
+    if server_ms is None or server_ms <= 0:
+        return None
+    cpus = cpus or os.cpu_count() or 1
+    return round(min(cpus * 1000 / (server_ms + client_ms), 1000 / server_ms), 1)
 
 
 def _cpu(process: psutil.Process | None) -> float:
@@ -245,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("(PostgreSQL skipped: set DLTASKS_PG_URL, e.g. source .ci/setup-postgres.sh)")
     table = pd.DataFrame(rows)[["store", "operation", "clients", "requests", "errors", "req/s", "p50 ms", "p99 ms",
-                                "server CPU ms/req", "client CPU ms/req"]]
+                                "server CPU ms/req", "client CPU ms/req", "CPU bound req/s"]]
     print(f"dltasks serve, {args.clients} concurrent clients, {os.cpu_count()} CPUs (server and clients share them), "
           f"load average before the run {load}; big task: {args.big_items:,} items x {args.clients} workers (FULL)")
     print(_show(table))

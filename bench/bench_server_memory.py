@@ -9,7 +9,8 @@ process's peak resident memory (``VmHWM``).
 ours
     the server as ``dltasks serve`` runs it: frames in pages (at most 200 000 rows, and for
     items at most 8 MB of metadata a page), at most 2 big reads at a time
-    (``handlers.BIG_READS``), big answers encoded once, 2 malloc arenas.
+    (``dltasks.server.gate.BIG_READS``, each held from building to sent), big answers encoded
+    once, 2 malloc arenas.
 reference
     the same server with those bounds lifted: a frame in one response, every read at once,
     glibc's default arenas (what the server did before).
@@ -64,8 +65,8 @@ def serve(store: str, port: int, side: str) -> None:
 
     from dltasks.backends import ops
     from dltasks.backends.sql import items
-    from dltasks.server import handlers
     from dltasks.server.app import create_app
+    from dltasks.server.gate import BIG_READS
     from dltasks.server.cli import limit_malloc_arenas
 
     if side == "ours":
@@ -75,8 +76,8 @@ def serve(store: str, port: int, side: str) -> None:
             if op.page_rows is not None:
                 ops.OPS[name] = dataclasses.replace(op, page_rows=10**9)
         items.PAGE_BYTES = 2**62
-        handlers._big_reads = threading.BoundedSemaphore(10_000)
-    uvicorn.run(create_app(store), host="127.0.0.1", port=port, log_level="error")
+    big_reads = BIG_READS if side == "ours" else 10_000
+    uvicorn.run(create_app(store, big_reads=big_reads), host="127.0.0.1", port=port, log_level="error")
 
 
 def peak_mb(pid: int) -> float:

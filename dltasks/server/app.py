@@ -19,6 +19,7 @@ from dltasks.backends.sql import SqlBackend
 from dltasks.client import Store
 from dltasks.errors import ValidationError
 from dltasks.server import errors, models
+from dltasks.server.gate import BIG_READS, BigReadGate
 from dltasks.server.limits import DEFAULT_MAX_BODY, BodyLimit
 from dltasks.server.tokens import TokenCache
 from dltasks.version import __version__
@@ -60,7 +61,8 @@ def _backend(store: Any) -> SqlBackend:
     return backend
 
 
-def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: float = 10.0) -> FastAPI:
+def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: float = 10.0,
+               big_reads: int = BIG_READS) -> FastAPI:
     """The ASGI app serving ``store`` (a :class:`dltasks.Store` or its URL).
 
     Parameters
@@ -72,6 +74,9 @@ def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: fl
         Larger request bodies are refused with 413.
     token_ttl : float
         Seconds a looked-up token is remembered (a revoked token works that long at most).
+    big_reads : int
+        Big answers (frame pages, pages of items) between building and sent at once
+        (:mod:`dltasks.server.gate`); more wait their turn.
 
     Returns
     -------
@@ -85,6 +90,7 @@ def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: fl
     app.state.backend = backend
     app.state.store = Store(backend)  # the SDK over the same backend, for the Clarifai routes
     app.state.tokens = TokenCache(backend, ttl=token_ttl)
+    app.state.big_reads = BigReadGate(big_reads)
     responses: dict[int | str, dict[str, Any]] = {
         code: {"model": models.ErrorResponse, "description": text} for code, text in _ERRORS.items()}
     routes_clarifai.add_clarifai_routes(app.router, responses)  # on the app's router: matched in one pass

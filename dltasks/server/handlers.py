@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import inspect
 import json
-import threading
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any, Callable, Optional, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, create_model
@@ -35,12 +34,14 @@ from dltasks.errors import DltasksError, ValidationError
 from dltasks.server import models as M
 from dltasks.server.deps import authorize, principal
 from dltasks.server.errors import ok
+from dltasks.server.gate import BigReadGate
 from dltasks.server.schema import request_type, response_type
 from dltasks.server.tokens import Principal
 
 __all__ = ["add_operation_routes", "API"]
 
 API = "/api/v1"
+R = TypeVar("R", bound=Response)
 
 
 def _body_model(op: Op) -> type[BaseModel] | None:
@@ -93,12 +94,6 @@ def _signature(op: Op, body: type[BaseModel] | None) -> inspect.Signature:
     return inspect.Signature(params)
 
 
-#: Big reads (frames, pages of items) answered at once; others wait their turn.  With pages of at
-#: most 8 MB of item metadata (``PAGE_BYTES``), this bounds the server's memory.
-BIG_READS = 2
-_big_reads = threading.BoundedSemaphore(BIG_READS)
-
-
 def _is_big_read(op: Op) -> bool:
     return op.page_rows is not None or op.name == "query_items"
 
@@ -107,7 +102,7 @@ def _handler(op: Op) -> tuple[Callable[..., Any], type[BaseModel]]:
     body_model = _body_model(op) if op.method != "GET" else None
     hints = op.hints
 
-    def handle(**params: Any) -> Any:
+    def serve(params: dict[str, Any], response_class: type[R]) -> R:
         who: Principal = params.pop("who")
         request: Request = params.pop("request")
         body: Optional[BaseModel] = params.pop("body", None)
@@ -117,10 +112,18 @@ def _handler(op: Op) -> tuple[Callable[..., Any], type[BaseModel]]:
         backend = request.app.state.backend
         args = authorize(op.permission, who, backend, args)
         arrow = accepted_arrow(request.headers.get("accept")) if is_frame_type(hints["return"]) else None
-        if _is_big_read(op):
-            with _big_reads:  # encoded to bytes inside the gate: no big answer is built outside it
-                return _respond(op, *_answer(op, backend, args), arrow=arrow)
-        return _respond(op, *_answer(op, backend, args), arrow=arrow)
+        return _respond(op, *_answer(op, backend, args), arrow=arrow, response_class=response_class)
+
+    handle: Callable[..., Any]
+    if _is_big_read(op):
+        async def handle(**params: Any) -> Response:
+            # a place at the app's gate first (waiting on the event loop, not in a worker thread),
+            # held until the answer is sent: no big answer is built or waits to be sent outside it
+            gate: BigReadGate = params["request"].app.state.big_reads
+            return await gate.run(lambda response_class: serve(params, response_class))
+    else:
+        def handle(**params: Any) -> Response:
+            return serve(params, Response)
 
     handle.__name__ = op.name
     handle.__doc__ = f"{op.method} {API}{op.path}: {op.summary}"
@@ -138,22 +141,20 @@ def _answer(op: Op, backend: Any, args: dict[str, Any]) -> tuple[Any, int | None
     return result, result.attrs.get("next_offset")
 
 
-def _respond(op: Op, result: Any, next_offset: int | None, arrow: dict[str, str] | None) -> Response:
+def _respond(op: Op, result: Any, next_offset: int | None, arrow: dict[str, str] | None,
+             response_class: type[R]) -> R:
     """The answer: an Arrow stream (a frame, to a client whose ``Accept`` asks for one: ``arrow``
     are its parameters) or the envelope as JSON bytes, encoded here once.  The wire form
     (:func:`~dltasks.backends.wire.to_wire`) is what the row's response model describes, so FastAPI
     does not validate and serialize it a second time (tests check answers against the spec)."""
     if arrow is not None:
         stream = frame_to_arrow(result, compression=compression_for(arrow), next_offset=next_offset)
-        return Response(stream, media_type=ARROW)
+        return response_class(stream, media_type=ARROW)
     extra = {} if op.page_rows is None else {"next_offset": next_offset}
-    return _encoded(ok(**{op.key: to_wire(result, op.hints["return"])}, **extra))
-
-
-def _encoded(body: dict[str, Any]) -> Response:
-    """An answer as JSON bytes (NaN and infinities are not JSON: the wire form has none)."""
+    body = ok(**{op.key: to_wire(result, op.hints["return"])}, **extra)
+    # NaN and infinities are not JSON: the wire form has none
     text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return Response(text.encode("utf-8", "backslashreplace"), media_type="application/json")
+    return response_class(text.encode("utf-8", "backslashreplace"), media_type="application/json")
 
 
 def _decode(value: Any, hint: Any, field: str) -> Any:
