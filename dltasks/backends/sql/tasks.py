@@ -238,6 +238,11 @@ class TasksSql(SqlPart):
         return task_id
 
 
+#: The members of a list of tasks (``ids``), built once (a list of tasks reads it on every page).
+_MEMBERS_OF = (sa.select(S.task_members).where(S.task_members.c.task_id.in_(sa.bindparam("ids", expanding=True)))
+               .order_by(S.task_members.c.task_id, S.task_members.c.role, S.task_members.c.position))
+
+
 def load_tasks(conn: sa.Connection, query: Any) -> list[TaskRecord]:
     """The task records a query of the tasks table selects, with their members, in its order."""
     rows = conn.execute(query).mappings().all()
@@ -245,9 +250,7 @@ def load_tasks(conn: sa.Connection, query: Any) -> list[TaskRecord]:
         return []
     ids = [r["id"] for r in rows]
     members: dict[str, dict[str, list[tuple[str, float | None]]]] = {i: {"worker": [], "reviewer": []} for i in ids}
-    mq = (sa.select(S.task_members).where(S.task_members.c.task_id.in_(ids))
-          .order_by(S.task_members.c.task_id, S.task_members.c.role, S.task_members.c.position))
-    for m in conn.execute(mq).mappings():
+    for m in conn.execute(_MEMBERS_OF, {"ids": ids}).mappings():
         members[m["task_id"]][m["role"]].append((m["user_id"], m["weight"]))
     tasks = []
     for r in rows:
