@@ -262,3 +262,54 @@ def test_flagging_never_reopens_a_decided_item_and_queues_skip_decided_items(pet
     assert set(task.flagged_workers()["user_id"]) == {second, third}
     assert task.statuses_df().set_index("item_id").loc[1, "status"] == "approved"  # decided is decided
     assert task.assignments_df(role="worker").query("item_id == 1")["user_id"].tolist() == [first, second]
+
+
+def _refusal(call) -> tuple[str, str]:
+    """What a refused call tells the worker: the error's class and message, item id blanked."""
+    with pytest.raises(dl.errors.DltasksError) as caught:
+        call()
+    return type(caught.value).__name__, str(caught.value)
+
+
+def test_retract_and_status_actions_on_a_gold_item_answer_as_on_a_real_item(pets):
+    gold = gold_of(pets)
+    task = pets.tasks.create("g", assignee_ids=["ann", "bob"], gold=gold, gold_rate=0.2, seed=3)
+    queue = task.queue("ann")
+    g1, g2 = [i for i in queue if i in gold][:2]
+    r1, r2 = [i for i in queue if i not in gold][:2]
+    # nothing answered yet: the same refusal, naming the item, for a gold item and a real one
+    assert _refusal(lambda: task.retract(g1, "ann"))[1].replace(f"item {g1} ", "item X ") == \
+        _refusal(lambda: task.retract(r1, "ann"))[1].replace(f"item {r1} ", "item X ")
+    # answer, then withdraw: the same statuses back, and the gold answer is gone from the store
+    assert task.submit(g1, "ann", gold[g1]) == task.submit(r1, "ann", "cat")
+    assert task.retract(g1, "ann") == task.retract(r1, "ann")
+    assert g1 not in set(task.gold_df()["item_id"]) and r1 not in set(task.labels_df()["item_id"])
+    assert g1 in task.queue("ann") and r1 in task.queue("ann")  # both are served again
+    assert task.submit(g1, "ann", gold[g1]) == "completed"  # and answered again without replace=True
+    assert task.gold_df().set_index("item_id").loc[g1, "correct"]
+    # a status action on a mixed batch marks both kinds; neither is served any more
+    assert task.set_status([g2, r2], "discard", "ann") == 2
+    assert g2 not in task.queue("ann") and r2 not in task.queue("ann")
+    history = task.history()
+    gold_rows = history[(history["item_id"].isin([g1, g2])) & (history["user_id"] == "ann")]
+    assert list(gold_rows["action"]) == ["gold", "gold", "gold", "gold"]
+    assert list(gold_rows["after"].fillna("-")) == [gold[g1], "-", gold[g1], "discard"]
+    # bob's queue is his own: his gold item is still pending, and he cannot act on ann's answers
+    assert _refusal(lambda: task.retract(g1, "bob"))[0] == "NotFoundError"
+    # the real items' work replays from the history as before (gold answers are not labels)
+    replayed = replay_answers(task.history_df(), "class")
+    labels = task.labels_df()
+    assert replayed[["item_id", "worker", "label"]].values.tolist() == \
+        labels[["item_id", "worker", "label"]].values.tolist()
+
+
+def test_a_status_action_on_a_gold_item_not_in_the_queue_is_refused_and_writes_nothing(pets, unchanged):
+    gold = gold_of(pets)
+    task = pets.tasks.create("g", assignee_ids=["ann"], gold=gold, gold_rate=0.1, seed=3)
+    served = {i for i in task.queue("ann") if i in gold}
+    other = next(i for i in gold if i not in served)  # a gold item never put in ann's queue
+    real = next(i for i in task.queue("ann") if i not in gold)
+    check = unchanged()
+    with pytest.raises(PermissionDeniedError, match=f"item {other} of task .* is not assigned to 'ann'"):
+        task.set_status([real, other], "discard", "ann")
+    check()

@@ -39,9 +39,10 @@ from dltasks.domain.gold import (check_gold, gold_answer_text, gold_plan, pick_w
 from dltasks.domain.shapes import Definition
 from dltasks.domain.task_options import TaskSpec
 from dltasks.domain.workflow import check_no_label_yet, derive_item_status
-from dltasks.errors import PermissionDeniedError, ValidationError
+from dltasks.errors import NotFoundError, PermissionDeniedError, ValidationError
 
-__all__ = ["write_gold", "checked_gold", "gold_answer", "submit_gold", "require_qualified", "flag_if_low", "extend",
+__all__ = ["write_gold", "checked_gold", "gold_answer", "submit_gold", "retract_gold", "set_gold_status",
+           "require_qualified", "flag_if_low", "extend",
            "queue_items", "gold_rows", "flagged_rows", "qualification_rows", "user_seed"]
 
 #: Item statuses that are final: a flagged worker's labels there stay as they were decided (a rejected
@@ -125,10 +126,46 @@ def submit_gold(conn: sa.Connection, rules: Rules, task_id: str, iid: int, uid: 
     changed = []
     if rules.min_gold_accuracy is not None and uid not in rules.flagged:
         changed = flag_if_low(conn, rules, task_id, uid, iid, t)
-    # what the worker sees is what a real item with only their answer would show
-    workers = ["done"] + ["pending"] * (rules.workers_per_input - 1)
-    return derive_item_status(rules.review_strategy, rules.approval_threshold, workers, {given: 1}, None,
-                              None if rules.annotation_type == "class" else rules.workers_per_input == 1), changed
+    return _as_real_item(rules, given), changed
+
+
+def retract_gold(conn: sa.Connection, rules: Rules, task_id: str, iid: int, uid: str, t: float) -> str:
+    """Withdraw a worker's answer on a gold item (their gold assignment is pending again), answering
+    as a retract on a real item does, refusals included: nothing tells a gold item apart."""
+    a, ga = S.assignments, S.gold_answers
+    key = (ga.c.task_id == task_id, ga.c.item_id == iid, ga.c.user_id == uid)
+    old = conn.execute(sa.select(ga.c.answer).where(*key)).scalar()
+    if old is None:
+        raise NotFoundError(f"{uid!r} has no label on item {iid} in task {task_id!r}")
+    conn.execute(sa.delete(ga).where(*key))
+    conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.item_id == iid, a.c.user_id == uid,
+                                    a.c.role == "gold").values(status="pending", updated_at=t))
+    record(conn, task_id, iid, uid, "gold", old, None, t)
+    return _as_real_item(rules, None)
+
+
+def set_gold_status(conn: sa.Connection, task_id: str, item_ids: list[int], uid: str, stored: str, shown: str,
+                    t: float) -> None:
+    """Mark a worker's gold items with a status action (``stored``; history says ``shown``), as their
+    real items are marked: a gold item not in their queue is refused as a real one would be."""
+    a = S.assignments
+    current = dict(conn.execute(sa.select(a.c.item_id, a.c.status).where(
+        a.c.task_id == task_id, a.c.user_id == uid, a.c.role == "gold", a.c.item_id.in_(item_ids))).all())
+    missing = next((i for i in item_ids if i not in current), None)
+    if missing is not None:
+        raise PermissionDeniedError(f"item {missing} of task {task_id!r} is not assigned to {uid!r}")
+    conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.user_id == uid, a.c.role == "gold",
+                                    a.c.item_id.in_(item_ids)).values(status=stored, updated_at=t))
+    for iid in item_ids:
+        record(conn, task_id, iid, uid, "gold", current[iid], shown, t)
+
+
+def _as_real_item(rules: Rules, answer: str | None) -> str:
+    """The status a real item would show with only this worker's ``answer`` (``None``: none yet)."""
+    workers = (["done"] if answer is not None else ["pending"]) + ["pending"] * (rules.workers_per_input - 1)
+    votes = {answer: 1} if answer is not None else {}
+    agreed = None if rules.annotation_type == "class" else (answer is not None and rules.workers_per_input == 1)
+    return derive_item_status(rules.review_strategy, rules.approval_threshold, workers, votes, None, agreed)
 
 
 def _gold_counts(conn: sa.Connection, task_id: str, uid: str) -> tuple[int, int]:

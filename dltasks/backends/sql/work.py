@@ -30,7 +30,7 @@ from dltasks.backends.sql.coded_read import read_task_labels
 from dltasks.backends.sql.common import SqlPart, insert_missing_users
 from dltasks.backends.sql.frames import paged, records_frame
 from dltasks.backends.sql.quality import (extend, flagged_rows, gold_answer, gold_rows, qualification_rows, queue_items,
-                                          require_qualified, submit_gold)
+                                          require_qualified, retract_gold, set_gold_status, submit_gold)
 from dltasks.backends.sql.rules import Rules, record
 from dltasks.backends.sql.rules import rules as read_rules
 from dltasks.domain.answers import answers_frame, image_size, stored_answer, stored_rows
@@ -134,24 +134,32 @@ class WorkSql(SqlPart):
             current = dict(conn.execute(sa.select(ti.c.item_id, ti.c.status).where(
                 ti.c.task_id == task_id, ti.c.item_id.in_(item_ids)).order_by(ti.c.item_id).with_for_update()).all())
             missing = [i for i in item_ids if i not in current]
+            gold = _gold_among(conn, rules, task_id, missing)  # a worker's gold items take actions like any
+            missing = [i for i in missing if i not in gold]
             if missing:
                 raise NotFoundError(f"item {missing[0]} is not in task {task_id!r}")
-            decided = next((i for i in item_ids if current[i] == "approved"), None)
+            real = [i for i in item_ids if i in current]
+            decided = next((i for i in real if current[i] == "approved"), None)
             if decided is not None:
                 check_not_decided("approved", decided, _decided_by(conn, task_id, decided))
             mine = set(conn.execute(sa.select(a.c.item_id).where(
-                a.c.task_id == task_id, a.c.user_id == user_id, a.c.role == "worker", a.c.item_id.in_(item_ids)))
+                a.c.task_id == task_id, a.c.user_id == user_id, a.c.role == "worker", a.c.item_id.in_(real)))
                 .scalars())
-            for iid in item_ids:
+            for iid in real:
                 if iid not in mine:
                     _require_worker(conn, rules, task_id, iid, user_id)  # a pool claims it, or refuses
             t = now()
-            conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.user_id == user_id, a.c.role == "worker",
-                                            a.c.item_id.in_(item_ids)).values(status=stored, updated_at=t))
-            conn.execute(sa.insert(S.history), [{"task_id": task_id, "item_id": i, "user_id": user_id,
-                                                 "action": "status", "before": current[i], "after": status,
-                                                 "at": t} for i in item_ids])
-            recompute_statuses(conn, task_id, rules, item_ids)
+            if gold:
+                _refuse_flagged(rules, task_id, user_id)
+                set_gold_status(conn, task_id, sorted(gold), user_id, stored, status, t)
+            if real:
+                conn.execute(sa.update(a).where(a.c.task_id == task_id, a.c.user_id == user_id,
+                                                a.c.role == "worker", a.c.item_id.in_(real))
+                             .values(status=stored, updated_at=t))
+                conn.execute(sa.insert(S.history), [{"task_id": task_id, "item_id": i, "user_id": user_id,
+                                                     "action": "status", "before": current[i], "after": status,
+                                                     "at": t} for i in real])
+                recompute_statuses(conn, task_id, rules, real)
         return len(item_ids)
 
     def review(self, task_id: str, item_id: int, user_id: str, approve: bool = True, label: str | None = None
@@ -217,6 +225,8 @@ class WorkSql(SqlPart):
         """Withdraw a worker's label on an item (their assignment is pending again)."""
         with self.db.atomic() as conn:
             rules = read_rules(conn, task_id)
+            if _gold_among(conn, rules, task_id, [item_id]):  # answered as a real item would be
+                return retract_gold(conn, rules, task_id, item_id, user_id, now())
             status = _require_item(conn, task_id, item_id)
             old = _answer_text(conn, rules, task_id, item_id, user_id)
             if old is None:
@@ -532,12 +542,25 @@ def _require_item(conn: sa.Connection, task_id: str, iid: int) -> str:
     return str(status)
 
 
-def _require_worker(conn: sa.Connection, rules: Rules, task_id: str, iid: int, uid: str) -> None:
-    a = S.assignments
-    workers = conn.execute(_ITEM_WORKERS, {"task_id": task_id, "item_id": iid}).scalars().all()
+def _gold_among(conn: sa.Connection, rules: Rules, task_id: str, item_ids: list[int]) -> set[int]:
+    """Which of ``item_ids`` are the task's gold items (no read when the task has none)."""
+    if not rules.has_gold or not item_ids:
+        return set()
+    g = S.gold_items
+    return set(conn.execute(sa.select(g.c.item_id).where(g.c.task_id == task_id, g.c.item_id.in_(item_ids)))
+               .scalars())
+
+
+def _refuse_flagged(rules: Rules, task_id: str, uid: str) -> None:
     if uid in rules.flagged:
         raise PermissionDeniedError(f"{uid!r} is flagged in task {task_id!r} (gold accuracy below "
                                     f"{rules.min_gold_accuracy}): their items went to the others")
+
+
+def _require_worker(conn: sa.Connection, rules: Rules, task_id: str, iid: int, uid: str) -> None:
+    a = S.assignments
+    workers = conn.execute(_ITEM_WORKERS, {"task_id": task_id, "item_id": iid}).scalars().all()
+    _refuse_flagged(rules, task_id, uid)
     if uid in workers:
         require_qualified(conn, rules, uid)
         return
