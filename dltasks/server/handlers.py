@@ -20,7 +20,6 @@ Examples
 from __future__ import annotations
 
 import inspect
-import json
 from typing import Annotated, Any, Callable, Optional, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -33,7 +32,7 @@ from dltasks.domain.types import check_args
 from dltasks.errors import DltasksError, ValidationError
 from dltasks.server import models as M
 from dltasks.server.deps import authorize, principal
-from dltasks.server.errors import ok
+from dltasks.server.errors import encoded, ok
 from dltasks.server.gate import BigReadGate
 from dltasks.server.schema import request_type, response_type
 from dltasks.server.tokens import Principal
@@ -151,10 +150,8 @@ def _respond(op: Op, result: Any, next_offset: int | None, arrow: dict[str, str]
         stream = frame_to_arrow(result, compression=compression_for(arrow), next_offset=next_offset)
         return response_class(stream, media_type=ARROW)
     extra = {} if op.page_rows is None else {"next_offset": next_offset}
-    body = ok(**{op.key: to_wire(result, op.hints["return"])}, **extra)
-    # NaN and infinities are not JSON: the wire form has none
-    text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return response_class(text.encode("utf-8", "backslashreplace"), media_type="application/json")
+    return response_class(encoded(ok(**{op.key: to_wire(result, op.hints["return"])}, **extra)),
+                          media_type="application/json")
 
 
 def _decode(value: Any, hint: Any, field: str) -> Any:

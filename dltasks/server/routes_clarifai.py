@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Optional
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from dltasks.errors import NotFoundError, ValidationError
 from dltasks.server import models as M
 from dltasks.server.clarifai import ClarifaiTask, parse_task, rename_field, task_to_clarifai
 from dltasks.server.deps import admin, principal, store_of
-from dltasks.server.errors import ok
+from dltasks.server.errors import ok_response
 from dltasks.server.tokens import Principal
 
 __all__ = ["add_clarifai_routes"]
@@ -137,15 +137,15 @@ def _routes(router: APIRouter, prefix: str, deps: list[Any], responses: dict[int
 
     @router.post(prefix, response_model=M.TasksResponse, summary="Create tasks (all or none)", **common)
     def post_tasks(request: Request, body: M.PostTasksRequest, store: Any = Depends(store_of),
-                   who: Principal = Depends(admin)) -> dict[str, Any]:
+                   who: Principal = Depends(admin)) -> Response:
         """POST Clarifai tasks, created all or none, and return them in Clarifai's shape; admin token only."""
-        return ok(tasks=[_out(request, t) for t in _create(store, body, _app_id(request))])
+        return ok_response(tasks=[_out(request, t) for t in _create(store, body, _app_id(request))])
 
     @router.get(prefix + "/{task_id}", response_model=M.TaskResponse, summary="Get a task by id", **common)
     def get_task(request: Request, task_id: str, store: Any = Depends(store_of),
-                 who: Principal = Depends(principal)) -> dict[str, Any]:
+                 who: Principal = Depends(principal)) -> Response:
         """GET one task by id in Clarifai's shape."""
-        return ok(task=_out(request, store.tasks.get(task_id)))
+        return ok_response(task=_out(request, store.tasks.get(task_id)))
 
     @router.get(prefix, response_model=M.TasksResponse, summary="List tasks (newest first)", **common)
     def list_tasks(request: Request,
@@ -154,25 +154,25 @@ def _routes(router: APIRouter, prefix: str, deps: list[Any], responses: dict[int
                    worker_user_ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
                    review_user_ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
                    ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
-                   store: Any = Depends(store_of), who: Principal = Depends(principal)) -> dict[str, Any]:
+                   store: Any = Depends(store_of), who: Principal = Depends(principal)) -> Response:
         """GET a page of tasks in Clarifai's shape, newest first (on the long route, the app's dataset's only)."""
         found = store.tasks.list(page=page, per_page=per_page, worker_id=_split(worker_user_ids),
                                  reviewer_id=_split(review_user_ids), ids=_split(ids),
                                  dataset=_app_dataset(store, _app_id(request)))
-        return ok(tasks=[_out(request, t) for t in found])
+        return ok_response(tasks=[_out(request, t) for t in found])
 
     @router.patch(prefix, response_model=M.TasksResponse, summary="Overwrite tasks (all or none)", **common)
     def patch_tasks(request: Request, body: M.PatchTasksRequest, store: Any = Depends(store_of),
-                    who: Principal = Depends(admin)) -> dict[str, Any]:
+                    who: Principal = Depends(admin)) -> Response:
         """PATCH: overwrite tasks by id, all or none, and return them in Clarifai's shape; admin token only."""
-        return ok(tasks=[_out(request, t) for t in _overwrite(store, body)])
+        return ok_response(tasks=[_out(request, t) for t in _overwrite(store, body)])
 
     @router.delete(prefix, response_model=M.StatusResponse, summary="Delete tasks (all or none)", **common)
     def delete_tasks(body: M.DeleteTasksRequest, store: Any = Depends(store_of),
-                     who: Principal = Depends(admin)) -> dict[str, Any]:
+                     who: Principal = Depends(admin)) -> Response:
         """DELETE tasks by id, all or none; admin token only."""
         store.tasks.delete(task_ids=body.ids)
-        return ok()
+        return ok_response()
 
 
 def add_clarifai_routes(router: APIRouter, responses: dict[int | str, dict[str, Any]] | None = None) -> None:
