@@ -7,6 +7,7 @@ Import what a test file needs: ``from server_fixtures import backend, live_serve
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import socket
 import threading
@@ -14,6 +15,7 @@ import time
 import uuid
 from typing import Any, Callable, Iterator
 
+import pandas as pd
 import pytest
 
 import dltasks as dl
@@ -179,6 +181,31 @@ def submit_labels(url: str, token: str | None, task_id: str, worker: str, item_i
             errors.append(f"{type(exc).__name__}: {exc}")
     store.close()
     results.put((worker, ok, errors[:5]))
+
+
+def full_task(store: Any, name: str, n_items: int, workers: list[str]) -> tuple[str, list[int]]:
+    """A dataset of ``n_items`` items and a FULL task every one of ``workers`` labels: its id and items."""
+    ds = store.datasets.create(name, labels=["yes", "no"])
+    ds.items.import_df(pd.DataFrame({"name": [f"{i:04d}.jpg" for i in range(n_items)]}))
+    task = ds.tasks.create(task_name="everyone labels everything", assignee_ids=workers, worker_strategy="full")
+    return task.id, [int(i) for i in task.items_df()["item_id"]]
+
+
+def run_submitters(url: str, tokens: dict[str, str | None], task_id: str, items: list[int], workers: list[str],
+                   timeout: float) -> list[Any]:
+    """One spawned process per worker, all starting together, each submitting every item
+    (:func:`submit_labels`; alternate workers say yes and no): their ``(worker, n_ok, errors)``."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(len(workers)), ctx.Queue()
+    procs = [ctx.Process(target=submit_labels, args=(url, tokens[w], task_id, w, items, "yes" if i % 2 else "no",
+                                                     barrier, results)) for i, w in enumerate(workers)]
+    for p in procs:
+        p.start()
+    out = [results.get(timeout=timeout) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    return out
 
 
 def free_port() -> int:

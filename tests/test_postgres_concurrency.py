@@ -3,39 +3,16 @@ through the server (over SQLite and over PostgreSQL) and directly on PostgreSQL.
 of the 8 000 labels must be stored, and no worker may see an error."""
 from __future__ import annotations
 
-import multiprocessing
 from typing import Any
 
-import pandas as pd
 import pytest
 
 import dltasks as dl
-from server_fixtures import LiveServer, PgDatabases, pg_admin_url, submit_labels
+from server_fixtures import LiveServer, PgDatabases, full_task, pg_admin_url, run_submitters
 
 N_WORKERS, N_ITEMS = 8, 1000
 WORKERS = [f"worker{i}@example.com" for i in range(N_WORKERS)]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
-
-
-def make_task(store: Any) -> tuple[str, list[int]]:
-    ds = store.datasets.create("concurrent", labels=["yes", "no"])
-    ds.items.import_df(pd.DataFrame({"name": [f"{i:04d}.jpg" for i in range(N_ITEMS)]}))
-    task = ds.tasks.create(task_name="everyone labels everything", assignee_ids=WORKERS, worker_strategy="full")
-    return task.id, [int(i) for i in task.items_df()["item_id"]]
-
-
-def run_workers(url: str, tokens: dict[str, str | None], task_id: str, items: list[int]) -> list[Any]:
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(N_WORKERS), ctx.Queue()
-    procs = [ctx.Process(target=submit_labels, args=(url, tokens[w], task_id, w, items, "yes" if i % 2 else "no",
-                                                     barrier, results)) for i, w in enumerate(WORKERS)]
-    for p in procs:
-        p.start()
-    out = [results.get(timeout=800) for _ in procs]
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
-    return out
 
 
 def check_all_stored(store: Any, task_id: str, items: list[int], results: list[Any]) -> None:
@@ -63,9 +40,9 @@ def test_eight_workers_through_the_server(store_kind, tmp_path):
     dbs = PgDatabases(_pg_url()) if store_kind == "postgres" else None
     server = LiveServer(dbs.new() if dbs else str(tmp_path / "server.db"))
     try:
-        task_id, items = make_task(server.store)
+        task_id, items = full_task(server.store, "concurrent", N_ITEMS, WORKERS)
         tokens: dict[str, str | None] = {w: server.token(w) for w in WORKERS}
-        results = run_workers(server.url, tokens, task_id, items)
+        results = run_submitters(server.url, tokens, task_id, items, WORKERS, timeout=800)
         check_all_stored(server.store, task_id, items, results)
     finally:
         server.stop()
@@ -78,8 +55,8 @@ def test_eight_workers_directly_on_postgres():
     url = dbs.new()
     try:
         store = dl.connect(url)
-        task_id, items = make_task(store)
-        results = run_workers(url, {w: None for w in WORKERS}, task_id, items)
+        task_id, items = full_task(store, "concurrent", N_ITEMS, WORKERS)
+        results = run_submitters(url, {w: None for w in WORKERS}, task_id, items, WORKERS, timeout=800)
         check_all_stored(store, task_id, items, results)
         store.close()
     finally:

@@ -68,6 +68,14 @@ async def _until(condition: Any) -> None:
         await asyncio.sleep(0.01)
 
 
+async def _slow_read(app: Any, path: str, token: str) -> tuple[Client, asyncio.Task[None]]:
+    """A big read whose answer is built and being sent to a client that is not reading yet."""
+    slow = Client(app, "GET", path, token, slow=True)
+    task = asyncio.create_task(slow())
+    await asyncio.wait_for(slow.started.wait(), WAIT)
+    return slow, task
+
+
 def _store(tmp_path: Any) -> tuple[Any, str, str]:
     store = dl.connect(str(tmp_path / "gate.db"))
     ds = store.datasets.create("photos", labels=["cat", "dog"])
@@ -83,9 +91,7 @@ def test_a_slow_reader_of_a_big_page_holds_its_place_and_small_requests_pass(tmp
     big = f"/api/v1/tasks/{task_id}/assignments"
 
     async def scenario() -> None:
-        slow = Client(app, "GET", big, token, slow=True)
-        first = asyncio.create_task(slow())
-        await asyncio.wait_for(slow.started.wait(), WAIT)
+        slow, first = await _slow_read(app, big, token)
         assert gate.in_use == 1  # built, not yet read: still holding the one place
 
         waiting = Client(app, "GET", big, token)
@@ -115,9 +121,7 @@ def test_a_dropped_request_gives_its_place_back(tmp_path):
     big = f"/api/v1/tasks/{task_id}/assignments"
 
     async def scenario() -> None:
-        slow = Client(app, "GET", big, token, slow=True)
-        first = asyncio.create_task(slow())
-        await asyncio.wait_for(slow.started.wait(), WAIT)
+        _, first = await _slow_read(app, big, token)
         assert gate.in_use == 1
         first.cancel()  # the client went away mid-answer
         await _until(lambda: first.done())

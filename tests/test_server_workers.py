@@ -9,20 +9,18 @@ one process: ``tests/test_server_cli.py``.)
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
-import pandas as pd
 import pytest
 
 import dltasks as dl
-from server_fixtures import PgDatabases, pg_admin_url, submit_labels
-from test_server_cli import free_port, run
+from server_fixtures import PgDatabases, full_task, pg_admin_url, run_submitters
+from test_server_cli import free_port
 
 N_PROCESSES, N_WORKERS, N_ITEMS = 4, 16, 500
 WORKERS = [f"worker{i:02d}@example.com" for i in range(N_WORKERS)]
@@ -74,37 +72,16 @@ def pg_store_url() -> Iterator[str]:
     dbs.drop_all()
 
 
-def make_task(store: Any) -> tuple[str, list[int]]:
-    ds = store.datasets.create("many processes", labels=["yes", "no"])
-    ds.items.import_df(pd.DataFrame({"name": [f"{i:04d}.jpg" for i in range(N_ITEMS)]}))
-    task = ds.tasks.create(task_name="everyone labels everything", assignee_ids=WORKERS, worker_strategy="full")
-    return task.id, [int(i) for i in task.items_df()["item_id"]]
-
-
-def run_workers(url: str, tokens: dict[str, str], task_id: str, items: list[int]) -> list[Any]:
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(N_WORKERS), ctx.Queue()
-    procs = [ctx.Process(target=submit_labels, args=(url, tokens[w], task_id, w, items, "yes" if i % 2 else "no",
-                                                     barrier, results)) for i, w in enumerate(WORKERS)]
-    for p in procs:
-        p.start()
-    out = [results.get(timeout=500) for _ in procs]
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
-    return out
-
-
 def test_four_processes_on_postgres_store_every_label(pg_store_url, tmp_path):
     store = dl.connect(pg_store_url)
-    task_id, items = make_task(store)
+    task_id, items = full_task(store, "many processes", N_ITEMS, WORKERS)
     tokens = {w: store.create_token(w) for w in WORKERS}
     server = Served(pg_store_url, N_PROCESSES, tmp_path / "server.log")
     try:
         pids = server_processes(server.proc.pid)
         assert len(pids) == N_PROCESSES
         cpu_before = [cpu_seconds(p) for p in pids]
-        results = run_workers(server.url, tokens, task_id, items)
+        results = run_submitters(server.url, tokens, task_id, items, WORKERS, timeout=500)
         cpu_used = [cpu_seconds(p) - c for p, c in zip(pids, cpu_before)]
         assert server_processes(server.proc.pid) == pids  # none died and was replaced
     finally:
