@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -112,42 +112,52 @@ def client(url: str, token: str, plan: dict[str, Any], worker: str, n: int, barr
         out.put((op, lat, errors, time.process_time() - cpu0))
 
 
+def run_bursts(target: Callable[..., None], client_args: list[tuple[Any, ...]], operations: tuple[str, ...],
+               measure: Callable[[], float] = lambda: 0.0, timeout: float = 600
+               ) -> list[tuple[str, list[tuple[Any, ...]], float, float]]:
+    """One spawned client process per ``client_args`` (``target(*args, barrier=, out=, operations=)``),
+    released together for each operation in turn: per operation, every client's result (what it
+    put on ``out``), the wall time of the burst and how much ``measure()`` grew during it."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, out = ctx.Barrier(len(client_args) + 1), ctx.Queue()
+    procs = [ctx.Process(target=target, args=args, kwargs={"barrier": barrier, "out": out, "operations": operations})
+             for args in client_args]
+    for p in procs:
+        p.start()
+    bursts = []
+    try:
+        for op in operations:
+            before = measure()
+            barrier.wait(timeout=timeout)
+            start = time.perf_counter()
+            results = [out.get(timeout=timeout) for _ in procs]
+            bursts.append((op, results, time.perf_counter() - start, measure() - before))
+    finally:
+        for p in procs:
+            p.join(timeout=60)
+            if p.is_alive():
+                p.kill()
+    return bursts
+
+
 def run_ops(url: str, plan: dict[str, Any], clients: int, n: int,
             operations: tuple[str, ...] = OPERATIONS, server_pid: int | None = None) -> list[dict[str, Any]]:
     """Every operation in turn with ``clients`` client processes starting it at the same moment:
     requests per second, p50 and p99 latency, and the CPU one request cost the clients and (given
     its ``server_pid``) the server: the figures that do not move with the machine's load."""
     server = psutil.Process(server_pid) if server_pid else None
-    ctx = multiprocessing.get_context("spawn")
-    barrier, out = ctx.Barrier(clients + 1), ctx.Queue()
-    procs = [ctx.Process(target=client, args=(url, plan["tokens"][c], plan, plan["workers"][c], n, barrier, out,
-                                                    operations))
-             for c in range(clients)]
-    for p in procs:
-        p.start()
+    args = [(url, plan["tokens"][c], plan, plan["workers"][c], n) for c in range(clients)]
     rows = []
-    try:
-        for op in operations:
-            server_cpu0 = _cpu(server)
-            barrier.wait(timeout=300)
-            start = time.perf_counter()
-            results = [out.get(timeout=600) for _ in procs]
-            wall = time.perf_counter() - start
-            server_cpu = _cpu(server) - server_cpu0
-            assert all(r[0] == op for r in results)
-            lat = np.concatenate([np.asarray(r[1]) for r in results]) * 1000
-            rows.append({"operation": op, "clients": clients, "requests": len(lat),
-                         "errors": sum(r[2] for r in results), "req/s": round(len(lat) / wall, 1),
-                         "p50 ms": round(float(np.percentile(lat, 50)), 1),
-                         "p99 ms": round(float(np.percentile(lat, 99)), 1),
-                         "server CPU ms/req": round(1000 * server_cpu / len(lat), 2) if server else None,
-                         "client CPU ms/req": round(1000 * sum(r[3] for r in results) / len(lat), 2)})
-            rows[-1]["CPU bound req/s"] = cpu_bound(rows[-1]["server CPU ms/req"], rows[-1]["client CPU ms/req"])
-    finally:
-        for p in procs:
-            p.join(timeout=60)
-            if p.is_alive():
-                p.kill()
+    for op, results, wall, server_cpu in run_bursts(client, args, operations, lambda: _cpu(server)):
+        assert all(r[0] == op for r in results)
+        lat = np.concatenate([np.asarray(r[1]) for r in results]) * 1000
+        rows.append({"operation": op, "clients": clients, "requests": len(lat),
+                     "errors": sum(r[2] for r in results), "req/s": round(len(lat) / wall, 1),
+                     "p50 ms": round(float(np.percentile(lat, 50)), 1),
+                     "p99 ms": round(float(np.percentile(lat, 99)), 1),
+                     "server CPU ms/req": round(1000 * server_cpu / len(lat), 2) if server else None,
+                     "client CPU ms/req": round(1000 * sum(r[3] for r in results) / len(lat), 2)})
+        rows[-1]["CPU bound req/s"] = cpu_bound(rows[-1]["server CPU ms/req"], rows[-1]["client CPU ms/req"])
     return rows
 
 

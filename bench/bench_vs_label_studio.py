@@ -45,7 +45,6 @@ end (``--keep`` leaves Label Studio running for debugging and prints its URL and
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import secrets
 import shutil
@@ -65,7 +64,7 @@ import requests
 import dltasks as dl
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_server import _show, build, free_port, run_ops, serve  # noqa: E402  (a sibling bench)
+from bench_server import _show, build, free_port, run_bursts, run_ops, serve  # noqa: E402  (a sibling bench)
 
 LS_VERSION = "1.23.2"
 DEFAULT_VENV = Path.home() / ".cache" / "dltasks-bench" / "label-studio-venv"
@@ -269,26 +268,12 @@ def ls_client(plan: dict[str, Any], c: int, n: int, operations: tuple[str, ...],
 def run_ls_ops(plan: dict[str, Any], clients: int, n: int,
                operations: tuple[str, ...] = ("get", "list", "submit")) -> list[dict[str, Any]]:
     """Every Label Studio operation in turn with ``clients`` processes starting it at the same moment."""
-    ctx = multiprocessing.get_context("spawn")
-    barrier, out = ctx.Barrier(clients + 1), ctx.Queue()
-    procs = [ctx.Process(target=ls_client, args=(plan, c, n, operations, barrier, out)) for c in range(clients)]
-    for p in procs:
-        p.start()
     rows = []
-    try:
-        for op in operations:
-            barrier.wait(timeout=600)
-            start = time.perf_counter()
-            results = [out.get(timeout=1800) for _ in procs]
-            wall = time.perf_counter() - start
-            rows.append(summarise(op, [r[1] for r in results], sum(r[2] for r in results), wall))
-            for first in {r[3] for r in results if r[3]}:
-                print(f"  Label Studio {op} error: {first}", flush=True)
-    finally:
-        for p in procs:
-            p.join(timeout=60)
-            if p.is_alive():
-                p.kill()
+    for op, results, wall, _ in run_bursts(ls_client, [(plan, c, n) for c in range(clients)], operations,
+                                           timeout=1800):
+        rows.append(summarise(op, [r[1] for r in results], sum(r[2] for r in results), wall))
+        for first in {r[3] for r in results if r[3]}:
+            print(f"  Label Studio {op} error: {first}", flush=True)
     return rows
 
 
