@@ -26,7 +26,8 @@ PG_ENV = "DLTASKS_PG_URL"
 class LiveServer:
     """A real uvicorn server over ``store_url`` in a background thread (127.0.0.1, free port)."""
 
-    def __init__(self, store_url: str, read_timeout: float | None = None, **app_options: Any) -> None:
+    def __init__(self, store_url: str, read_timeout: float | None = None, protocol: type | None = None,
+                 **app_options: Any) -> None:
         import uvicorn
 
         from dltasks.server.app import create_app
@@ -39,7 +40,9 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        http = ServerProtocol if read_timeout is None else protocol_with_timeout(read_timeout)
+        http = protocol or ServerProtocol
+        if read_timeout is not None:
+            http = protocol_with_timeout(read_timeout, http)
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_keep_alive=30, http=http)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)

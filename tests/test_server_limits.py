@@ -74,9 +74,15 @@ def test_a_write_to_a_read_only_store_is_a_permanent_error(tmp_path):
 
 
 # -- 13. stalled connections are closed --------------------------------------------------------------
-@pytest.fixture
-def quick_server(tmp_path):
-    server = LiveServer(str(tmp_path / "server.db"), read_timeout=1.0)
+@pytest.fixture(params=["httptools", "h11"])
+def quick_server(tmp_path, request):
+    """A server with a 1 s read deadline, on the protocol ``dltasks serve`` uses (httptools) and on
+    the h11 one it falls back to without httptools."""
+    from dltasks.server.protocol import DeadlineH11Protocol, ServerProtocol
+
+    protocol = ServerProtocol if request.param == "httptools" else DeadlineH11Protocol
+    assert request.param != "httptools" or protocol.__name__ == "DeadlineHttpToolsProtocol"
+    server = LiveServer(str(tmp_path / "server.db"), read_timeout=1.0, protocol=protocol)
     yield server
     server.stop()
 
