@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, Iterator
 
 import pandas as pd
+import pytest
 
 import dltasks as dl
 from dltasks.server.app import create_app
@@ -76,19 +78,23 @@ async def _slow_read(app: Any, path: str, token: str) -> tuple[Client, asyncio.T
     return slow, task
 
 
-def _store(tmp_path: Any) -> tuple[Any, str, str]:
+@pytest.fixture
+def served(tmp_path: Any) -> Iterator[SimpleNamespace]:
+    """An app with a one-place gate over a store of 300 items in one task; ``big`` is that task's
+    assignments (a big read), ``token`` an admin's."""
     store = dl.connect(str(tmp_path / "gate.db"))
     ds = store.datasets.create("photos", labels=["cat", "dog"])
     ds.items.import_df(pd.DataFrame({"name": [f"{i}.jpg" for i in range(300)]}))
     task = ds.tasks.create(task_name="label", assignee_ids=["ann@example.com"])
-    return store, task.id, store.create_token("admin@example.com", admin=True)
-
-
-def test_a_slow_reader_of_a_big_page_holds_its_place_and_small_requests_pass(tmp_path):
-    store, task_id, token = _store(tmp_path)
     app = create_app(store, big_reads=1)
-    gate = app.state.big_reads
-    big = f"/api/v1/tasks/{task_id}/assignments"
+    yield SimpleNamespace(app=app, gate=app.state.big_reads, task_id=task.id,
+                          big=f"/api/v1/tasks/{task.id}/assignments",
+                          token=store.create_token("admin@example.com", admin=True))
+    store.close()
+
+
+def test_a_slow_reader_of_a_big_page_holds_its_place_and_small_requests_pass(served):
+    app, gate, big, token, task_id = served.app, served.gate, served.big, served.token, served.task_id
 
     async def scenario() -> None:
         slow, first = await _slow_read(app, big, token)
@@ -111,14 +117,10 @@ def test_a_slow_reader_of_a_big_page_holds_its_place_and_small_requests_pass(tmp
             assert len(json.loads(client.body)["frame"]["data"]) == 300  # every assignment, whole
 
     asyncio.run(scenario())
-    store.close()
 
 
-def test_a_dropped_request_gives_its_place_back(tmp_path):
-    store, task_id, token = _store(tmp_path)
-    app = create_app(store, big_reads=1)
-    gate = app.state.big_reads
-    big = f"/api/v1/tasks/{task_id}/assignments"
+def test_a_dropped_request_gives_its_place_back(served):
+    app, gate, big, token = served.app, served.gate, served.big, served.token
 
     async def scenario() -> None:
         _, first = await _slow_read(app, big, token)
@@ -132,12 +134,10 @@ def test_a_dropped_request_gives_its_place_back(tmp_path):
         assert after.status == 200 and gate.in_use == 0
 
     asyncio.run(scenario())
-    store.close()
 
 
-def test_a_big_read_refused_while_building_gives_its_place_back(tmp_path):
-    store, _, token = _store(tmp_path)
-    app = create_app(store, big_reads=1)
+def test_a_big_read_refused_while_building_gives_its_place_back(served):
+    app, token = served.app, served.token
 
     async def scenario() -> None:
         missing = Client(app, "GET", "/api/v1/tasks/no-such-task/assignments", token)
@@ -146,4 +146,3 @@ def test_a_big_read_refused_while_building_gives_its_place_back(tmp_path):
         assert app.state.big_reads.in_use == 0
 
     asyncio.run(scenario())
-    store.close()
