@@ -43,7 +43,7 @@ class LiveServer:
         http = protocol or ServerProtocol
         if read_timeout is not None:
             http = protocol_with_timeout(read_timeout, http)
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_keep_alive=30, http=http)
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", timeout_keep_alive=30, http=http)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()

@@ -21,6 +21,7 @@ from dltasks.errors import ValidationError
 from dltasks.server import errors, models
 from dltasks.server.gate import BIG_READS, BigReadGate
 from dltasks.server.limits import DEFAULT_MAX_BODY, BodyLimit
+from dltasks.server.threads import store_threads, use_store_threads
 from dltasks.server.tokens import TokenCache
 from dltasks.version import __version__
 
@@ -62,7 +63,7 @@ def _backend(store: Any) -> SqlBackend:
 
 
 def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: float = 10.0,
-               big_reads: int = BIG_READS) -> FastAPI:
+               big_reads: int = BIG_READS, threads: int | None = None) -> FastAPI:
     """The ASGI app serving ``store`` (a :class:`dltasks.Store` or its URL).
 
     Parameters
@@ -77,6 +78,9 @@ def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: fl
     big_reads : int
         Big answers (frame pages, pages of items) between building and sent at once
         (:mod:`dltasks.server.gate`); more wait their turn.
+    threads : int, optional
+        Store calls run at once, in worker threads (:mod:`dltasks.server.threads`; default: 2
+        on SQLite, 4 on PostgreSQL); more wait their turn.  Set when the server starts.
 
     Returns
     -------
@@ -91,6 +95,8 @@ def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: fl
     app.state.store = Store(backend)  # the SDK over the same backend, for the Clarifai routes
     app.state.tokens = TokenCache(backend, ttl=token_ttl)
     app.state.big_reads = BigReadGate(big_reads)
+    app.state.threads = store_threads(backend.url, threads)
+    app.router.add_event_handler("startup", use_store_threads(app.state.threads))
     responses: dict[int | str, dict[str, Any]] = {
         code: {"model": models.ErrorResponse, "description": text} for code, text in _ERRORS.items()}
     routes_clarifai.add_clarifai_routes(app.router, responses)  # on the app's router: matched in one pass

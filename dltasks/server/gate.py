@@ -3,7 +3,8 @@
 A big read (a frame page, a page of items with their metadata) builds an answer of up to
 tens of MB.  :class:`BigReadGate` lets :data:`BIG_READS` of them be answered at a time: a
 request waits for a place *on the event loop* (so a waiting request holds no worker thread,
-and small requests never queue behind big ones), builds its answer in a worker thread, and
+and small requests never queue behind big ones), builds its answer in one of the gate's own
+worker threads (not the store threads of :mod:`dltasks.server.threads`), and
 keeps its place until the answer's last byte has been handed to the connection
 (:class:`GatedResponse`), so a client that reads slowly cannot make answers pile up in the
 server's memory.  Each app has its own gate (:func:`dltasks.server.app.create_app`).
@@ -30,7 +31,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable
 
-from starlette.concurrency import run_in_threadpool
+import anyio
+import anyio.to_thread
 from starlette.responses import Response
 
 from dltasks.errors import ValidationError
@@ -72,15 +74,19 @@ class BigReadGate:
         self.places = places
         self.in_use = 0  #: places taken now (an answer being built, or built and not yet sent)
         self._free = asyncio.Semaphore(places)
+        self._threads: anyio.CapacityLimiter | None = None  # its own worker threads, made on the serving loop
 
     async def run(self, build: Callable[[type[GatedResponse]], GatedResponse]) -> GatedResponse:
-        """Wait for a place, build the answer in a worker thread (``build`` makes it of the class it
-        is given), and return it holding the place until it is sent; an error while building gives
-        the place back at once."""
+        """Wait for a place, build the answer in one of the gate's own worker threads (``build``
+        makes it of the class it is given; the store threads stay free for small requests), and
+        return it holding the place until it is sent; an error while building gives the place
+        back at once."""
         await self._free.acquire()
         self.in_use += 1
         try:
-            response = await run_in_threadpool(build, GatedResponse)
+            if self._threads is None:
+                self._threads = anyio.CapacityLimiter(self.places)
+            response = await anyio.to_thread.run_sync(build, GatedResponse, limiter=self._threads)
         except BaseException:
             self._give_back()
             raise

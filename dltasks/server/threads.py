@@ -1,0 +1,70 @@
+"""How many worker threads a server process runs store calls on: few, and fewer on SQLite.
+
+Every request that reads or writes the store runs its store call in a worker thread, so the
+event loop keeps reading and answering other connections meanwhile.  More threads do not make
+a Python server faster: they share one interpreter lock, and on SQLite one writer at a time.
+With anyio's default of 40 threads, 8 clients kept 8 threads busy at once and every request
+cost the server about twice the CPU it costs alone (the threads handing the lock to each
+other; ``bench/bench_server.py``: get 3.1 ms of server CPU with 8 clients, 1.5 ms alone).  So a
+server runs :func:`store_threads` of them: 2 on SQLite (a long call, an import, does not stall
+every other request), 4 on PostgreSQL (whose round trips leave the lock to other threads).
+Big reads build their answers on threads of their own (:mod:`dltasks.server.gate`), so small
+requests never wait for a big one's thread.
+
+Examples
+--------
+>>> store_threads("sqlite:////srv/team.db"), store_threads("postgresql://team@db/labels")
+(2, 4)
+>>> store_threads("sqlite:///team.db", 0)
+Traceback (most recent call last):
+...
+dltasks.errors.ValidationError: threads: must be a whole number from 1 to 64 (got 0)
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Coroutine
+
+import anyio.to_thread
+
+from dltasks.errors import ValidationError
+
+__all__ = ["SQLITE_THREADS", "POSTGRES_THREADS", "MAX_THREADS", "store_threads", "use_store_threads"]
+
+#: Store calls at once on SQLite: one writes while another reads (WAL) or waits its turn.
+SQLITE_THREADS = 2
+#: Store calls at once on PostgreSQL (each holds one of the pool's connections while it runs).
+POSTGRES_THREADS = 4
+#: More than this is a typo: the threads would only queue for the interpreter lock.
+MAX_THREADS = 64
+
+
+def store_threads(url: str, threads: int | None = None) -> int:
+    """The number of store calls a server process runs at once: ``threads`` if given (checked),
+    else the store's default (:data:`SQLITE_THREADS`, :data:`POSTGRES_THREADS`)."""
+    if threads is None:
+        return SQLITE_THREADS if url.startswith("sqlite") else POSTGRES_THREADS
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
+        raise ValidationError(f"must be a whole number from 1 to {MAX_THREADS}", "threads", threads)
+    return threads
+
+
+def use_store_threads(threads: int) -> Callable[[], Coroutine[Any, Any, None]]:
+    """The app's startup step that sizes its event loop's worker threads to ``threads``.
+
+    FastAPI runs the store calls of plain (``def``) routes and dependencies with anyio's default
+    thread limiter, which belongs to the running event loop: so it is sized when the server
+    starts, on the loop that will serve.
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> async def serve():
+    ...     await use_store_threads(3)()
+    ...     return anyio.to_thread.current_default_thread_limiter().total_tokens
+    >>> asyncio.run(serve())
+    3
+    """
+    async def size_threads() -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+
+    return size_threads
