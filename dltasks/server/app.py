@@ -19,6 +19,7 @@ from dltasks.backends.sql import SqlBackend
 from dltasks.client import Store
 from dltasks.errors import ValidationError
 from dltasks.server import errors, models
+from dltasks.server.dispatch import WriteDispatch
 from dltasks.server.gate import BIG_READS, BigReadGate
 from dltasks.server.limits import DEFAULT_MAX_BODY, BodyLimit
 from dltasks.server.threads import store_threads, use_store_threads
@@ -103,6 +104,7 @@ def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: fl
     handlers.add_operation_routes(app.router, responses)
     errors.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(WriteDispatch)  # the write operations, straight from the table (inside the body limit)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     return app
 

@@ -13,9 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from dltasks.backends.ops import ActsAs, AdminOnly, AuthorOf, Permission, Viewer
 from dltasks.server.errors import CONN_INSUFFICIENT_SCOPES, CONN_KEY_INVALID, CONN_KEY_NOT_FOUND, ApiProblem
-from dltasks.server.tokens import MISS, Principal
+from dltasks.server.tokens import MISS, Principal, TokenCache
 
-__all__ = ["store_of", "principal", "admin", "authorize"]
+__all__ = ["store_of", "principal", "caller", "admin", "authorize"]
 
 _scheme = APIKeyHeader(name="Authorization", auto_error=False,
                        description="`Key <token>`; create a token with `dltasks token create USER_ID`.")
@@ -27,7 +27,12 @@ async def store_of(request: Request) -> Any:
 
 
 async def principal(request: Request, authorization: str | None = Depends(_scheme)) -> Principal:
-    """The caller, from ``Authorization: Key <token>``; 401 without a valid token.
+    """The caller, from ``Authorization: Key <token>``; 401 without a valid token (:func:`caller`)."""
+    return await caller(request.app.state.tokens, authorization)
+
+
+async def caller(tokens: TokenCache, authorization: str | None) -> Principal:
+    """Who the ``Authorization`` header's token belongs to; 401 without a valid token.
 
     A coroutine: a token seen in the last seconds is answered on the event loop (no worker
     thread for it); only a store read goes to a thread."""
@@ -35,12 +40,12 @@ async def principal(request: Request, authorization: str | None = Depends(_schem
         raise ApiProblem(401, CONN_KEY_NOT_FOUND, "no API key: send the header 'Authorization: Key <token>'",
                          "Authorization")
     scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() not in ("key", "bearer") or not token.strip():
+    token = token.strip()
+    if scheme.lower() not in ("key", "bearer") or not token:
         raise ApiProblem(401, CONN_KEY_INVALID, "the Authorization header must be 'Key <token>'", "Authorization")
-    tokens = request.app.state.tokens
-    who = tokens.remembered(token.strip())
+    who = tokens.remembered(token)
     if who is MISS:
-        who = await run_in_threadpool(tokens.look_up, token.strip())
+        who = await run_in_threadpool(tokens.look_up, token)
     if not isinstance(who, Principal):
         raise ApiProblem(401, CONN_KEY_INVALID, "Invalid API key", "Authorization")
     return who

@@ -25,7 +25,7 @@ from dltasks.backends.wire import jsonable
 from dltasks.errors import (ConflictError, DltasksError, NotFoundError, PermissionDeniedError, StoreBusyError,
                             ValidationError)
 
-__all__ = ["SUCCESS", "ok", "encoded", "ok_response", "status", "error_body", "ApiProblem", "install",
+__all__ = ["SUCCESS", "ok", "encoded", "ok_response", "status", "error_body", "error_response", "ApiProblem", "install",
            "STATUS_NAMES"]
 
 log = logging.getLogger("dltasks.server")
@@ -106,6 +106,19 @@ def ok_response(**payload: Any) -> Response:
     return Response(encoded(ok(**payload)), media_type="application/json")
 
 
+def error_response(path: str, exc: BaseException) -> Response:
+    """The answer to a request for ``path`` that raised ``exc`` (:func:`error_body`; a task
+    route answers Clarifai's task codes).
+
+    >>> from dltasks.errors import NotFoundError
+    >>> answer = error_response("/v2/tasks/t1", NotFoundError("no task t1"))
+    >>> answer.status_code, answer.body
+    (404, b'{"status":{"code":54102,"description":"no task t1"}}')
+    """
+    http, body = error_body(exc, "/tasks" in path)
+    return Response(encoded(body), status_code=http, media_type="application/json")
+
+
 def error_body(exc: BaseException, tasks_route: bool = False) -> tuple[int, dict[str, Any]]:
     """HTTP status and envelope for an error raised while answering a request."""
     if isinstance(exc, ApiProblem):
@@ -151,11 +164,6 @@ def install(app: Any) -> None:
     from fastapi.responses import JSONResponse
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    def respond(request: Any, exc: BaseException) -> JSONResponse:
-        tasks_route = "/tasks" in request.url.path
-        http, body = error_body(exc, tasks_route)
-        return JSONResponse(body, status_code=http)
-
     async def on_validation(request: Any, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request", "type": ""}
@@ -175,8 +183,8 @@ def install(app: Any) -> None:
         return JSONResponse({"status": status(code, detail)}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
-    async def on_error(request: Any, exc: Exception) -> JSONResponse:
-        return respond(request, exc)
+    async def on_error(request: Any, exc: Exception) -> Response:
+        return error_response(request.url.path, exc)
 
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -19,6 +19,7 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Annotated, Any, Callable, Optional, TypeVar
 
@@ -37,14 +38,18 @@ from dltasks.server.gate import BigReadGate
 from dltasks.server.schema import request_type, response_type
 from dltasks.server.tokens import Principal
 
-__all__ = ["add_operation_routes", "API"]
+__all__ = ["add_operation_routes", "answer_op", "body_model_of", "is_big_read", "API"]
 
 API = "/api/v1"
 R = TypeVar("R", bound=Response)
 
 
-def _body_model(op: Op) -> type[BaseModel] | None:
-    """The request body of a non-GET operation: its parameters that do not travel in the path."""
+@functools.cache
+def body_model_of(op: Op) -> type[BaseModel] | None:
+    """The request body of a non-GET operation: its parameters that do not travel in the path
+    (``None`` for a GET, or an operation whose parameters all travel in the path)."""
+    if op.method == "GET":
+        return None
     fields: dict[str, Any] = {}
     for name, param in op.parameters.items():
         if name in op.path_params:
@@ -93,13 +98,13 @@ def _signature(op: Op, body: type[BaseModel] | None) -> inspect.Signature:
     return inspect.Signature(params)
 
 
-def _is_big_read(op: Op) -> bool:
+def is_big_read(op: Op) -> bool:
+    """Whether ``op`` answers a big page (a frame page, a page of items): it passes the app's gate."""
     return op.page_rows is not None or op.name == "query_items"
 
 
 def _handler(op: Op) -> tuple[Callable[..., Any], type[BaseModel]]:
-    body_model = _body_model(op) if op.method != "GET" else None
-    hints = op.hints
+    body_model = body_model_of(op)
 
     def serve(params: dict[str, Any], response_class: type[R]) -> R:
         who: Principal = params.pop("who")
@@ -107,14 +112,10 @@ def _handler(op: Op) -> tuple[Callable[..., Any], type[BaseModel]]:
         body: Optional[BaseModel] = params.pop("body", None)
         if body is not None:
             params.update(body.model_dump(by_alias=True))
-        args = check_args(op.function, {k: _decode(v, hints[k], k) for k, v in params.items()})
-        backend = request.app.state.backend
-        args = authorize(op.permission, who, backend, args)
-        arrow = accepted_arrow(request.headers.get("accept")) if is_frame_type(hints["return"]) else None
-        return _respond(op, *_answer(op, backend, args), arrow=arrow, response_class=response_class)
+        return answer_op(op, request.app.state.backend, who, params, request.headers.get("accept"), response_class)
 
     handle: Callable[..., Any]
-    if _is_big_read(op):
+    if is_big_read(op):
         async def handle(**params: Any) -> Response:
             # a place at the app's gate first (waiting on the event loop, not in a worker thread),
             # held until the answer is sent: no big answer is built or waits to be sent outside it
@@ -128,6 +129,20 @@ def _handler(op: Op) -> tuple[Callable[..., Any], type[BaseModel]]:
     handle.__doc__ = f"{op.method} {API}{op.path}: {op.summary}"
     setattr(handle, "__signature__", _signature(op, body_model))  # what FastAPI reads
     return handle, _response_model(op)
+
+
+def answer_op(op: Op, backend: Any, who: Principal, params: dict[str, Any], accept: str | None,
+              response_class: type[R]) -> R:
+    """Call ``op`` for the caller ``who`` with the request's ``params`` (path, query and body
+    values, as parsed from the request) and answer: decode them by the operation's parameter
+    types, check them with the SDK's rules (the trust boundary), check the caller against the
+    row's permission, call the backend, encode the result (as Arrow when ``accept`` asks for it
+    and the result is a frame).  Errors are raised, for the app's handlers to answer."""
+    hints = op.hints
+    args = check_args(op.function, {k: _decode(v, hints[k], k) for k, v in params.items()})
+    args = authorize(op.permission, who, backend, args)
+    arrow = accepted_arrow(accept) if is_frame_type(hints["return"]) else None
+    return _respond(op, *_answer(op, backend, args), arrow=arrow, response_class=response_class)
 
 
 def _answer(op: Op, backend: Any, args: dict[str, Any]) -> tuple[Any, int | None]:

@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Awaitable, Callable
+from typing import Any
+
+from starlette.types import Message, Receive, Scope, Send
 
 from dltasks.server.errors import RPC_MAX_MESSAGE_SIZE_EXCEEDED, status
 
-__all__ = ["BodyLimit", "DEFAULT_MAX_BODY"]
+__all__ = ["BodyLimit", "DEFAULT_MAX_BODY", "replaying"]
 
 #: 32 MiB: room for an import of ~100 000 item rows in one request.
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class BodyLimit:
@@ -44,17 +43,7 @@ class BodyLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> dict[str, Any]:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(b"".join(chunks), receive), send)
 
     async def _refuse(self, send: Send) -> None:
         text = json.dumps({"status": status(RPC_MAX_MESSAGE_SIZE_EXCEEDED,
@@ -64,3 +53,17 @@ class BodyLimit:
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(text)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": text})
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """``receive`` that gives a body already read whole once more, then goes on as the connection does."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
