@@ -9,6 +9,9 @@ the store is read afterwards.
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
 import pandas as pd
@@ -18,6 +21,7 @@ from starlette.routing import Match
 
 import dltasks as dl
 from dltasks.backends.ops import OPS
+from dltasks.errors import StoreBusyError
 from dltasks.server.app import create_app
 from dltasks.server.dispatch import find_route, write_routes
 from dltasks.server.handlers import is_big_read
@@ -120,3 +124,45 @@ def test_refused_submits_are_answered_with_the_reason_and_leave_the_store_unchan
         assert answer.status_code == status, answer.text
         assert named in answer.text
     assert _labels(server, task_id) == []
+
+
+def test_a_write_that_must_not_wait_is_refused_at_once_and_leaves_nothing(tmp_path):
+    path = tmp_path / "busy.db"
+    store = dl.connect(str(path))
+    ds = store.datasets.create("photos", labels=["cat"])
+    db = store.backend.db
+    other = sqlite3.connect(path, isolation_level=None)  # another process's kernel, writing
+    other.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    with pytest.raises(StoreBusyError, match="busy"), db.without_waiting():
+        ds.items.import_df(pd.DataFrame({"name": ["a.jpg"]}))
+    assert time.monotonic() - started < 10  # not the 60 s busy timeout
+    other.execute("ROLLBACK")
+    with db.write_lock:  # a writer of this process holds the store
+        with pytest.raises(StoreBusyError, match="this process"), db.without_waiting():
+            ds.items.import_df(pd.DataFrame({"name": ["a.jpg"]}))
+    assert len(ds.items.to_df()) == 0
+    with db.read() as conn:  # the pooled connection waits for other writers again
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60_000
+    ds.items.import_df(pd.DataFrame({"name": ["a.jpg"]}))
+    assert list(ds.items.to_df()["name"]) == ["a.jpg"]
+    other.close()
+    store.close()
+
+
+def test_a_submit_that_finds_the_store_taken_waits_its_turn_and_the_server_answers_meanwhile(served):
+    server, task_id, items, session = served
+    other = sqlite3.connect(server.store.backend.db.engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # a notebook writing to the same file
+    with ThreadPoolExecutor(1) as pool:
+        submit = pool.submit(session.post, f"{server.url}/api/v1/tasks/{task_id}/submit",
+                             json={"item_id": items[1], "user_id": WORKER, "label": "dog"}, timeout=60)
+        with pytest.raises(TimeoutError):
+            submit.result(timeout=1.0)  # it waits for the other writer ...
+        task = session.get(f"{server.url}/api/v1/tasks/{task_id}", timeout=10)  # ... in a thread, not the loop
+        assert task.status_code == 200 and task.json()["task"]["name"] == "label"
+        other.execute("COMMIT")
+        answer = submit.result(timeout=60)
+    assert answer.status_code == 200 and answer.json()["item_status"] == "completed"
+    assert _labels(server, task_id) == [(items[1], "dog")]
+    other.close()

@@ -11,7 +11,8 @@ for a submit).  :class:`WriteDispatch` sits in front of FastAPI's routing and an
 * it checks the caller's token (:func:`dltasks.server.deps.caller`), validates the JSON body
   with the route's own body model (:func:`dltasks.server.handlers.body_model_of`, in pydantic's
   Python mode, as FastAPI does), and runs the same :func:`~dltasks.server.handlers.answer_op`
-  in a store thread;
+  in a store thread, or, for an action on one item of a SQLite store (:data:`ITEM_ACTIONS`), on
+  the event loop when no other writer holds the store;
 * errors are answered by :func:`dltasks.server.errors.error_response`, as the app's handlers do.
 
 Anything it does not answer goes on to FastAPI unchanged: GET requests, the Clarifai routes,
@@ -42,13 +43,23 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dltasks.backends.ops import OPS, Op
+from dltasks.errors import StoreBusyError
 from dltasks.server.deps import caller
 from dltasks.server.errors import error_response
 from dltasks.server.handlers import API, answer_op, body_model_of, is_big_read
 from dltasks.server.limits import replaying
 from dltasks.server.schema import request_type
+from dltasks.server.tokens import Principal
 
-__all__ = ["WriteRoute", "write_routes", "find_route", "WriteDispatch"]
+__all__ = ["WriteRoute", "write_routes", "find_route", "WriteDispatch", "ITEM_ACTIONS"]
+
+#: The actions on one item (a few milliseconds of store work each).  On a SQLite store they are
+#: answered on the event loop itself when no other writer holds the store: SQLite takes one
+#: writer at a time anyway, and handing each to a thread and back cost the server a millisecond
+#: of CPU per submit under load (2.5-2.9 ms on the loop against 3.8 ms in a thread, 8 clients).
+#: A longer write (an import, a new task) runs in a store thread, and an action that finds the
+#: store taken by one waits for its turn there, so the loop never waits for another writer.
+ITEM_ACTIONS = frozenset({"submit", "review", "reopen", "retract"})
 
 
 @dataclass(frozen=True)
@@ -117,13 +128,29 @@ class WriteDispatch:
             await self.app(scope, replaying(body, receive), send)
             return
         state = scope["app"].state
+        accept = _text(headers.get(b"accept"))
         try:
             who = await caller(state.tokens, _text(headers.get(b"authorization")))
-            response: Response = await anyio.to_thread.run_sync(
-                answer_op, route.op, state.backend, who, params, _text(headers.get(b"accept")), Response)
+            response = _now(route, state.backend, who, params, accept)
+            if response is None:
+                response = await anyio.to_thread.run_sync(answer_op, route.op, state.backend, who, params, accept,
+                                                          Response)
         except Exception as exc:  # answered as the app's exception handlers answer it
             response = error_response(scope["path"], exc)
         await response(scope, receive, send)
+
+
+def _now(route: WriteRoute, backend: Any, who: Principal, params: dict[str, Any], accept: str | None
+         ) -> Response | None:
+    """An action on one item of a SQLite store, answered on the event loop if no other writer holds
+    the store (``None`` otherwise: nothing was written, and it waits for its turn in a store thread)."""
+    if route.op.name not in ITEM_ACTIONS or backend.db.dialect != "sqlite":
+        return None
+    try:
+        with backend.db.without_waiting():
+            return answer_op(route.op, backend, who, params, accept, Response)
+    except StoreBusyError:
+        return None
 
 
 def _parsed(route: WriteRoute, values: dict[str, str], headers: dict[bytes, bytes], body: bytes

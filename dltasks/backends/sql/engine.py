@@ -102,8 +102,11 @@ class Database:
             with translate_errors(), current.begin_nested():
                 yield current
             return
-        with self._writer(), translate_errors(), self.engine.connect() as conn:
+        no_wait = getattr(self._local, "no_wait", False)
+        with self._writer(no_wait), translate_errors(), self.engine.connect() as conn:
             conn.info["write"] = True
+            if no_wait:
+                _set_busy_timeout(conn, 0)
             try:
                 with conn.begin():
                     self._local.conn = conn
@@ -113,15 +116,40 @@ class Database:
                         self._local.conn = None
             finally:
                 conn.info.pop("write", None)
+                if no_wait:
+                    _set_busy_timeout(conn, BUSY_TIMEOUT_MS)
 
     @contextlib.contextmanager
-    def _writer(self) -> Iterator[None]:
-        """Hold this process's write lock of a SQLite store (waiting at most the busy timeout)."""
+    def without_waiting(self) -> Iterator[None]:
+        """In this block (this thread), a write that would wait for another writer (a thread of
+        this process, or another process on a SQLite file) raises :class:`StoreBusyError` at
+        once instead, before it has read or written anything: so a caller that must not block
+        (a server's event loop) can try a short write now and hand it to a thread otherwise.
+        On PostgreSQL it changes nothing (its writers wait on row locks).
+
+        >>> db = Database("sqlite://")
+        >>> with db.without_waiting(), db.atomic() as conn:
+        ...     conn.exec_driver_sql("SELECT 1").scalar()
+        1
+        """
+        self._local.no_wait = True
+        try:
+            yield
+        finally:
+            self._local.no_wait = False
+
+    @contextlib.contextmanager
+    def _writer(self, no_wait: bool = False) -> Iterator[None]:
+        """Hold this process's write lock of a SQLite store (waiting at most the busy timeout, or
+        not at all)."""
         lock = self.write_lock
         if lock is None:
             yield
             return
-        if not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+        if no_wait:
+            if not lock.acquire(blocking=False):
+                raise StoreBusyError("database busy: another writer of this process holds the store")
+        elif not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
             raise StoreBusyError(f"database busy: no write turn in {BUSY_TIMEOUT_MS / 1000:g} s")
         try:
             yield
@@ -160,6 +188,12 @@ class Database:
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()
+
+
+def _set_busy_timeout(conn: sa.Connection, ms: int) -> None:
+    """How long SQLite waits for another process's write lock on this connection (0: not at all)."""
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={int(ms)}")  # type: ignore[union-attr]
 
 
 def _quote(identifier: str) -> str:
