@@ -142,10 +142,12 @@ def test_a_write_that_must_not_wait_is_refused_at_once_and_leaves_nothing(tmp_pa
         with pytest.raises(StoreBusyError, match="this process"), db.without_waiting():
             ds.items.import_df(pd.DataFrame({"name": ["a.jpg"]}))
     assert len(ds.items.to_df()) == 0
-    with db.read() as conn:  # the pooled connection waits for other writers again
+    with db.read() as conn:  # the pooled connections still wait for other writers
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60_000
-    ds.items.import_df(pd.DataFrame({"name": ["a.jpg"]}))
-    assert list(ds.items.to_df()["name"]) == ["a.jpg"]
+    with db.without_waiting():  # the store is free now: the write is done at once
+        ds.items.import_df(pd.DataFrame({"name": ["a.jpg"]}))
+    ds.items.import_df(pd.DataFrame({"name": ["b.jpg"]}))
+    assert sorted(ds.items.to_df()["name"]) == ["a.jpg", "b.jpg"]
     other.close()
     store.close()
 

@@ -56,6 +56,7 @@ class Database:
         self.engine = _make_engine(self.url)
         self.dialect = self.engine.dialect.name
         self._local = threading.local()
+        self._held: list[sa.Connection] = []  #: threads' own connections for writes that must not wait
         #: One writer at a time per SQLite store in this process (``None``: the database queues writers).
         self.write_lock: threading.Lock | None = threading.Lock() if self.dialect == "sqlite" else None
         with self.read() as conn:
@@ -102,11 +103,9 @@ class Database:
             with translate_errors(), current.begin_nested():
                 yield current
             return
-        no_wait = getattr(self._local, "no_wait", False)
-        with self._writer(no_wait), translate_errors(), self.engine.connect() as conn:
+        no_wait = getattr(self._local, "no_wait", False) and self.dialect == "sqlite"
+        with self._writer(no_wait), translate_errors(), self._write_connection(no_wait) as conn:
             conn.info["write"] = True
-            if no_wait:
-                _set_busy_timeout(conn, 0)
             try:
                 with conn.begin():
                     self._local.conn = conn
@@ -116,8 +115,22 @@ class Database:
                         self._local.conn = None
             finally:
                 conn.info.pop("write", None)
-                if no_wait:
-                    _set_busy_timeout(conn, BUSY_TIMEOUT_MS)
+
+    @contextlib.contextmanager
+    def _write_connection(self, no_wait: bool) -> Iterator[sa.Connection]:
+        """A connection from the pool; for a write that must not wait, this thread's own connection,
+        kept open, on which SQLite does not wait for another process's write lock."""
+        if not no_wait:
+            with self.engine.connect() as pooled:
+                yield pooled
+            return
+        own: sa.Connection | None = getattr(self._local, "no_wait_conn", None)
+        if own is None or own.closed or own.invalidated:
+            own = self.engine.connect()
+            _set_busy_timeout(own, 0)
+            self._local.no_wait_conn = own
+            self._held.append(own)
+        yield own
 
     @contextlib.contextmanager
     def without_waiting(self) -> Iterator[None]:
@@ -186,7 +199,11 @@ class Database:
             conn.execute(sa.insert(table), [dict(zip(columns, r)) for r in rows])
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pool (and the connections threads keep for writes that must not wait)."""
+        held, self._held = self._held, []
+        for conn in held:
+            with contextlib.suppress(Exception):  # a connection of a thread that is gone: close it anyway
+                conn.close()
         self.engine.dispose()
 
 
