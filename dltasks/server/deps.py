@@ -35,7 +35,19 @@ async def caller(tokens: TokenCache, authorization: str | None) -> Principal:
     """Who the ``Authorization`` header's token belongs to; 401 without a valid token.
 
     A coroutine: a token seen in the last seconds is answered on the event loop (no worker
-    thread for it); only a store read goes to a thread."""
+    thread for it); only a store read goes to a thread.
+
+    >>> import asyncio
+    >>> from dltasks.backends.sql import SqlBackend
+    >>> backend = SqlBackend("sqlite://")
+    >>> tokens = TokenCache(backend)
+    >>> asyncio.run(caller(tokens, "Key " + backend.create_token("ann@example.com")))
+    Principal(user_id='ann@example.com', admin=False)
+    >>> asyncio.run(caller(tokens, "Key not-a-token"))
+    Traceback (most recent call last):
+    ...
+    dltasks.server.errors.ApiProblem: Invalid API key
+    """
     if not authorization:
         raise ApiProblem(401, CONN_KEY_NOT_FOUND, "no API key: send the header 'Authorization: Key <token>'",
                          "Authorization")

@@ -107,7 +107,12 @@ def find_route(table: dict[tuple[str, int], list[WriteRoute]], method: str, path
 
 
 class WriteDispatch:
-    """ASGI middleware: answers the write operations straight from the table (module docstring)."""
+    """ASGI middleware: answers the write operations straight from the table (module docstring).
+
+    >>> from dltasks.server.app import create_app
+    >>> [m.cls.__name__ for m in create_app("sqlite://").user_middleware]  # outermost first
+    ['BodyLimit', 'WriteDispatch']
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -47,7 +47,13 @@ R = TypeVar("R", bound=Response)
 @functools.cache
 def body_model_of(op: Op) -> type[BaseModel] | None:
     """The request body of a non-GET operation: its parameters that do not travel in the path
-    (``None`` for a GET, or an operation whose parameters all travel in the path)."""
+    (``None`` for a GET, or an operation whose parameters all travel in the path).
+
+    >>> sorted(body_model_of(OPS["submit"]).model_fields)
+    ['annotations', 'item_id', 'label', 'replace', 'seconds', 'user_id']
+    >>> body_model_of(OPS["get_task"]) is None
+    True
+    """
     if op.method == "GET":
         return None
     fields: dict[str, Any] = {}
@@ -99,7 +105,11 @@ def _signature(op: Op, body: type[BaseModel] | None) -> inspect.Signature:
 
 
 def is_big_read(op: Op) -> bool:
-    """Whether ``op`` answers a big page (a frame page, a page of items): it passes the app's gate."""
+    """Whether ``op`` answers a big page (a frame page, a page of items): it passes the app's gate.
+
+    >>> is_big_read(OPS["labels_frame"]), is_big_read(OPS["submit"])
+    (True, False)
+    """
     return op.page_rows is not None or op.name == "query_items"
 
 
@@ -137,7 +147,20 @@ def answer_op(op: Op, backend: Any, who: Principal, params: dict[str, Any], acce
     values, as parsed from the request) and answer: decode them by the operation's parameter
     types, check them with the SDK's rules (the trust boundary), check the caller against the
     row's permission, call the backend, encode the result (as Arrow when ``accept`` asks for it
-    and the result is a frame).  Errors are raised, for the app's handlers to answer."""
+    and the result is a frame).  Errors are raised, for the app's handlers to answer.
+
+    >>> from dltasks.backends.sql import SqlBackend
+    >>> backend, lead = SqlBackend("sqlite://"), Principal(user_id="lead@example.com", admin=True)
+    >>> answer = answer_op(OPS["create_dataset"], backend, lead, {"name": "photos", "labels": ["cat"]}, None,
+    ...                    Response)
+    >>> answer.status_code, b'"name":"photos"' in answer.body
+    (200, True)
+    >>> answer_op(OPS["create_dataset"], backend, Principal(user_id="ann@example.com", admin=False),
+    ...           {"name": "more", "labels": ["cat"]}, None, Response)
+    Traceback (most recent call last):
+    ...
+    dltasks.server.errors.ApiProblem: this needs an admin token; 'ann@example.com' holds a user token
+    """
     hints = op.hints
     args = check_args(op.function, {k: _decode(v, hints[k], k) for k, v in params.items()})
     args = authorize(op.permission, who, backend, args)
