@@ -163,6 +163,10 @@ def test_a_submit_that_finds_the_store_taken_waits_its_turn_and_the_server_answe
             submit.result(timeout=1.0)  # it waits for the other writer ...
         task = session.get(f"{server.url}/api/v1/tasks/{task_id}", timeout=10)  # ... in a thread, not the loop
         assert task.status_code == 200 and task.json()["task"]["name"] == "label"
+        clarifai = session.get(f"{server.url}/v2/tasks/{task_id}", timeout=10)  # reads on the loop do not wait
+        assert clarifai.status_code == 200 and clarifai.json()["task"]["name"] == "label"
+        page = session.get(f"{server.url}/v2/tasks", params={"per_page": 5}, timeout=10)
+        assert page.status_code == 200 and [t["id"] for t in page.json()["tasks"]] == [task_id]
         other.execute("COMMIT")
         answer = submit.result(timeout=60)
     assert answer.status_code == 200 and answer.json()["item_status"] == "completed"

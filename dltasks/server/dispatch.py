@@ -42,23 +42,20 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dltasks.backends.ops import OPS, Op
-from dltasks.errors import StoreBusyError
 from dltasks.server.deps import caller
 from dltasks.server.errors import error_response
 from dltasks.server.handlers import API, answer_op, body_model_of, is_big_read
 from dltasks.server.limits import replaying
 from dltasks.server.schema import request_type
-from dltasks.server.tokens import Principal
+from dltasks.server.threads import run_store_call
 
 __all__ = ["WriteRoute", "write_routes", "find_route", "WriteDispatch", "ITEM_ACTIONS"]
 
-#: The actions on one item (a few milliseconds of store work each).  On a SQLite store they are
-#: answered on the event loop itself when no other writer holds the store: SQLite takes one
-#: writer at a time anyway, and handing each to a thread and back cost the server a millisecond
-#: of CPU per submit under load (2.5-2.9 ms on the loop against 3.8 ms in a thread, 8 clients;
-#: 1.7-1.9 ms since the loop's writes keep their own connection, ``Database.without_waiting``).
-#: A longer write (an import, a new task) runs in a store thread, and an action that finds the
-#: store taken by one waits for its turn there, so the loop never waits for another writer.
+#: The actions on one item (a few milliseconds of store work, one transaction each): they run
+#: where :func:`~dltasks.server.threads.run_store_call` says, on the event loop of a SQLite
+#: store when no other writer holds it (a submit cost the server 3.8 ms of CPU under 8 clients
+#: in a thread, 1.7-1.9 ms on the loop).  A longer write (an import, a new task) runs in a store
+#: thread, so it never holds the loop.
 ITEM_ACTIONS = frozenset({"submit", "review", "reopen", "retract"})
 
 
@@ -136,26 +133,16 @@ class WriteDispatch:
         accept = _text(headers.get(b"accept"))
         try:
             who = await caller(state.tokens, _text(headers.get(b"authorization")))
-            response = _now(route, state.backend, who, params, accept)
-            if response is None:
-                response = await anyio.to_thread.run_sync(answer_op, route.op, state.backend, who, params, accept,
-                                                          Response)
+            def answer() -> Response:
+                return answer_op(route.op, state.backend, who, params, accept, Response)
+
+            if route.op.name in ITEM_ACTIONS:
+                response = await run_store_call(state.backend, answer)
+            else:
+                response = await anyio.to_thread.run_sync(answer)
         except Exception as exc:  # answered as the app's exception handlers answer it
             response = error_response(scope["path"], exc)
         await response(scope, receive, send)
-
-
-def _now(route: WriteRoute, backend: Any, who: Principal, params: dict[str, Any], accept: str | None
-         ) -> Response | None:
-    """An action on one item of a SQLite store, answered on the event loop if no other writer holds
-    the store (``None`` otherwise: nothing was written, and it waits for its turn in a store thread)."""
-    if route.op.name not in ITEM_ACTIONS or backend.db.dialect != "sqlite":
-        return None
-    try:
-        with backend.db.without_waiting():
-            return answer_op(route.op, backend, who, params, accept, Response)
-    except StoreBusyError:
-        return None
 
 
 def _parsed(route: WriteRoute, values: dict[str, str], headers: dict[bytes, bytes], body: bytes

@@ -16,6 +16,7 @@ from dltasks.server import models as M
 from dltasks.server.clarifai import ClarifaiTask, parse_task, rename_field, task_to_clarifai
 from dltasks.server.deps import admin, principal, store_of
 from dltasks.server.errors import ok_response
+from dltasks.server.threads import run_store_call
 from dltasks.server.tokens import Principal
 
 __all__ = ["add_clarifai_routes"]
@@ -142,24 +143,27 @@ def _routes(router: APIRouter, prefix: str, deps: list[Any], responses: dict[int
         return ok_response(tasks=[_out(request, t) for t in _create(store, body, _app_id(request))])
 
     @router.get(prefix + "/{task_id}", response_model=M.TaskResponse, summary="Get a task by id", **common)
-    def get_task(request: Request, task_id: str, store: Any = Depends(store_of),
-                 who: Principal = Depends(principal)) -> Response:
+    async def get_task(request: Request, task_id: str, store: Any = Depends(store_of),
+                       who: Principal = Depends(principal)) -> Response:
         """GET one task by id in Clarifai's shape."""
-        return ok_response(task=_out(request, store.tasks.get(task_id)))
+        return await run_store_call(store.backend, lambda: ok_response(task=_out(request, store.tasks.get(task_id))))
 
     @router.get(prefix, response_model=M.TasksResponse, summary="List tasks (newest first)", **common)
-    def list_tasks(request: Request,
-                   page: Annotated[int, Query(ge=1, le=10**9)] = 1,
-                   per_page: Annotated[int, Query(ge=1, le=1000)] = 128,
-                   worker_user_ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
-                   review_user_ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
-                   ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
-                   store: Any = Depends(store_of), who: Principal = Depends(principal)) -> Response:
+    async def list_tasks(request: Request,
+                         page: Annotated[int, Query(ge=1, le=10**9)] = 1,
+                         per_page: Annotated[int, Query(ge=1, le=1000)] = 128,
+                         worker_user_ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
+                         review_user_ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
+                         ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
+                         store: Any = Depends(store_of), who: Principal = Depends(principal)) -> Response:
         """GET a page of tasks in Clarifai's shape, newest first (on the long route, the app's dataset's only)."""
-        found = store.tasks.list(page=page, per_page=per_page, worker_id=_split(worker_user_ids),
-                                 reviewer_id=_split(review_user_ids), ids=_split(ids),
-                                 dataset=_app_dataset(store, _app_id(request)))
-        return ok_response(tasks=[_out(request, t) for t in found])
+        def answer() -> Response:
+            found = store.tasks.list(page=page, per_page=per_page, worker_id=_split(worker_user_ids),
+                                     reviewer_id=_split(review_user_ids), ids=_split(ids),
+                                     dataset=_app_dataset(store, _app_id(request)))
+            return ok_response(tasks=[_out(request, t) for t in found])
+
+        return await run_store_call(store.backend, answer)  # reads only: a page on the loop (SQLite)
 
     @router.patch(prefix, response_model=M.TasksResponse, summary="Overwrite tasks (all or none)", **common)
     def patch_tasks(request: Request, body: M.PatchTasksRequest, store: Any = Depends(store_of),

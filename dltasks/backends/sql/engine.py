@@ -104,7 +104,7 @@ class Database:
                 yield current
             return
         no_wait = getattr(self._local, "no_wait", False) and self.dialect == "sqlite"
-        with self._writer(no_wait), translate_errors(), self._write_connection(no_wait) as conn:
+        with self._writer(no_wait), translate_errors(), self._connection(no_wait) as conn:
             conn.info["write"] = True
             try:
                 with conn.begin():
@@ -117,9 +117,9 @@ class Database:
                 conn.info.pop("write", None)
 
     @contextlib.contextmanager
-    def _write_connection(self, no_wait: bool) -> Iterator[sa.Connection]:
-        """A connection from the pool; for a write that must not wait, this thread's own connection,
-        kept open, on which SQLite does not wait for another process's write lock."""
+    def _connection(self, no_wait: bool) -> Iterator[sa.Connection]:
+        """A connection from the pool; for a call that must not wait, this thread's own connection,
+        kept open, on which SQLite does not wait for another process's lock."""
         if not no_wait:
             with self.engine.connect() as pooled:
                 yield pooled
@@ -136,9 +136,10 @@ class Database:
     def without_waiting(self) -> Iterator[None]:
         """In this block (this thread), a write that would wait for another writer (a thread of
         this process, or another process on a SQLite file) raises :class:`StoreBusyError` at
-        once instead, before it has read or written anything: so a caller that must not block
-        (a server's event loop) can try a short write now and hand it to a thread otherwise.
-        On PostgreSQL it changes nothing (its writers wait on row locks).
+        once instead, before it has read or written anything, and so does a read SQLite would
+        make wait (rare in WAL mode): so a caller that must not block (a server's event loop)
+        can try a short call now and hand it to a thread otherwise.  On PostgreSQL it changes
+        nothing (its writers wait on row locks).
 
         >>> db = Database("sqlite://")
         >>> with db.without_waiting(), db.atomic() as conn:
@@ -176,7 +177,8 @@ class Database:
         if current is not None:
             yield current
             return
-        with translate_errors(), self.engine.connect() as conn:
+        no_wait = getattr(self._local, "no_wait", False) and self.dialect == "sqlite"
+        with translate_errors(), self._connection(no_wait) as conn:
             with conn.begin():
                 yield conn
 
