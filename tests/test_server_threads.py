@@ -88,3 +88,4 @@ def test_the_server_sizes_its_threads_by_store_and_refuses_a_bad_count(tmp_path)
         with pytest.raises(ValidationError, match="threads") as refused:
             create_app(str(tmp_path / "c.db"), threads=bad)
         assert str(bad) in str(refused.value)
+    assert not (tmp_path / "c.db").exists()  # refused before the store was opened: no file left behind

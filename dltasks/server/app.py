@@ -22,7 +22,7 @@ from dltasks.server import errors, models
 from dltasks.server.dispatch import WriteDispatch
 from dltasks.server.gate import BIG_READS, BigReadGate
 from dltasks.server.limits import DEFAULT_MAX_BODY, BodyLimit
-from dltasks.server.threads import store_threads, use_store_threads
+from dltasks.server.threads import check_threads, store_threads, use_store_threads
 from dltasks.server.tokens import TokenCache
 from dltasks.version import __version__
 
@@ -90,12 +90,15 @@ def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: fl
     """
     from dltasks.server import handlers, routes_clarifai
 
+    gate = BigReadGate(big_reads)  # the options are checked before a store is opened: a refusal leaves nothing
+    if threads is not None:
+        check_threads(threads)
     backend = _backend(store)
     app = FastAPI(title="dltasks", version=__version__, description=DESCRIPTION)
     app.state.backend = backend
     app.state.store = Store(backend)  # the SDK over the same backend, for the Clarifai routes
     app.state.tokens = TokenCache(backend, ttl=token_ttl)
-    app.state.big_reads = BigReadGate(big_reads)
+    app.state.big_reads = gate
     app.state.threads = store_threads(backend.url, threads)
     app.router.add_event_handler("startup", use_store_threads(app.state.threads))
     responses: dict[int | str, dict[str, Any]] = {

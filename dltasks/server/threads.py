@@ -34,8 +34,8 @@ import anyio.to_thread
 
 from dltasks.errors import StoreBusyError, ValidationError
 
-__all__ = ["SQLITE_THREADS", "POSTGRES_THREADS", "MAX_THREADS", "store_threads", "use_store_threads",
-           "run_store_call"]
+__all__ = ["SQLITE_THREADS", "POSTGRES_THREADS", "MAX_THREADS", "store_threads", "check_threads",
+           "use_store_threads", "run_store_call"]
 
 T = TypeVar("T")
 
@@ -52,6 +52,20 @@ def store_threads(url: str, threads: int | None = None) -> int:
     else the store's default (:data:`SQLITE_THREADS`, :data:`POSTGRES_THREADS`)."""
     if threads is None:
         return SQLITE_THREADS if url.startswith("sqlite") else POSTGRES_THREADS
+    return check_threads(threads)
+
+
+def check_threads(threads: Any) -> int:
+    """``threads`` if it is a thread count a server may run (1 to :data:`MAX_THREADS`), else a
+    ``ValidationError`` naming ``threads``.
+
+    >>> check_threads(3)
+    3
+    >>> check_threads("4")
+    Traceback (most recent call last):
+    ...
+    dltasks.errors.ValidationError: threads: must be a whole number from 1 to 64 (got '4')
+    """
     if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
         raise ValidationError(f"must be a whole number from 1 to {MAX_THREADS}", "threads", threads)
     return threads
