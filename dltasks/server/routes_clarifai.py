@@ -25,6 +25,9 @@ __all__ = ["add_clarifai_routes"]
 TAGS = ["Clarifai tasks"]
 
 _IDS_HELP = "Repeat the parameter or separate ids with commas."
+#: The page size of a task list when none is given (Clarifai's default); a page up to this size may be
+#: answered on the event loop (``threads.run_store_call``).
+DEFAULT_PER_PAGE = 128
 
 
 def _app_id(request: Request) -> str | None:
@@ -151,7 +154,7 @@ def _routes(router: APIRouter, prefix: str, deps: list[Any], responses: dict[int
     @router.get(prefix, response_model=M.TasksResponse, summary="List tasks (newest first)", **common)
     async def list_tasks(request: Request,
                          page: Annotated[int, Query(ge=1, le=10**9)] = 1,
-                         per_page: Annotated[int, Query(ge=1, le=1000)] = 128,
+                         per_page: Annotated[int, Query(ge=1, le=1000)] = DEFAULT_PER_PAGE,
                          worker_user_ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
                          review_user_ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
                          ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
@@ -163,7 +166,8 @@ def _routes(router: APIRouter, prefix: str, deps: list[Any], responses: dict[int
                                      dataset=_app_dataset(store, _app_id(request)))
             return ok_response(tasks=[_out(request, t) for t in found])
 
-        return await run_store_call(store.backend, answer)  # reads only: a page on the loop (SQLite)
+        # reads only; a page of the default size may run on the loop (SQLite), a bigger one in a thread
+        return await run_store_call(store.backend, answer, short=per_page <= DEFAULT_PER_PAGE)
 
     @router.patch(prefix, response_model=M.TasksResponse, summary="Overwrite tasks (all or none)", **common)
     def patch_tasks(request: Request, body: M.PatchTasksRequest, store: Any = Depends(store_of),

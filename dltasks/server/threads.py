@@ -93,13 +93,14 @@ def use_store_threads(threads: int) -> Callable[[], Coroutine[Any, Any, None]]:
     return size_threads
 
 
-async def run_store_call(backend: Any, call: Callable[[], T]) -> T:
+async def run_store_call(backend: Any, call: Callable[[], T], short: bool = True) -> T:
     """``call()`` where it costs least: on the event loop on a SQLite store, unless SQLite would
     make it wait for another writer (then in a store thread, from the start); in a store thread
     on PostgreSQL, whose round trips would hold the loop.
 
-    ``call`` must be short (one item, one page) and safe to start again: one transaction, or
-    reads only (a call refused for waiting has read and written nothing of that transaction).
+    ``call`` must be safe to start again: one transaction, or reads only (a call refused for
+    waiting has read and written nothing of that transaction).  Only a ``short`` call (one item,
+    one page of the default size) may hold the loop; any other goes to a store thread.
 
     Examples
     --------
@@ -108,8 +109,13 @@ async def run_store_call(backend: Any, call: Callable[[], T]) -> T:
     >>> backend = SqlBackend("sqlite://")
     >>> asyncio.run(run_store_call(backend, lambda: backend.create_dataset("photos", ["cat"]).name))
     'photos'
+    >>> import threading
+    >>> loop_thread = threading.get_ident()
+    >>> on_loop = lambda: threading.get_ident() == loop_thread
+    >>> asyncio.run(run_store_call(backend, on_loop)), asyncio.run(run_store_call(backend, on_loop, short=False))
+    (True, False)
     """
-    if backend.db.dialect == "sqlite":
+    if short and backend.db.dialect == "sqlite":
         try:
             with backend.db.without_waiting():
                 return call()
