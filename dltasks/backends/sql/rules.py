@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from dltasks import jsonutil
 from dltasks.backends.sql import schema as S
+from dltasks.backends.sql.prepared import run
 from dltasks.errors import NotFoundError
 
 __all__ = ["Rules", "rules", "record", "flagged_workers"]
@@ -78,7 +79,7 @@ _HISTORY = sa.insert(S.history)
 
 def rules(conn: sa.Connection, task_id: str) -> Rules:
     """The task's current work options (one read; two when it flags workers); ``NotFoundError`` if there is none."""
-    row = conn.execute(_RULES, {"task_id": task_id}).first()
+    row = run(conn, _RULES, {"task_id": task_id}).first()
     if row is None:
         raise NotFoundError(f"no task with id {task_id!r}")
     return Rules(labels=jsonutil.loads(row[0], []), review_strategy=row[1], approval_threshold=row[2],
@@ -92,5 +93,5 @@ def rules(conn: sa.Connection, task_id: str) -> Rules:
 def record(conn: sa.Connection, task_id: str, iid: int, uid: str, action: str, before: str | None,
            after: str | None, t: float) -> None:
     """Append one work action to the task's history (in the action's transaction)."""
-    conn.execute(_HISTORY, {"task_id": task_id, "item_id": iid, "user_id": uid, "action": action, "before": before,
+    run(conn, _HISTORY, {"task_id": task_id, "item_id": iid, "user_id": uid, "action": action, "before": before,
                             "after": after, "at": t})

@@ -31,6 +31,7 @@ from dltasks.backends.sql.common import SqlPart, insert_missing_users
 from dltasks.backends.sql.frames import paged, records_frame
 from dltasks.backends.sql.quality import (extend, flagged_rows, gold_answer, gold_rows, qualification_rows, queue_items,
                                           require_qualified, retract_gold, set_gold_status, submit_gold)
+from dltasks.backends.sql.prepared import run
 from dltasks.backends.sql.rules import Rules, record
 from dltasks.backends.sql.rules import rules as read_rules
 from dltasks.domain.answers import answers_frame, image_size, stored_answer, stored_rows
@@ -113,13 +114,13 @@ class WorkSql(SqlPart):
             t = now()
             key = {"task_id": task_id, "item_id": item_id, "user_id": user_id}
             if old is not None:
-                conn.execute(_DELETE_ANSWER, key)
+                run(conn, _DELETE_ANSWER, key)
             rows = [{"item_id": item_id, "label": lbl, "author": user_id, "task_id": task_id, "created_at": t,
                      "kind": kind, "geo": geo, "text": text, "seconds": seconds}
                     for kind, lbl, geo, text in stored_rows(answer)]
-            conn.execute(_INSERT_ANSWER, rows[0] if len(rows) == 1 else rows)
-            conn.execute(_MARK_DONE, {"b_task": task_id, "b_item": item_id, "b_user": user_id, "at": t})
-            conn.execute(_DROP_REJECTION, key)
+            run(conn, _INSERT_ANSWER, rows[0] if len(rows) == 1 else rows)
+            run(conn, _MARK_DONE, {"b_task": task_id, "b_item": item_id, "b_user": user_id, "at": t})
+            run(conn, _DROP_REJECTION, key)
             record(conn, task_id, item_id, user_id, "submit" if old is None else "replace", old,
                    _history_text(rules, answer), t)
             return _refresh(conn, task_id, item_id, rules)
@@ -453,7 +454,7 @@ def _read_answers(conn: sa.Connection, query: Any) -> pd.DataFrame:
 def _answer_text(conn: sa.Connection, rules: Rules, task_id: str, iid: int, uid: str) -> str | None:
     """The answer this worker gave the item in this task as the history keeps it, if any."""
     if rules.annotation_type == "class":
-        return conn.execute(_OLD_LABEL, {"task_id": task_id, "item_id": iid, "user_id": uid}).scalar()
+        return run(conn, _OLD_LABEL, {"task_id": task_id, "item_id": iid, "user_id": uid}).scalar()
     ann = S.annotations
     rows = conn.execute(sa.select(ann.c.kind, ann.c.label, ann.c.geo, ann.c.text).where(
         ann.c.task_id == task_id, ann.c.item_id == iid, ann.c.author == uid).order_by(ann.c.id)).all()
@@ -536,7 +537,7 @@ def _require_item(conn: sa.Connection, task_id: str, iid: int) -> str:
     ti = S.task_items
     # FOR UPDATE (PostgreSQL): one writer per item at a time, so the status derived from
     # every worker's label never misses a concurrent submit.  SQLite writers queue anyway.
-    status = conn.execute(_ITEM_STATUS, {"task_id": task_id, "item_id": iid}).scalar()
+    status = run(conn, _ITEM_STATUS, {"task_id": task_id, "item_id": iid}).scalar()
     if status is None:
         raise NotFoundError(f"item {iid} is not in task {task_id!r}")
     return str(status)
@@ -559,7 +560,7 @@ def _refuse_flagged(rules: Rules, task_id: str, uid: str) -> None:
 
 def _require_worker(conn: sa.Connection, rules: Rules, task_id: str, iid: int, uid: str) -> None:
     a = S.assignments
-    workers = conn.execute(_ITEM_WORKERS, {"task_id": task_id, "item_id": iid}).scalars().all()
+    workers = run(conn, _ITEM_WORKERS, {"task_id": task_id, "item_id": iid}).scalars().all()
     _refuse_flagged(rules, task_id, uid)
     if uid in workers:
         require_qualified(conn, rules, uid)
@@ -598,8 +599,8 @@ def recompute_statuses(conn: sa.Connection, task_id: str, rules: Rules, item_ids
     else:
         work_rows, vote_rows, status_rows = _STATUS_READS["ids"]
         params["ids"] = item_ids
-    rows = conn.execute(work_rows, params).all()
-    votes_rows = conn.execute(vote_rows, params).all()
+    rows = run(conn, work_rows, params).all()
+    votes_rows = run(conn, vote_rows, params).all()
     flagged = rules.flagged
     workers: dict[int, list[str]] = collections.defaultdict(list)
     decisions: dict[int, str] = {}
@@ -613,7 +614,7 @@ def recompute_statuses(conn: sa.Connection, task_id: str, rules: Rules, item_ids
     for iid, label, author in votes_rows:
         if author not in flagged:
             votes[iid][label] += 1
-    current = dict(conn.execute(status_rows, params).all())
+    current = dict(run(conn, status_rows, params).all())
     derived = {iid: derive_item_status(review, threshold, workers.get(iid, []), votes.get(iid, {}),
                                        decisions.get(iid), None if agreed is None else agreed.get(iid, False))
                for iid in current}
@@ -625,5 +626,5 @@ def recompute_statuses(conn: sa.Connection, task_id: str, rules: Rules, item_ids
     changes = [{"b_task": task_id, "i": iid, "s": new, "at": at} for iid, new in derived.items()
                if new != current[iid]]
     if changes:
-        conn.execute(_SET_STATUS, changes)
+        run(conn, _SET_STATUS, changes)
     return derived
