@@ -19,6 +19,7 @@ from dltasks.backends.sql import SqlBackend
 from dltasks.client import Store
 from dltasks.errors import ValidationError
 from dltasks.server import errors, models
+from dltasks.server.answer_cache import AnswerCache
 from dltasks.server.dispatch import WriteDispatch
 from dltasks.server.gate import BIG_READS, BigReadGate
 from dltasks.server.limits import DEFAULT_MAX_BODY, BodyLimit
@@ -98,6 +99,7 @@ def create_app(store: Any, max_body_bytes: int = DEFAULT_MAX_BODY, token_ttl: fl
     app.state.backend = backend
     app.state.store = Store(backend)  # the SDK over the same backend, for the Clarifai routes
     app.state.tokens = TokenCache(backend, ttl=token_ttl)
+    app.state.answers = AnswerCache()  # task reads' answers while the catalog is unchanged
     app.state.big_reads = gate
     app.state.threads = store_threads(backend.url, threads)
     app.router.add_event_handler("startup", use_store_threads(app.state.threads))

@@ -7,7 +7,7 @@ dataset, and ``input_source`` ``{"type": "DATASET", "id": …}`` names one (by i
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Callable, Optional
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -15,7 +15,8 @@ from dltasks.errors import NotFoundError, ValidationError
 from dltasks.server import models as M
 from dltasks.server.clarifai import ClarifaiTask, parse_task, rename_field, task_to_clarifai
 from dltasks.server.deps import admin, principal, store_of
-from dltasks.server.errors import ok_response
+from dltasks.server.answer_cache import AnswerCache
+from dltasks.server.errors import encoded, ok, ok_response
 from dltasks.server.threads import run_store_call
 from dltasks.server.tokens import Principal
 
@@ -131,6 +132,16 @@ def _overwrite(store: Any, body: M.PatchTasksRequest) -> list[Any]:
     return updated
 
 
+def _kept(request: Request, store: Any, key: tuple[Any, ...], read: Callable[[], tuple[bytes, list[float]]]
+          ) -> Response:
+    """The answer of a task read, kept while the store's tasks are unchanged (``answer_cache``); the
+    route's path values (the long route's user and app) are part of what it answered."""
+    cache: AnswerCache = request.app.state.answers
+    full_key = (*key, _app_id(request), request.path_params.get("user_id"))
+    body = cache.answer(full_key, store.backend.catalog_version, read)
+    return Response(body, media_type="application/json")
+
+
 async def _app_route(user_id: str, app_id: str) -> None:
     """The ``user_id`` (the app's owner; any) and ``app_id`` (a dataset id or name) of the long route."""
 
@@ -149,7 +160,11 @@ def _routes(router: APIRouter, prefix: str, deps: list[Any], responses: dict[int
     async def get_task(request: Request, task_id: str, store: Any = Depends(store_of),
                        who: Principal = Depends(principal)) -> Response:
         """GET one task by id in Clarifai's shape."""
-        return await run_store_call(store.backend, lambda: ok_response(task=_out(request, store.tasks.get(task_id))))
+        def read() -> tuple[bytes, list[float]]:
+            task = store.tasks.get(task_id)
+            return encoded(ok(task=_out(request, task))), [task.due_date.timestamp()]
+
+        return await run_store_call(store.backend, lambda: _kept(request, store, ("get", task_id), read))
 
     @router.get(prefix, response_model=M.TasksResponse, summary="List tasks (newest first)", **common)
     async def list_tasks(request: Request,
@@ -160,14 +175,17 @@ def _routes(router: APIRouter, prefix: str, deps: list[Any], responses: dict[int
                          ids: Optional[list[str]] = Query(None, max_length=1000, description=_IDS_HELP),
                          store: Any = Depends(store_of), who: Principal = Depends(principal)) -> Response:
         """GET a page of tasks in Clarifai's shape, newest first (on the long route, the app's dataset's only)."""
-        def answer() -> Response:
-            found = store.tasks.list(page=page, per_page=per_page, worker_id=_split(worker_user_ids),
-                                     reviewer_id=_split(review_user_ids), ids=_split(ids),
-                                     dataset=_app_dataset(store, _app_id(request)))
-            return ok_response(tasks=[_out(request, t) for t in found])
+        workers, reviewers, some = _split(worker_user_ids), _split(review_user_ids), _split(ids)
 
+        def read() -> tuple[bytes, list[float]]:
+            found = store.tasks.list(page=page, per_page=per_page, worker_id=workers, reviewer_id=reviewers,
+                                     ids=some, dataset=_app_dataset(store, _app_id(request)))
+            return encoded(ok(tasks=[_out(request, t) for t in found])), [t.due_date.timestamp() for t in found]
+
+        key = ("list", page, per_page, *(tuple(v) if v else None for v in (workers, reviewers, some)))
         # reads only; a page of the default size may run on the loop (SQLite), a bigger one in a thread
-        return await run_store_call(store.backend, answer, short=per_page <= DEFAULT_PER_PAGE)
+        return await run_store_call(store.backend, lambda: _kept(request, store, key, read),
+                                    short=per_page <= DEFAULT_PER_PAGE)
 
     @router.patch(prefix, response_model=M.TasksResponse, summary="Overwrite tasks (all or none)", **common)
     def patch_tasks(request: Request, body: M.PatchTasksRequest, store: Any = Depends(store_of),

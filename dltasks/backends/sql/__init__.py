@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 
 from dltasks.backends.sql.annotations import AnnotationsSql
+from dltasks.backends.sql.catalog import CatalogSql
 from dltasks.backends.sql.datasets import DatasetsSql
 from dltasks.backends.sql.engine import Database
 from dltasks.backends.sql.items import ItemsSql
@@ -31,7 +32,7 @@ from dltasks.backends.sql.work import WorkSql
 __all__ = ["SqlBackend", "Principal"]
 
 
-class SqlBackend(DatasetsSql, TokensSql, ItemsSql, AnnotationsSql, TasksSql, WorkSql, PredictionsSql):
+class SqlBackend(DatasetsSql, TokensSql, ItemsSql, AnnotationsSql, TasksSql, WorkSql, PredictionsSql, CatalogSql):
     """A store in a SQLite file (or memory) or a PostgreSQL database: every :class:`~dltasks.backends.base.Backend` operation.
 
     Parameters

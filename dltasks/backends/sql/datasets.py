@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from dltasks import jsonutil
 from dltasks.backends.sql import schema as S
+from dltasks.backends.sql.catalog import touch_catalog
 from dltasks.backends.sql.common import SqlPart, dataset_record, insert_missing_users, new_id
 from dltasks.domain.records import DatasetRecord, User
 from dltasks.errors import ConflictError, NotFoundError
@@ -33,6 +34,7 @@ class DatasetsSql(SqlPart):
     def create_dataset(self, name: str, labels: list[str]) -> DatasetRecord:
         """Create a dataset; ``ConflictError`` if the name is taken."""
         with self.db.atomic() as conn:
+            touch_catalog(conn)
             if conn.execute(sa.select(S.datasets.c.id).where(S.datasets.c.name == name)).first():
                 raise ConflictError(f"a dataset named {name!r} already exists")
             did = new_id()
@@ -70,6 +72,7 @@ class DatasetsSql(SqlPart):
     def delete_dataset(self, dataset_id: str) -> bool:
         """Delete a dataset with its items, annotations and tasks."""
         with self.db.atomic() as conn:
+            touch_catalog(conn)
             self._dataset(conn, dataset_id)
             return bool(conn.execute(sa.delete(S.datasets).where(S.datasets.c.id == dataset_id)).rowcount == 1)
 

@@ -16,9 +16,13 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 
-__all__ = ["metadata", "SCHEMA_VERSION", "migrate", "TABLES"]
+__all__ = ["metadata", "SCHEMA_VERSION", "CATALOG_KEY", "migrate", "TABLES"]
 
 SCHEMA_VERSION = 4
+
+#: The ``dltasks_meta`` row counting the changes to the catalog (datasets, tasks and their
+#: members); every store has it (:func:`migrate` adds it to a store made before it existed).
+CATALOG_KEY = "catalog_version"
 
 metadata = sa.MetaData()
 
@@ -304,7 +308,16 @@ def is_current(conn: sa.Connection) -> bool:
     if any(not inspector.has_table(name) for name in metadata.tables):
         return False
     columns, indexes = _missing(conn)
-    return not columns and not indexes
+    return not columns and not indexes and _has_catalog_row(conn)
+
+
+def _has_catalog_row(conn: sa.Connection) -> bool:
+    return conn.execute(sa.select(meta_table.c.key).where(meta_table.c.key == CATALOG_KEY)).first() is not None
+
+
+def _add_catalog_row(conn: sa.Connection) -> None:
+    if not _has_catalog_row(conn):
+        conn.execute(sa.insert(meta_table).values(key=CATALOG_KEY, value="0"))
 
 
 def migrate(conn: sa.Connection) -> int:
@@ -313,6 +326,7 @@ def migrate(conn: sa.Connection) -> int:
     if version is None:
         metadata.create_all(conn)
         conn.execute(sa.insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
+        _add_catalog_row(conn)
         return SCHEMA_VERSION
     if version > SCHEMA_VERSION:
         from dltasks.errors import DltasksError
@@ -327,6 +341,7 @@ def migrate(conn: sa.Connection) -> int:
     metadata.create_all(conn)  # new tables of this version
     _add_missing_columns(conn)  # new columns of existing tables: no migration needs writing for them
     _create_missing_indexes(conn)
+    _add_catalog_row(conn)
     conn.execute(
         sa.update(meta_table).where(meta_table.c.key == "schema_version").values(value=str(version))
     )

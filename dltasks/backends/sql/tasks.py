@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from dltasks import jsonutil, partition
 from dltasks.backends.sql import schema as S
+from dltasks.backends.sql.catalog import touch_catalog
 from dltasks.backends.sql.common import SqlPart, found, insert_missing_users, new_id
 from dltasks.backends.sql.engine import Database
 from dltasks.backends.sql.frames import id_array
@@ -155,6 +156,7 @@ class TasksSql(SqlPart):
     def update_task(self, task_id: str, spec: TaskSpec, filters: Filters | None = None) -> TaskRecord:
         """Overwrite a task's options; re-plan only unworked items; the filters cannot change."""
         with self.db.atomic() as conn:
+            touch_catalog(conn)
             old = self._task(conn, task_id)
             if filters != old.filters:
                 raise ValidationError("a task's items are chosen when it is created; create a new task for "
@@ -181,6 +183,7 @@ class TasksSql(SqlPart):
     def delete_tasks(self, task_ids: list[str]) -> int:
         """Delete tasks, all or nothing (an unknown id deletes nothing)."""
         with self.db.atomic() as conn:
+            touch_catalog(conn)
             found = set(conn.execute(sa.select(S.tasks.c.id).where(S.tasks.c.id.in_(task_ids))).scalars())
             missing = [i for i in task_ids if i not in found]
             if missing:
@@ -223,6 +226,7 @@ class TasksSql(SqlPart):
     def _insert(self, conn: sa.Connection, spec: TaskSpec, dataset_id: str, item_ids: np.ndarray,
                 parent_task_id: str | None, filters: Filters | None, gold: list[tuple[int, str]] | None = None
                 ) -> str:
+        touch_catalog(conn)
         plan = _plan(spec, item_ids)
         task_id, t = new_id(), now()
         insert_missing_users(conn, spec.assignee_ids + spec.reviewer_ids)
