@@ -325,7 +325,8 @@ def dltasks_side(work: Path, clients: int, n: int, items: int) -> list[dict[str,
             raise RuntimeError(f"dltasks imported {imported} items, not {items}")
         print(f"dltasks: {items:,} items imported in {seconds:.2f} s; load average before its operations "
               f"{load_average()}", flush=True)
-        rows = run_ops(url, plan, clients, n, operations=tuple(dl_op for _, dl_op, _ in OPERATIONS))
+        rows = run_ops(url, plan, clients, n, operations=tuple(dl_op for _, dl_op, _ in OPERATIONS),
+                       http="requests")  # the Label Studio clients use requests too
     finally:
         stop(proc)
         shutil.rmtree(folder, ignore_errors=True)
