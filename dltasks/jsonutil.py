@@ -61,6 +61,10 @@ def loads(text: str | None, default: Any = None) -> Any:
         return default
     if isinstance(text, (dict, list)):  # drivers that parse JSON themselves
         return text
+    if text == "{}":  # most stored metadata and options: no parser needed
+        return {}
+    if text == "[]":
+        return []
     return json.loads(text)
 
 

@@ -39,10 +39,16 @@ def _bound(repo: Any, what: str) -> Any:
     return repo
 
 
+#: The fields ``__init__`` takes, by record class (``dataclasses.fields`` costs a loop each call).
+_INIT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def copy_fields(record: Any, cls: type[R], **extra: Any) -> R:
     """An instance of ``cls`` (a subclass of ``record``'s class) with ``record``'s fields."""
-    values = {f.name: getattr(record, f.name) for f in fields(record) if f.init}
-    return cls(**values, **extra)
+    names = _INIT_FIELDS.get(type(record))
+    if names is None:
+        names = _INIT_FIELDS[type(record)] = tuple(f.name for f in fields(record) if f.init)
+    return cls(**{name: getattr(record, name) for name in names}, **extra)
 
 
 @dataclass(eq=False)
