@@ -8,6 +8,9 @@ and the place comes back when the answer is sent, or when its request is dropped
 from __future__ import annotations
 
 import asyncio
+import gc
+import threading
+import time
 import json
 from types import SimpleNamespace
 from typing import Any, Iterator
@@ -17,6 +20,7 @@ import pytest
 
 import dltasks as dl
 from dltasks.server.app import create_app
+from dltasks.server.gate import BigReadGate
 
 WAIT = 30.0  # seconds a step may take on a loaded machine before the test fails
 
@@ -146,3 +150,24 @@ def test_a_big_read_refused_while_building_gives_its_place_back(served):
         assert app.state.big_reads.in_use == 0
 
     asyncio.run(scenario())
+
+
+def test_a_response_dropped_outside_the_loop_gives_its_place_back_on_the_loop():
+    """A big answer never sent (its request was cancelled) may be collected in another thread; its
+    place must still reach a request waiting on the serving loop (asyncio's semaphore is the loop's)."""
+    gate = BigReadGate(1)
+    loop = asyncio.new_event_loop()
+    serving = threading.Thread(target=loop.run_forever, daemon=True)
+    serving.start()
+    try:
+        dropped = asyncio.run_coroutine_threadsafe(gate.run(lambda cls: cls(b"first")), loop).result(10)
+        waiting = asyncio.run_coroutine_threadsafe(gate.run(lambda cls: cls(b"second")), loop)
+        time.sleep(0.3)
+        assert gate.in_use == 1 and not waiting.done()  # the one place is taken
+        del dropped  # collected here, in the test's thread, not the loop's
+        gc.collect()
+        assert waiting.result(10).body == b"second" and gate.in_use == 1
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        serving.join(10)
+        loop.close()

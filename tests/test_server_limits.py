@@ -54,10 +54,13 @@ def test_a_task_over_300000_item_ids_is_checked_not_a_database_error(dataset, un
     check()
 
 
-def test_a_write_to_a_read_only_store_is_a_permanent_error(tmp_path):
+def test_a_write_to_a_read_only_store_is_a_permanent_error(tmp_path, monkeypatch):
     path = tmp_path / "ro.db"
     dl.connect(path).datasets.create("d")
     url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    monkeypatch.chdir(tmp_path)
+    dl.connect(url).close()
+    assert not (tmp_path / "file:").exists()  # a URI names a file: no folder is made for it
     with pytest.raises(dl.DltasksError, match="readonly") as info:
         dl.connect(url).datasets.create("e")
     assert not isinstance(info.value, dl.errors.StoreBusyError)

@@ -29,6 +29,9 @@ Examples
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import threading
 from typing import Any, Callable
 
 import anyio
@@ -90,8 +93,17 @@ class BigReadGate:
         except BaseException:
             self._give_back()
             raise
-        response._release = self._give_back
+        response._release = functools.partial(self._give_back_from, asyncio.get_running_loop(), threading.get_ident())
         return response
+
+    def _give_back_from(self, loop: asyncio.AbstractEventLoop, loop_thread: int) -> None:
+        """Give a place back from any thread: a response dropped unsent may be collected in a worker
+        thread, and the semaphore is the serving loop's (not thread-safe), so it is handed to the loop."""
+        if threading.get_ident() == loop_thread or loop.is_closed():
+            self._give_back()
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits for a place
+            loop.call_soon_threadsafe(self._give_back)
 
     def _give_back(self) -> None:
         self.in_use -= 1

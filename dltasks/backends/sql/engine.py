@@ -227,7 +227,7 @@ def _make_engine(url: str) -> sa.Engine:
             kwargs["poolclass"] = StaticPool
         else:
             path = sa.engine.make_url(url).database
-            if path and os.path.dirname(path):
+            if path and not path.startswith("file:") and os.path.dirname(path):  # a URI names an existing file
                 os.makedirs(os.path.dirname(path), exist_ok=True)
         engine = sa.create_engine(url, **kwargs)
         _sqlite_events(engine, memory)
