@@ -186,12 +186,15 @@ def test_a_refused_catalog_write_leaves_the_version(tmp_path):
         assert backend.catalog_version() == before
 
 
-def test_a_store_made_before_the_catalog_version_gets_it_when_opened(tmp_path):
+def test_a_version_4_store_gets_the_catalog_version_when_opened(tmp_path):
     path = tmp_path / "old.db"
     SqlBackend(str(path)).close()
-    with sqlite3.connect(path) as conn:  # as an older dltasks left it
+    with sqlite3.connect(path) as conn:  # as dltasks with schema 4 left it
         conn.execute("DELETE FROM dltasks_meta WHERE key = 'catalog_version'")
+        conn.execute("UPDATE dltasks_meta SET value = '4' WHERE key = 'schema_version'")
     with SqlBackend(str(path)) as backend:
         assert backend.catalog_version() == 0
         backend.create_dataset("d", ["cat"])
         assert backend.catalog_version() == 1
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM dltasks_meta WHERE key = 'schema_version'").fetchone() == ("5",)

@@ -10,7 +10,8 @@ Versions: 1, the first; 2, annotations indexed by (task_id, item_id, author, lab
 worker's queue is read in item order from the index; 3, the ``history`` table (every work
 action: a replaced label keeps its old value there); 4, quality control: the ``gold_items``,
 ``gold_answers`` and ``predictions`` tables, and columns for gold, flagging, dynamic overlap,
-qualification, the queue order and the seconds an answer took.
+qualification, the queue order and the seconds an answer took; 5, the catalog version row
+(``CATALOG_KEY``), which every write to datasets, tasks and task members moves.
 """
 from typing import Any, Callable
 
@@ -18,10 +19,11 @@ import sqlalchemy as sa
 
 __all__ = ["metadata", "SCHEMA_VERSION", "CATALOG_KEY", "migrate", "TABLES"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: The ``dltasks_meta`` row counting the changes to the catalog (datasets, tasks and their
-#: members); every store has it (:func:`migrate` adds it to a store made before it existed).
+#: members: :mod:`dltasks.backends.sql.catalog`); every store of version 5 has it, and every writer
+#: of a version 5 store moves it (an older dltasks, which would not, refuses the store).
 CATALOG_KEY = "catalog_version"
 
 metadata = sa.MetaData()
@@ -259,8 +261,15 @@ def _v3_to_v4(conn: sa.Connection) -> None:
     """Version 4 adds tables and nullable (or defaulted) columns, which :func:`migrate` makes."""
 
 
+def _add_catalog_row(conn: sa.Connection) -> None:
+    """Version 5 adds the catalog version row (a store made by version 5 has it from the start)."""
+    if conn.execute(sa.select(meta_table.c.key).where(meta_table.c.key == CATALOG_KEY)).first() is None:
+        conn.execute(sa.insert(meta_table).values(key=CATALOG_KEY, value="0"))
+
+
 #: migrations[v] upgrades a store at version v to v + 1.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4,
+                                                          4: _add_catalog_row}
 
 
 def stored_version(conn: sa.Connection) -> int | None:
@@ -308,16 +317,7 @@ def is_current(conn: sa.Connection) -> bool:
     if any(not inspector.has_table(name) for name in metadata.tables):
         return False
     columns, indexes = _missing(conn)
-    return not columns and not indexes and _has_catalog_row(conn)
-
-
-def _has_catalog_row(conn: sa.Connection) -> bool:
-    return conn.execute(sa.select(meta_table.c.key).where(meta_table.c.key == CATALOG_KEY)).first() is not None
-
-
-def _add_catalog_row(conn: sa.Connection) -> None:
-    if not _has_catalog_row(conn):
-        conn.execute(sa.insert(meta_table).values(key=CATALOG_KEY, value="0"))
+    return not columns and not indexes
 
 
 def migrate(conn: sa.Connection) -> int:
@@ -341,7 +341,6 @@ def migrate(conn: sa.Connection) -> int:
     metadata.create_all(conn)  # new tables of this version
     _add_missing_columns(conn)  # new columns of existing tables: no migration needs writing for them
     _create_missing_indexes(conn)
-    _add_catalog_row(conn)
     conn.execute(
         sa.update(meta_table).where(meta_table.c.key == "schema_version").values(value=str(version))
     )
