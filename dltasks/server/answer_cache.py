@@ -9,8 +9,9 @@ members, in the writer's own transaction, from any process) and is given again o
 - no task on it has become overdue since (``overdue`` is the only field that changes with the
   clock alone: an answer expires at the first due date after the time it was read).
 
-An answer is stored only if the version was the same before and after it was read, so a
-write that committed meanwhile is never hidden.  The cache is bounded in bytes, answers and their
+An answer is kept with the version read *before* it was read: a write that commits while it is
+read moves the version past that one, so such an answer is never given again (the versions
+only grow), and one version read per request is enough.  The cache is bounded in bytes, answers and their
 keys (least recently used answers go first), and is per server process.
 
 Examples
@@ -104,7 +105,7 @@ class AnswerCache:
     def answer(self, key: Hashable, version_of: Callable[[], int],
                read: Callable[[], tuple[bytes, Iterable[float]]]) -> bytes:
         """The answer for ``key``: kept, or ``read()`` (its body and the due dates of its tasks)
-        and kept if the catalog version did not change while it was read.
+        and kept with the catalog version read before it.
 
         >>> cache, version, reads = AnswerCache(), [1], []
         >>> def read():
@@ -123,8 +124,7 @@ class AnswerCache:
             return kept
         self.misses += 1
         body, due_dates = read()
-        if version_of() == before:
-            self.put(key, before, body, expiry_of(due_dates, now))
+        self.put(key, before, body, expiry_of(due_dates, now))
         return body
 
     def _drop(self, key: Any) -> None:
