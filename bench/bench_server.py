@@ -320,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     table = pd.DataFrame(rows)[["store", "operation", "clients", "requests", "errors", "req/s", "p50 ms", "p99 ms",
                                 "server CPU ms/req", "client CPU ms/req", "CPU bound req/s"]]
     print(f"dltasks serve, {args.clients} concurrent clients, {os.cpu_count()} CPUs (server and clients share them), "
-          f"load average before the run {load}; clients' HTTP: {args.http}; big task: {args.big_items:,} items x {args.clients} workers (FULL)")
+          f"load average before the run {load}; clients' HTTP: {args.http}; "
+          f"big task: {args.big_items:,} items x {args.clients} workers (FULL)")
     print(_show(table))
     print(f"\nTargets (issue 16: SQLite, {WORKERS} clients)")
     for store, group in table.groupby("store", sort=False):

@@ -11,8 +11,8 @@ members, in the writer's own transaction, from any process) and is given again o
 
 An answer is kept with the version read *before* it was read: a write that commits while it is
 read moves the version past that one, so such an answer is never given again (the versions
-only grow), and one version read per request is enough.  The cache is bounded in bytes, answers and their
-keys (least recently used answers go first), and is per server process.
+only grow), and one version read per request is enough.  The cache is bounded in bytes
+(answers and their keys; least recently used answers go first) and is per server process.
 
 Examples
 --------
@@ -119,10 +119,13 @@ class AnswerCache:
         """
         before, now = version_of(), time.time()
         kept = self.get(key, before, now)
+        with self._lock:  # counted under the lock: the loop and store threads both answer
+            if kept is not None:
+                self.hits += 1
+            else:
+                self.misses += 1
         if kept is not None:
-            self.hits += 1
             return kept
-        self.misses += 1
         body, due_dates = read()
         self.put(key, before, body, expiry_of(due_dates, now))
         return body

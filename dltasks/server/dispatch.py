@@ -54,8 +54,9 @@ __all__ = ["WriteRoute", "write_routes", "find_route", "WriteDispatch", "ITEM_AC
 #: The actions on one item (a few milliseconds of store work, one transaction each): they run
 #: where :func:`~dltasks.server.threads.run_store_call` says, on the event loop of a SQLite
 #: store when no other writer holds it (a submit cost the server 3.8 ms of CPU under 8 clients
-#: in a thread, 2.0-2.2 ms on the loop; 1.0 ms since its statements run straight on the cursor).  A longer write (an import, a new task) runs in a store
-#: thread, so it never holds the loop.
+#: in a thread, 2.0-2.2 ms on the loop; 1.0 ms since its statements run straight on the
+#: cursor).  A longer write (an import, a new task) runs in a store thread, so it never holds
+#: the loop.
 ITEM_ACTIONS = frozenset({"submit", "review", "reopen", "retract"})
 
 

@@ -2,9 +2,10 @@
 
 Every write to the ``datasets``, ``tasks`` or ``task_members`` tables calls :func:`touch_catalog`
 first, in its own transaction, so the number changes exactly when (and as soon as) such a
-write commits, whichever process made it.  A reader that saw the same number before and
-after reading tasks knows what it read is still current: the server keeps the answers of
-task reads while the number stays (:mod:`dltasks.server.answer_cache`).
+write commits, whichever process made it.  What a reader read after seeing a number holds at
+least that number's changes, and the numbers only grow, so an answer tagged with the number
+read before it is still current while the store shows that number: the server keeps the
+answers of task reads that way (:mod:`dltasks.server.answer_cache`).
 
 Work on items (submits, reviews, imports) does not change it.
 
